@@ -1,0 +1,25 @@
+"""autodiff: scalar reverse-mode automatic differentiation that keeps exact numbers exact."""
+
+from . import ops
+from .backward import topological_order
+from .exact import format_number, is_exact
+from .modes import detect_anomaly, enable_grad, is_grad_enabled, layer, no_grad
+from .ops import Primitive, primitive
+from .value import Value, zero_grad
+
+__all__ = [
+    "Primitive",
+    "Value",
+    "detect_anomaly",
+    "enable_grad",
+    "format_number",
+    "is_exact",
+    "is_grad_enabled",
+    "layer",
+    "no_grad",
+    "ops",
+    "primitive",
+    "topological_order",
+    "zero_grad",
+]
+__version__ = "0.1.0"

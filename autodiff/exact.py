@@ -1,0 +1,88 @@
+"""Plain-number arithmetic that keeps exact numbers exact.
+
+Python's own `/` and `**` turn two ints into a float (`1 / 200`, `2 ** -1`). The articles' numbers
+are exact rationals, and a float rounding error flips the ReLU rule on their third patient, so every
+division and power in autodiff goes through `exact_div` and `exact_pow` instead.
+"""
+
+from __future__ import annotations
+
+import numbers
+from fractions import Fraction
+
+Number = int | float | Fraction
+"""The plain numbers a `Value` may hold: any real number type (int, Fraction, float, numpy scalars)."""
+
+
+def check_number(x: object, what: str = "Value") -> Number:
+    """Return `x` if it is a real number autodiff can carry, else raise a TypeError naming its type."""
+    if isinstance(x, bool):
+        raise TypeError(f"{what} got a bool ({x!r}); pass an int (0 or 1) if you mean a number")
+    if isinstance(x, numbers.Real):
+        if isinstance(x, numbers.Integral) and not isinstance(x, int):
+            # Fixed-width integers (numpy.int64, ...) overflow silently; Python's int does not.
+            return int(x)
+        return x  # type: ignore[return-value]
+    if isinstance(x, numbers.Complex):
+        raise TypeError(f"{what} got a complex number ({x!r}); autodiff works on real numbers only")
+    hint = " (did you mean float(...) or Fraction(...)?)" if isinstance(x, str) else ""
+    raise TypeError(f"{what} needs a real number (int, float, Fraction), got {type(x).__name__}: {x!r}{hint}")
+
+
+def is_exact(x: object) -> bool:
+    """True when `x` is an exact rational (int or Fraction), so arithmetic on it has no rounding."""
+    return isinstance(x, numbers.Rational)
+
+
+def zero_like(x: Number) -> Number:
+    """The number 0 of the same type as `x` (0, 0.0 or Fraction(0))."""
+    return type(x)(0)  # type: ignore[call-arg]
+
+
+def one_like(x: Number) -> Number:
+    """The number 1 of the same type as `x` (1, 1.0 or Fraction(1))."""
+    return type(x)(1)  # type: ignore[call-arg]
+
+
+def exact_div(x: Number, y: Number) -> Number:
+    """`x / y`, as a Fraction when both are exact; raises ZeroDivisionError naming the operation."""
+    if y == 0:
+        raise ZeroDivisionError(f"div: division by zero ({format_number(x)} / {format_number(y)})")
+    if isinstance(x, numbers.Rational) and isinstance(y, numbers.Rational):
+        return Fraction(x) / y
+    return x / y
+
+
+def exact_pow(x: Number, y: Number) -> Number:
+    """`x ** y`, exact for an exact base and integer exponent; a float (or a clear error) otherwise."""
+    if isinstance(y, Fraction) and y.denominator == 1:
+        y = y.numerator
+    if isinstance(y, int) and isinstance(x, numbers.Rational):
+        if y >= 0:
+            return x**y
+        if x == 0:
+            raise ZeroDivisionError(f"pow: 0 cannot be raised to the negative power {y}")
+        return Fraction(x) ** y
+    if x == 0 and y < 0:
+        raise ZeroDivisionError(f"pow: 0 cannot be raised to the negative power {format_number(y)}")
+    if x < 0 and not float(y).is_integer():
+        raise ValueError(
+            f"pow: a negative base ({format_number(x)}) raised to the non-integer power "
+            f"{format_number(y)} has no real result"
+        )
+    try:
+        result = float(x) ** float(y) if is_exact(x) and is_exact(y) else x**y
+    except OverflowError:
+        raise OverflowError(
+            f"pow: {format_number(x)} ** {format_number(y)} is too large for a float"
+        ) from None
+    return result
+
+
+def format_number(x: object) -> str:
+    """Short text for a number: exact values as fractions (`-3/11600`), floats as Python prints them."""
+    if isinstance(x, numbers.Rational):
+        return str(x)
+    if isinstance(x, numbers.Real):
+        return repr(float(x))
+    return repr(x)

@@ -1,0 +1,163 @@
+"""The table of primitives: each operation's forward rule and its local derivatives, in one place.
+
+A primitive is a name, a `forward` on plain numbers, and one *local derivative* per input,
+∂out/∂input_i, written as a function of the inputs and the output: `(x, y, out) -> number`.
+The backward pass multiplies each local derivative by the δ arriving at `out` and adds the product
+into the input's δ — the same chain rule for every primitive (see `autodiff.backward`).
+
+Rules for writing a local derivative (they keep exact numbers exact and allow higher orders):
+- its arguments are plain numbers during an ordinary backward pass and `Value`s during
+  `backward(create_graph=True)`, so use only `+ - *`, unary `-` and the primitives below
+  (`div(a, b)` and `pow(a, b)` instead of `a / b` and `a ** b`, which turn ints into floats);
+- `data(x)` gives the plain number behind either kind, for decisions such as ReLU's side.
+
+Adding an operation is one `primitive(...)` call; `Value` methods and the tests pick it up from here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from . import value as _value
+from .exact import Number, exact_div, exact_pow, format_number, zero_like
+
+Derivative = Callable[..., Any]
+
+PRIMITIVES: dict[str, Primitive] = {}
+"""Every registered primitive by name: the label used in drawings, errors and test ids."""
+
+
+class Primitive:
+    """A named operation: `forward` on plain numbers plus one local derivative per input."""
+
+    __slots__ = ("arity", "derivatives", "forward", "name")
+
+    def __init__(self, name: str, forward: Callable[..., Number], derivatives: tuple[Derivative, ...]):
+        self.name = name
+        self.forward = forward
+        self.derivatives = derivatives
+        self.arity = len(derivatives)
+
+    def __call__(self, *args: Any) -> Any:
+        """Apply to plain numbers (giving a number) or to Values (giving a recorded Value)."""
+        if len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(args)}")
+        for a in args:
+            if isinstance(a, _value.Value):
+                return _value.Value._from_op(self, args)
+        return self.forward(*args)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}/{self.arity}>"
+
+
+def primitive(name: str, forward: Callable[..., Number], *derivatives: Derivative) -> Primitive:
+    """Register a new operation: its forward on plain numbers and one local derivative per input."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"a primitive's name must be an identifier such as 'softplus', got {name!r}")
+    if name in PRIMITIVES:
+        raise ValueError(f"a primitive named {name!r} already exists; choose another name")
+    if not callable(forward):
+        raise TypeError(f"primitive {name!r}: forward must be callable, got {type(forward).__name__}")
+    if not derivatives:
+        raise TypeError(f"primitive {name!r}: give one local derivative per input (at least one)")
+    for i, d in enumerate(derivatives):
+        if not callable(d):
+            raise TypeError(f"primitive {name!r}: derivative {i} must be callable, got {type(d).__name__}")
+    prim = Primitive(name, forward, tuple(derivatives))
+    PRIMITIVES[name] = prim
+    return prim
+
+
+def data(x: Any) -> Number:
+    """The plain number behind a Value, or the number itself."""
+    return x.data if isinstance(x, _value.Value) else x
+
+
+# --- forward rules that need more than one Python operator --------------------------------------
+
+
+def _relu(x: Number) -> Number:
+    # The articles' rule: L3(x) = x if x >= 0 else 0.
+    return x if x >= 0 else zero_like(x)
+
+
+def _exp(x: Number) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({format_number(x)}) is too large for a float") from None
+
+
+def _log(x: Number) -> float:
+    if x <= 0:
+        raise ValueError(f"log: the input must be > 0, got {format_number(x)}")
+    return math.log(x)
+
+
+def _sqrt(x: Number) -> float:
+    if x < 0:
+        raise ValueError(f"sqrt: the input must be >= 0, got {format_number(x)}")
+    return math.sqrt(x)
+
+
+def _sigmoid(x: Number) -> float:
+    # Two forms so that exp never overflows, whatever the sign of x.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+# --- local derivatives that need a decision -----------------------------------------------------
+
+
+def _d_pow_base(x: Any, y: Any, out: Any) -> Any:
+    if data(y) == 0:
+        return 0  # d(x**0)/dx = 0, also at x = 0 where y * x**(y-1) has no value
+    return y * pow(x, y - 1)
+
+
+def _d_pow_exponent(x: Any, y: Any, out: Any) -> Any:
+    base = data(x)
+    if base > 0:
+        return out * log(x)
+    if base == 0 and data(y) > 0:
+        return 0
+    raise ValueError(
+        f"pow: the gradient with respect to the exponent needs a positive base, got "
+        f"{format_number(base)}; make the exponent a plain number if it is not learned"
+    )
+
+
+def _d_sqrt(x: Any, out: Any) -> Any:
+    if data(out) == 0:
+        raise ZeroDivisionError("sqrt: the derivative at 0 is infinite")
+    return div(0.5, out)
+
+
+def _sign(x: Any, out: Any) -> int:
+    v = data(x)
+    return 1 if v > 0 else -1 if v < 0 else 0
+
+
+# --- the table ----------------------------------------------------------------------------------
+#   name          forward                    ∂out/∂input for each input, from (inputs..., out)
+
+add = primitive("add", lambda x, y: x + y, lambda x, y, out: 1, lambda x, y, out: 1)
+sub = primitive("sub", lambda x, y: x - y, lambda x, y, out: 1, lambda x, y, out: -1)
+mul = primitive("mul", lambda x, y: x * y, lambda x, y, out: y, lambda x, y, out: x)
+div = primitive("div", exact_div, lambda x, y, out: div(1, y), lambda x, y, out: -div(out, y))
+pow = primitive("pow", exact_pow, _d_pow_base, _d_pow_exponent)  # noqa: A001 - the op's name
+neg = primitive("neg", lambda x: -x, lambda x, out: -1)
+abs = primitive("abs", lambda x: x if x >= 0 else -x, _sign)  # noqa: A001 - the op's name
+identity = primitive("identity", lambda x: x, lambda x, out: 1)
+# ReLU passes the δ where its input is >= 0, as in the articles (PyTorch and JAX use 0 at x = 0).
+relu = primitive("relu", _relu, lambda x, out: 1 if data(x) >= 0 else 0)
+exp = primitive("exp", _exp, lambda x, out: out)
+log = primitive("log", _log, lambda x, out: div(1, x))
+sqrt = primitive("sqrt", _sqrt, _d_sqrt)
+tanh = primitive("tanh", math.tanh, lambda x, out: 1 - out * out)
+sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out))

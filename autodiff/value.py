@@ -1,0 +1,228 @@
+"""`Value`: a number that remembers how it was computed, so gradients can flow back through it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import backward as _backward
+from . import ops
+from .exact import Number, check_number, format_number
+from .modes import state
+
+Operand = Any  # a Value or a plain number
+
+
+class Value:
+    """A scalar node of the graph: `.data` (the number), `.grad` (its δ), `.name`, `.layer`."""
+
+    __slots__ = ("_hooks", "_op", "_parents", "data", "grad", "layer", "name", "requires_grad")
+
+    def __init__(self, data: Number, name: str | None = None, *, requires_grad: bool = True):
+        self.data = check_number(data)
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Value name must be a str or None, got {type(name).__name__}")
+        self.grad: Any = 0
+        self.name = name
+        self.layer = state.layer
+        self.requires_grad = bool(requires_grad) and state.grad_enabled
+        self._op: ops.Primitive | None = None
+        self._parents: tuple[Value, ...] = ()
+        self._hooks: list[Callable[[Any], Any]] | None = None
+
+    @classmethod
+    def _from_op(cls, prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
+        """Run `prim` on Values and numbers and record the result as a node of the graph."""
+        parents = tuple(
+            a if isinstance(a, Value) else Value(check_number(a, prim.name), requires_grad=False)
+            for a in args
+        )
+        result = prim.forward(*[p.data for p in parents])
+        if state.anomaly:
+            _check_finite(result, prim.name, parents)
+        out = cls.__new__(cls)
+        out.data = result
+        out.grad = 0
+        out.name = None
+        out.layer = state.layer
+        out._hooks = None
+        if state.grad_enabled and any(p.requires_grad for p in parents):
+            out.requires_grad = True
+            out._op = prim
+            out._parents = parents
+        else:
+            out.requires_grad = False
+            out._op = None
+            out._parents = ()
+        return out
+
+    # --- graph structure, read by backward and by renderers -------------------------------------
+
+    @property
+    def op(self) -> str | None:
+        """Name of the primitive that produced this Value, or None for a leaf."""
+        return self._op.name if self._op is not None else None
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the operation that produced this Value, in order (repeats kept)."""
+        return self._parents
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for Values made directly (weights, inputs, constants), not by an operation."""
+        return self._op is None
+
+    # --- gradients ------------------------------------------------------------------------------
+
+    def backward(self, grad: Operand = None, *, create_graph: bool = False) -> None:
+        """Add ∂self/∂node to `.grad` of every node of the graph (seed `grad`, default 1)."""
+        _backward.backward(self, grad, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        """Set `.grad` to 0 on this Value and on every node of the graph that produced it."""
+        for node in _backward.topological_order(self, only_requiring_grad=False):
+            node.grad = 0
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> _HookHandle:
+        """Call `hook(δ)` when this Value's δ is complete in a backward pass; a non-None return replaces δ."""
+        if not callable(hook):
+            raise TypeError(f"register_hook needs a callable, got {type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self, hook)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data that does not require a gradient (the flow stops here)."""
+        return Value(self.data, self.name, requires_grad=False)
+
+    def requires_grad_(self, flag: bool = True) -> Value:
+        """Set whether backward computes a δ for this Value; returns self."""
+        self.requires_grad = bool(flag)
+        return self
+
+    # --- operators: every one is a primitive of `autodiff.ops` ----------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Operand) -> Value:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Operand) -> Value:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Operand) -> Value:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Operand) -> Value:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return ops.div(other, self)
+
+    def __pow__(self, other: Operand) -> Value:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: Operand) -> Value:
+        return ops.pow(other, self)
+
+    def __neg__(self) -> Value:
+        return ops.neg(self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return ops.abs(self)
+
+    def relu(self) -> Value:
+        """max(x, 0); the δ passes where x >= 0 (the articles' rule; PyTorch uses 0 at x = 0)."""
+        return ops.relu(self)
+
+    def exp(self) -> Value:
+        """e ** x (a float result)."""
+        return ops.exp(self)
+
+    def log(self) -> Value:
+        """Natural logarithm (a float result); x must be > 0."""
+        return ops.log(self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent (a float result)."""
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e ** -x) (a float result)."""
+        return ops.sigmoid(self)
+
+    def sqrt(self) -> Value:
+        """Square root (a float result); x must be >= 0."""
+        return ops.sqrt(self)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __repr__(self) -> str:
+        parts = [f"data={format_number(self.data)}", f"grad={_format_grad(self.grad)}"]
+        if self.name is not None:
+            parts.append(f"name={self.name!r}")
+        if self._op is not None:
+            parts.append(f"op={self._op.name!r}")
+        return f"Value({', '.join(parts)})"
+
+    def __bool__(self) -> bool:
+        raise TypeError("a Value has no truth value; compare its number instead, e.g. `if v.data >= 0:`")
+
+
+class _HookHandle:
+    """Returned by `register_hook`; `.remove()` unregisters the hook."""
+
+    __slots__ = ("_hook", "_value")
+
+    def __init__(self, value: Value, hook: Callable[[Any], Any]):
+        self._value = value
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Stop calling the hook."""
+        hooks = self._value._hooks
+        if hooks is not None and self._hook in hooks:
+            hooks.remove(self._hook)
+
+
+def _format_grad(g: Any) -> str:
+    return f"<Value {format_number(g.data)}>" if isinstance(g, Value) else format_number(g)
+
+
+def _check_finite(result: Number, what: str, inputs: Iterable[Any]) -> None:
+    """Raise FloatingPointError if `result` is NaN or infinite (used by `detect_anomaly`)."""
+    if isinstance(result, float) and not math.isfinite(result):
+        shown = ", ".join(_describe(x) for x in inputs)
+        raise FloatingPointError(f"{what} produced {result!r} from ({shown})")
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, Value):
+        label = f"{x.name}=" if x.name else ""
+        return f"{label}{format_number(x.data)}"
+    return format_number(x)
+
+
+def zero_grad(values: Value | Iterable[Value]) -> None:
+    """Set `.grad` to 0 on each Value of `values` (a list of parameters) or on a whole graph."""
+    if isinstance(values, Value):
+        values.zero_grad()
+        return
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")
+        v.grad = 0

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine: `bash run.sh demo` or `bash run.sh test`.
+# It makes a virtual environment in .venv, installs the project into it, makes sure Graphviz's
+# `dot` is there (installing it with apt-get when it can), then runs the chosen job.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+job="${1:-}"
+case "$job" in
+  demo|test) ;;
+  *) echo "usage: bash run.sh demo|test" >&2; exit 2 ;;
+esac
+
+venv="${AUTODIFF_VENV:-.venv}"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else return 1
+  fi
+}
+
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+if [ ! -x "$venv/bin/python" ]; then
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    echo "run.sh: python3 cannot make a virtual environment; installing python3-venv" >&2
+    if ! { apt_install python3-venv && python3 -m venv "$venv"; }; then
+      echo "run.sh: please install it yourself: sudo apt-get install python3-venv" >&2
+      exit 1
+    fi
+  fi
+fi
+
+if ! command -v dot >/dev/null 2>&1; then
+  echo "run.sh: Graphviz's dot is missing; installing Debian's graphviz" >&2
+  if ! apt_install graphviz; then
+    echo "run.sh: could not install it. Install it with 'sudo apt-get install graphviz'" \
+         "(Debian/Ubuntu) or 'brew install graphviz' (macOS); going on without SVG output" >&2
+  fi
+fi
+
+extras="viz,dev"
+# CI compares gradients with PyTorch; its CPU build lies on the CI machines.
+if [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_TORCH:-}" ]; then extras="$extras,torch"; fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+
+case "$job" in
+  demo) "$venv/bin/python" examples/gradient_descent.py ;;
+  test) "$venv/bin/python" -m pytest ;;
+esac
