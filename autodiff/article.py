@@ -1,0 +1,68 @@
+"""The articles' running example: three patients, the model L3(L2(L1(x))) and the loss ½(o − y)².
+
+Numbers are exact (`int` and `Fraction`) as in the articles; pass `number=float` to see float64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from . import ops
+from .modes import layer
+from .value import Value
+
+PATIENTS: tuple[tuple[tuple[int, int, int], int], ...] = (
+    ((100, 2000, 100), 0),  # 100 broccoli, 2000 Tagada strawberries, 100 workout hours: bad shape
+    ((200, 0, 0), 1),  # good shape
+    ((0, 2000, 3000), 1),  # good shape
+)
+"""(data input, data output) for each patient: (broccoli, Tagada strawberries, workout hours)."""
+
+W2: tuple[Fraction, Fraction, Fraction] = (
+    Fraction(1, 200),
+    Fraction(-3000, 11_600_000),
+    Fraction(1, 5800),
+)
+"""The initial weights w2 of the L2 layer."""
+
+LEARNING_RATE = Fraction(1, 10**7)
+"""α = 10⁻⁷."""
+
+
+@dataclass(frozen=True)
+class ArticleGraph:
+    """The nodes of one forward pass of the article's model, named as in the articles."""
+
+    x: tuple[Value, ...]
+    w2: tuple[Value, ...]
+    o1: tuple[Value, ...]
+    o2: Value
+    o3: Value
+    loss: Value
+
+
+def weights(number: Callable[[Any], Any] = Fraction) -> tuple[Value, ...]:
+    """Fresh weight Values w2_1, w2_2, w2_3 holding the initial w2 (converted by `number`)."""
+    return tuple(Value(number(w), name=f"w2_{i}") for i, w in enumerate(W2, 1))
+
+
+def forward(
+    x: Sequence[Any], y: Any, w2: Sequence[Value], number: Callable[[Any], Any] = Fraction
+) -> ArticleGraph:
+    """Build L1 (identity), L2 (w2·x), L3 (ReLU) and the loss for one patient, each in its layer."""
+    inputs = tuple(Value(number(v), name=f"x{i}") for i, v in enumerate(x, 1))
+    with layer("L1"):
+        o1 = tuple(ops.identity(v) for v in inputs)
+    with layer("L2"):
+        o2 = w2[0] * o1[0] + w2[1] * o1[1] + w2[2] * o1[2]
+    with layer("L3"):
+        o3 = o2.relu()
+    with layer("Loss"):
+        loss = (o3 - number(y)) ** 2 / 2
+    for i, node in enumerate(o1, 1):
+        node.name = f"o1_{i}"
+    o2.name, o3.name, loss.name = "o2", "o3", "loss"
+    return ArticleGraph(inputs, tuple(w2), o1, o2, o3, loss)
