@@ -26,7 +26,8 @@ class Value:
         self.grad: Any = 0
         self.name = name
         self.layer = state.layer
-        self.requires_grad = bool(requires_grad) and state.grad_enabled
+        # no_grad() stops recording operations; a leaf made inside it may still be a weight.
+        self.requires_grad = bool(requires_grad)
         self._op: ops.Primitive | None = None
         self._parents: tuple[Value, ...] = ()
         self._hooks: list[Callable[[Any], Any]] | None = None
