@@ -5,10 +5,12 @@ from .backward import topological_order
 from .exact import format_number, is_exact
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
+from .tape import Tape
 from .value import Value, zero_grad
 
 __all__ = [
     "Primitive",
+    "Tape",
     "Value",
     "detect_anomaly",
     "enable_grad",

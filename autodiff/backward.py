@@ -17,24 +17,36 @@ if TYPE_CHECKING:
     from .value import Value
 
 
+def _count_uses(root: Value, only_requiring_grad: bool) -> dict[Value, int]:
+    """For every node `root` depends on, how many times the nodes above it use it as a parent."""
+    # Values are dict keys by identity (they define no __eq__), which saves an id() per edge.
+    uses: dict[Value, int] = {root: 0}
+    get = uses.get
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        # `node._parents`, inlined: this loop and `propagate` run it once per node.
+        parents = node._more
+        if parents is None:
+            p0, p1 = node._p0, node._p1
+            parents = () if p0 is None else (p0,) if p1 is None else (p0, p1)
+        for parent in parents:
+            if only_requiring_grad and not parent.requires_grad:
+                continue
+            count = get(parent, 0) + 1
+            uses[parent] = count
+            if count == 1:
+                push(parent)
+    return uses
+
+
 def topological_order(root: Value, *, only_requiring_grad: bool = True) -> list[Value]:
     """Every node `root` depends on, `root` first and each node before all of its parents."""
     # Kahn's algorithm: count the edges into each node, then release a node once all the nodes
     # that use it have been placed. Parents are visited in their recorded order, so the result
     # (and every float sum built from it) is the same on every run.
-    pending: dict[int, int] = {id(root): 0}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for parent in node._parents:
-            if only_requiring_grad and not parent.requires_grad:
-                continue
-            key = id(parent)
-            if key in pending:
-                pending[key] += 1
-            else:
-                pending[key] = 1
-                stack.append(parent)
+    pending = _count_uses(root, only_requiring_grad)
     order: list[Value] = []
     ready = [root]
     while ready:
@@ -43,18 +55,26 @@ def topological_order(root: Value, *, only_requiring_grad: bool = True) -> list[
         for parent in reversed(node._parents):
             if only_requiring_grad and not parent.requires_grad:
                 continue
-            key = id(parent)
-            pending[key] -= 1
-            if pending[key] == 0:
+            left = pending[parent] - 1
+            pending[parent] = left
+            if left == 0:
                 ready.append(parent)
     return order
 
 
 def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator[tuple[Value, Any]]:
     """Yield `(node, δ)` for every node `root` depends on, δ = ∂root/∂node · seed, in backward order."""
-    flow: dict[int, Any] = {id(root): seed}
-    for node in topological_order(root):
-        delta = flow.pop(id(node))
+    # The same walk as `topological_order`, fused with the chain rule so the graph is traversed
+    # twice, not three times: a node is released (its δ complete) when its last user is done.
+    pending = _count_uses(root, True)
+    flow: dict[Value, Any] = {root: seed}
+    get = flow.get
+    ready = [root]
+    pop, push = ready.pop, ready.append
+    anomaly = state.anomaly
+    while ready:
+        node = pop()
+        delta = flow.pop(node)
         if node._hooks:
             for hook in tuple(node._hooks):
                 replaced = hook(delta)
@@ -64,20 +84,32 @@ def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator
         prim = node._op
         if prim is None:
             continue
-        parents = node._parents
+        parents = node._more
+        if parents is None:
+            p1 = node._p1
+            parents = (node._p0,) if p1 is None else (node._p0, p1)
         if create_graph:
             args: tuple[Any, ...] = (*parents, node)
+        elif len(parents) == 2:
+            args = (parents[0].data, parents[1].data, node.data)
         else:
             args = (*[p.data for p in parents], node.data)
+        derivatives = prim.derivatives
         for i, parent in enumerate(parents):
             if not parent.requires_grad:
                 continue
-            contribution = delta * prim.derivatives[i](*args)
-            if state.anomaly:
+            contribution = delta * derivatives[i](*args)
+            if anomaly:
                 _check_delta(contribution, prim.name, node, i)
-            key = id(parent)
-            previous = flow.get(key)
-            flow[key] = contribution if previous is None else previous + contribution
+            previous = get(parent)
+            flow[parent] = contribution if previous is None else previous + contribution
+        # Released last parent first, as in `topological_order`, so both give the same order.
+        for parent in reversed(parents):
+            if parent.requires_grad:
+                left = pending[parent] - 1
+                pending[parent] = left
+                if left == 0:
+                    push(parent)
 
 
 def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> None:

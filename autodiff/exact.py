@@ -16,6 +16,8 @@ Number = int | float | Fraction
 
 def check_number(x: object, what: str = "Value") -> Number:
     """Return `x` if it is a real number autodiff can carry, else raise a TypeError naming its type."""
+    if type(x) in _PLAIN_NUMBERS:
+        return x  # type: ignore[return-value]  # the common case, without the slower ABC checks below
     if isinstance(x, bool):
         raise TypeError(f"{what} got a bool ({x!r}); pass an int (0 or 1) if you mean a number")
     if isinstance(x, numbers.Real):
@@ -27,6 +29,9 @@ def check_number(x: object, what: str = "Value") -> Number:
         raise TypeError(f"{what} got a complex number ({x!r}); autodiff works on real numbers only")
     hint = " (did you mean float(...) or Fraction(...)?)" if isinstance(x, str) else ""
     raise TypeError(f"{what} needs a real number (int, float, Fraction), got {type(x).__name__}: {x!r}{hint}")
+
+
+_PLAIN_NUMBERS = frozenset({int, float, Fraction})
 
 
 def is_exact(x: object) -> bool:

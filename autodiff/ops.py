@@ -46,7 +46,7 @@ class Primitive:
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(args)}")
         for a in args:
             if isinstance(a, _value.Value):
-                return _value.Value._from_op(self, args)
+                return _value._record(self, args)
         return self.forward(*args)
 
     def __repr__(self) -> str:

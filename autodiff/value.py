@@ -17,7 +17,11 @@ Operand = Any  # a Value or a plain number
 class Value:
     """A scalar node of the graph: `.data` (the number), `.grad` (its δ), `.name`, `.layer`."""
 
-    __slots__ = ("_hooks", "_op", "_parents", "data", "grad", "layer", "name", "requires_grad")
+    # The parents are kept in two slots (`_p0`, `_p1`) rather than a tuple: a tuple per node would
+    # double the objects Python's cyclic garbage collector has to scan while a graph is being built,
+    # and that scanning, not arithmetic, is what a large graph spends most of its time on. Only
+    # operations with three or more inputs keep a tuple (`_more`). `_parents` rebuilds the tuple.
+    __slots__ = ("_hooks", "_more", "_op", "_p0", "_p1", "data", "grad", "layer", "name", "requires_grad")
 
     def __init__(self, data: Number, name: str | None = None, *, requires_grad: bool = True):
         self.data = check_number(data)
@@ -29,34 +33,15 @@ class Value:
         # no_grad() stops recording operations; a leaf made inside it may still be a weight.
         self.requires_grad = bool(requires_grad)
         self._op: ops.Primitive | None = None
-        self._parents: tuple[Value, ...] = ()
+        self._p0: Value | None = None
+        self._p1: Value | None = None
+        self._more: tuple[Value, ...] | None = None
         self._hooks: list[Callable[[Any], Any]] | None = None
 
     @classmethod
     def _from_op(cls, prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
         """Run `prim` on Values and numbers and record the result as a node of the graph."""
-        parents = tuple(
-            a if isinstance(a, Value) else Value(check_number(a, prim.name), requires_grad=False)
-            for a in args
-        )
-        result = prim.forward(*[p.data for p in parents])
-        if state.anomaly:
-            _check_finite(result, prim.name, parents)
-        out = cls.__new__(cls)
-        out.data = result
-        out.grad = 0
-        out.name = None
-        out.layer = state.layer
-        out._hooks = None
-        if state.grad_enabled and any(p.requires_grad for p in parents):
-            out.requires_grad = True
-            out._op = prim
-            out._parents = parents
-        else:
-            out.requires_grad = False
-            out._op = None
-            out._parents = ()
-        return out
+        return _record(prim, args)
 
     # --- graph structure, read by backward and by renderers -------------------------------------
 
@@ -69,6 +54,16 @@ class Value:
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the operation that produced this Value, in order (repeats kept)."""
         return self._parents
+
+    @property
+    def _parents(self) -> tuple[Value, ...]:
+        if self._more is not None:
+            return self._more
+        p0 = self._p0
+        if p0 is None:
+            return ()
+        p1 = self._p1
+        return (p0,) if p1 is None else (p0, p1)
 
     @property
     def is_leaf(self) -> bool:
@@ -107,67 +102,67 @@ class Value:
     # --- operators: every one is a primitive of `autodiff.ops` ----------------------------------
 
     def __add__(self, other: Operand) -> Value:
-        return ops.add(self, other)
+        return _record(ops.add, (self, other))
 
     def __radd__(self, other: Operand) -> Value:
-        return ops.add(other, self)
+        return _record(ops.add, (other, self))
 
     def __sub__(self, other: Operand) -> Value:
-        return ops.sub(self, other)
+        return _record(ops.sub, (self, other))
 
     def __rsub__(self, other: Operand) -> Value:
-        return ops.sub(other, self)
+        return _record(ops.sub, (other, self))
 
     def __mul__(self, other: Operand) -> Value:
-        return ops.mul(self, other)
+        return _record(ops.mul, (self, other))
 
     def __rmul__(self, other: Operand) -> Value:
-        return ops.mul(other, self)
+        return _record(ops.mul, (other, self))
 
     def __truediv__(self, other: Operand) -> Value:
-        return ops.div(self, other)
+        return _record(ops.div, (self, other))
 
     def __rtruediv__(self, other: Operand) -> Value:
-        return ops.div(other, self)
+        return _record(ops.div, (other, self))
 
     def __pow__(self, other: Operand) -> Value:
-        return ops.pow(self, other)
+        return _record(ops.pow, (self, other))
 
     def __rpow__(self, other: Operand) -> Value:
-        return ops.pow(other, self)
+        return _record(ops.pow, (other, self))
 
     def __neg__(self) -> Value:
-        return ops.neg(self)
+        return _record(ops.neg, (self,))
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return ops.abs(self)
+        return _record(ops.abs, (self,))
 
     def relu(self) -> Value:
         """max(x, 0); the δ passes where x >= 0 (the articles' rule; PyTorch uses 0 at x = 0)."""
-        return ops.relu(self)
+        return _record(ops.relu, (self,))
 
     def exp(self) -> Value:
         """e ** x (a float result)."""
-        return ops.exp(self)
+        return _record(ops.exp, (self,))
 
     def log(self) -> Value:
         """Natural logarithm (a float result); x must be > 0."""
-        return ops.log(self)
+        return _record(ops.log, (self,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent (a float result)."""
-        return ops.tanh(self)
+        return _record(ops.tanh, (self,))
 
     def sigmoid(self) -> Value:
         """1 / (1 + e ** -x) (a float result)."""
-        return ops.sigmoid(self)
+        return _record(ops.sigmoid, (self,))
 
     def sqrt(self) -> Value:
         """Square root (a float result); x must be >= 0."""
-        return ops.sqrt(self)
+        return _record(ops.sqrt, (self,))
 
     def __float__(self) -> float:
         return float(self.data)
@@ -182,6 +177,57 @@ class Value:
 
     def __bool__(self) -> bool:
         raise TypeError("a Value has no truth value; compare its number instead, e.g. `if v.data >= 0:`")
+
+
+def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
+    """Run `prim` on Values and numbers and record the result as a node of the graph."""
+    # The hot path of every model: one call per operation, no generators, and the argument
+    # tuple itself becomes the node's parents when it holds only Values.
+    for a in args:
+        if not isinstance(a, Value):
+            args = tuple(a if isinstance(a, Value) else _constant(a, prim.name) for a in args)
+            break
+    n = len(args)
+    if n == 2:
+        result = prim.forward(args[0].data, args[1].data)
+    elif n == 1:
+        result = prim.forward(args[0].data)
+    else:
+        result = prim.forward(*[a.data for a in args])
+    st = state
+    if st.anomaly:
+        _check_finite(result, prim.name, args)
+    out = _new_value(Value)
+    out.data = result
+    out.grad = 0
+    out.name = None
+    out.layer = st.layer
+    out._hooks = None
+    if st.grad_enabled:
+        for a in args:
+            if a.requires_grad:
+                out.requires_grad = True
+                out._op = prim
+                if n <= 2:
+                    out._p0 = args[0]
+                    out._p1 = args[1] if n == 2 else None
+                    out._more = None
+                else:
+                    out._p0 = out._p1 = None
+                    out._more = args
+                return out
+    out.requires_grad = False
+    out._op = None
+    out._p0 = out._p1 = out._more = None
+    return out
+
+
+def _constant(x: Any, what: str) -> Value:
+    """A plain number mixed into an expression, as a leaf that receives no δ."""
+    return Value(check_number(x, what), requires_grad=False)
+
+
+_new_value = object.__new__
 
 
 class _HookHandle:

@@ -1,0 +1,494 @@
+"""Benchmarks: autodiff against micrograd, PyTorch scalars and hand-written plain-float code.
+
+    python benchmarks/run.py                  # the full run (a few minutes), prints a Markdown report
+    python benchmarks/run.py --quick          # tiny sizes, one repetition: checks that it all works
+    python benchmarks/run.py --results benchmarks/RESULTS.md   # also write the report there
+
+Every engine runs the same workloads (`benchmarks/workloads.py`) in one process, interleaved:
+each repetition times every engine once, so a slow moment of the machine hits all of them. The
+report gives medians and the ratios to micrograd and to the hand-written baseline. micrograd and
+PyTorch are optional (`pip install -e '.[bench]'`); a missing one is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import workloads as W  # noqa: E402
+
+import autodiff  # noqa: E402
+from autodiff import article  # noqa: E402
+
+HAND = "hand-written floats"
+WORKLOADS = ("moons", "chain", "wide", "article", "memory")
+TAPE = "autodiff Tape"
+
+
+@dataclass
+class Engine:
+    """How to make a learnable scalar, apply ReLU, run backward and take an SGD step on an engine."""
+
+    name: str
+    version: str
+    leaf: Callable[[float], Any]
+    relu: Callable[[Any], Any]
+    backward: Callable[[Any], None]
+    number: Callable[[Any], float]
+    grad: Callable[[Any], float]
+    sgd: Callable[[Sequence[Any], float], None]
+
+
+def _value_sgd(params: Sequence[Any], lr: float) -> None:
+    for p in params:
+        p.data -= lr * p.grad
+        p.grad = 0
+
+
+def autodiff_engine() -> Engine:
+    """autodiff's `Value`, rebuilding the graph at every step."""
+    return Engine(
+        "autodiff",
+        autodiff.__version__,
+        autodiff.Value,
+        lambda v: v.relu(),
+        lambda loss: loss.backward(),
+        lambda v: v.data,
+        lambda v: v.grad,
+        _value_sgd,
+    )
+
+
+def micrograd_engine() -> Engine | None:
+    """micrograd 0.1.0's `Value`, or None when it is not installed."""
+    try:
+        from micrograd.engine import Value
+    except ImportError:
+        return None
+    from importlib.metadata import version
+
+    return Engine(
+        "micrograd",
+        version("micrograd"),
+        Value,
+        lambda v: v.relu(),
+        lambda loss: loss.backward(),
+        lambda v: v.data,
+        lambda v: v.grad,
+        _value_sgd,
+    )
+
+
+def torch_engine() -> Engine | None:
+    """PyTorch 0-dim float64 tensors on the CPU, or None when it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+
+    def sgd(params: Sequence[Any], lr: float) -> None:
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad = None
+
+    return Engine(
+        "PyTorch",
+        torch.__version__,
+        lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True),
+        torch.relu,
+        lambda loss: loss.backward(),
+        lambda t: float(t),
+        lambda t: float(t.grad),
+        sgd,
+    )
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    """Seconds per run of each engine, over the repetitions."""
+
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.samples.setdefault(name, []).append(seconds)
+
+    def median(self, name: str) -> float | None:
+        got = self.samples.get(name)
+        return statistics.median(got) if got else None
+
+
+def timed(run: Callable[[], Any], times: int = 1) -> float:
+    """Seconds per call of `run`, called `times` times after a full collection (outside the timing)."""
+    # The collection keeps one engine's leftover garbage from being charged to the next one;
+    # garbage an engine makes during its own runs is collected during them, as in real use.
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(times):
+        run()
+    return (time.perf_counter() - start) / times
+
+
+def interleave(runs: dict[str, Callable[[], Any]], repeat: int, times: int = 1) -> Timings:
+    """Time every run once per repetition, in turn, after one untimed warm-up run of each."""
+    for run in runs.values():
+        run()
+    result = Timings()
+    for _ in range(repeat):
+        for name, run in runs.items():
+            result.add(name, timed(run, times))
+    return result
+
+
+# --- workload 1: the moons training step -----------------------------------------------------------
+
+
+def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]) -> dict[str, float]:
+    """Full-batch SGD steps on `n` points of two moons: check that the engines agree, then time them."""
+    points, labels = W.two_moons(n)
+    init = W.moons_initial_weights()
+    lr = W.MOONS_LEARNING_RATE
+    hand_loss, hand_grads = W.hand_moons_gradients(init, points, labels)
+
+    def check(name: str, loss: float, grads: Sequence[float]) -> None:
+        worst = max(abs(a - b) for a, b in zip(grads, hand_grads, strict=True))
+        if abs(loss - hand_loss) > 1e-12 or worst > 1e-12:
+            raise SystemExit(f"moons: {name} disagrees with the hand-written code: loss {loss!r} vs "
+                             f"{hand_loss!r}, largest gradient difference {worst:.3g}")
+
+    runs: dict[str, Callable[[], Any]] = {}
+    for e in engines:
+        params = [e.leaf(w) for w in init]
+        loss = W.moons_loss(params, points, labels, e.relu)
+        e.backward(loss)
+        check(e.name, e.number(loss), [e.grad(p) for p in params])
+        e.sgd(params, 0.0)
+        del loss
+
+        def step(e: Engine = e, params: list = params) -> None:
+            loss = W.moons_loss(params, points, labels, e.relu)
+            e.backward(loss)
+            e.sgd(params, lr)
+
+        runs[e.name] = step
+    params = [autodiff.Value(w) for w in init]
+    loss = W.moons_loss(params, points, labels, lambda v: v.relu())
+    nodes = len(autodiff.topological_order(loss))
+    start = time.perf_counter()
+    tape = autodiff.Tape(loss, params)
+    record = time.perf_counter() - start
+    tape_loss, tape_grads = tape.gradients()
+    check(TAPE, tape_loss, tape_grads)
+    del loss
+
+    def tape_step() -> None:
+        tape.backward()
+        _value_sgd(params, lr)
+
+    runs[TAPE] = tape_step
+    hand_params = list(init)
+    runs[HAND] = lambda: W.hand_moons_step(hand_params, points, labels, lr)
+    timings = interleave(runs, repeat, steps)
+    timings.notes[TAPE] = f"after recording once ({record:.1f} s to compile {nodes:,} nodes)"
+    out.append(f"### 1. Moons training step (MLP 2-16-16-1, {len(points)} points, full batch)\n")
+    out.append(
+        f"Forward + backward + SGD update; {nodes:,} graph nodes per step. All engines start from the "
+        f"same weights and agree with the hand-written code on the first loss ({hand_loss:.15g}) and "
+        "every gradient to 1e-12 before timing. Median of "
+        f"{repeat} × {steps} steps.\n"
+    )
+    out.append(table(timings, "s / step"))
+    return {name: timings.median(name) for name in runs}  # type: ignore[misc]
+
+
+# --- workload 2: the deep chain, and workload 5: memory per node -----------------------------------
+
+
+def chain(engines: list[Engine], sizes: Sequence[int], repeat: int, out: list[str]) -> dict[str, Any]:
+    """x → x·1.0001 + 0.0001, `n` times, forward + backward, for growing n; record failures."""
+    rows: dict[str, dict[int, str]] = {}
+    failed: dict[str, str] = {}
+    per_step: dict[str, list[float]] = {}
+    for n in sizes:
+        runs: dict[str, Callable[[], Any]] = {}
+        expected, expected_grad = W.hand_chain(0.5, n)
+        for e in engines:
+            if e.name in failed:
+                rows.setdefault(e.name, {})[n] = "—"
+                continue
+
+            def run(e: Engine = e, n: int = n) -> None:
+                x = e.leaf(0.5)
+                y = W.chain(x, n)
+                e.backward(y)
+                if abs(e.grad(x) - expected_grad) > 1e-9 * expected_grad:
+                    raise AssertionError(f"chain: {e.name} got d/dx {e.grad(x)!r}, expected {expected_grad!r}")
+
+            try:
+                run()
+            except RecursionError:
+                failed[e.name] = f"RecursionError at n = {n:,}"
+                rows.setdefault(e.name, {})[n] = "RecursionError"
+                continue
+            runs[e.name] = run
+        runs[HAND] = lambda n=n: W.hand_chain(0.5, n)
+        timings = interleave(runs, repeat if n < 10**6 else 1)
+        for name in runs:
+            seconds = timings.median(name)
+            rows.setdefault(name, {})[n] = f"{seconds:.3g} s"
+            per_step.setdefault(name, []).append(seconds / n)
+    out.append("### 2. Deep chain x → x·1.0001 + 0.0001, forward + backward\n")
+    out.append(f"Seconds per run (median of {repeat}; 1 run at 10⁶); µs per step in the last column.\n")
+    header = "| engine | " + " | ".join(f"n = {n:,}" for n in sizes) + " | µs / step |"
+    lines = [header, "|---" * (len(sizes) + 2) + "|"]
+    for name, cells in rows.items():
+        steps = per_step.get(name, [])
+        us = " … ".join(f"{s * 1e6:.2g}" for s in steps) if steps else "—"
+        lines.append(f"| {name} | " + " | ".join(cells.get(n, "—") for n in sizes) + f" | {us} |")
+    out.append("\n".join(lines) + "\n")
+    if "micrograd" in failed:
+        deepest = micrograd_deepest([e for e in engines if e.name == "micrograd"][0])
+        out.append(f"micrograd's recursive topological sort: deepest chain that works is {deepest} steps.\n")
+    return failed
+
+
+def micrograd_deepest(e: Engine) -> int:
+    """The longest chain micrograd differentiates before its recursion fails (binary search)."""
+    low, high = 1, 1000
+    while low + 1 < high:
+        mid = (low + high) // 2
+        try:
+            e.backward(W.chain(e.leaf(0.5), mid))
+            low = mid
+        except RecursionError:
+            high = mid
+    return low
+
+
+def memory(engines: list[Engine], n: int, out: list[str]) -> dict[str, float]:
+    """Bytes per graph node of the deep chain, held by Python's allocator (tracemalloc)."""
+    per_node: dict[str, float] = {}
+    lines = ["| engine | bytes / node (graph) | peak bytes / node (forward + backward) |", "|---|---|---|"]
+    for e in engines:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            x = e.leaf(0.5)
+            base = tracemalloc.get_traced_memory()[0]
+            y = W.chain(x, n)
+            graph = (tracemalloc.get_traced_memory()[0] - base) / (2 * n)
+            tracemalloc.reset_peak()
+            try:
+                e.backward(y)
+                peak = f"{(tracemalloc.get_traced_memory()[1] - base) / (2 * n):.0f}"
+            except RecursionError:
+                peak = "RecursionError"
+            del x, y
+        finally:
+            tracemalloc.stop()
+        if e.name == "PyTorch":
+            lines.append("| PyTorch | not seen by tracemalloc (C++ allocations) | — |")
+            continue
+        per_node[e.name] = graph
+        lines.append(f"| {e.name} | {graph:.0f} | {peak} |")
+    out.append(f"### 5. Memory per graph node (deep chain, n = {n:,}: {2 * n:,} operation nodes)\n")
+    out.append(
+        "Bytes allocated through Python while building the graph (Value objects, parent links, "
+        "closures, numbers, constants), divided by the number of operation nodes.\n"
+    )
+    out.append("\n".join(lines) + "\n")
+    return per_node
+
+
+# --- workload 3: the wide sum ------------------------------------------------------------------------
+
+
+def wide(engines: list[Engine], n: int, repeat: int, out: list[str]) -> dict[str, float]:
+    """Σ xᵢ·yᵢ of n products summed pairwise, forward + backward."""
+    xs, ys = W.wide_inputs(n)
+    expected, _, _ = W.hand_wide_sum(xs, ys)
+    runs: dict[str, Callable[[], Any]] = {}
+    for e in engines:
+
+        def run(e: Engine = e) -> None:
+            a = [e.leaf(x) for x in xs]
+            b = [e.leaf(y) for y in ys]
+            total = W.wide_sum(a, b)
+            e.backward(total)
+            if e.number(total) != expected or e.grad(a[-1]) != ys[-1]:
+                raise AssertionError(f"wide sum: {e.name} disagrees with the hand-written code")
+
+        runs[e.name] = run
+    runs[HAND] = lambda: W.hand_wide_sum(xs, ys)
+    timings = interleave(runs, repeat)
+    out.append(f"### 3. Wide sum of {n:,} products (pairwise tree), forward + backward\n")
+    out.append(f"Leaves made, graph built, backward run; median of {repeat}.\n")
+    out.append(table(timings, "s / run"))
+    return {name: timings.median(name) for name in runs}  # type: ignore[misc]
+
+
+# --- workload 4: the article's model -----------------------------------------------------------------
+
+
+def article_sgd(engines: list[Engine], epochs: int, repeat: int, out: list[str]) -> dict[str, float]:
+    """The articles' model L3(L2(L1(x))), per-sample SGD over the three patients, in float64."""
+    patients = [(tuple(float(v) for v in x), float(y)) for x, y in article.PATIENTS]
+    w_init = [float(w) for w in article.W2]
+    lr = float(article.LEARNING_RATE)
+    expected, _ = W.hand_article_epochs(list(w_init), patients, lr, epochs)
+    runs: dict[str, Callable[[], Any]] = {}
+
+    def agree(name: str, got: Sequence[float]) -> None:
+        if any(abs(a - b) > 1e-12 * abs(b) for a, b in zip(got, expected, strict=True)):
+            raise AssertionError(f"article: {name} ends at {list(got)}, the hand-written code at {expected}")
+
+    for e in engines:
+
+        def run(e: Engine = e) -> None:
+            w2 = [e.leaf(w) for w in w_init]
+            for _ in range(epochs):
+                for x, y in patients:
+                    e.backward(W.article_loss(w2, x, y, e.relu))
+                    e.sgd(w2, lr)
+            agree(e.name, [e.number(w) for w in w2])
+
+        runs[e.name] = run
+
+    def tape_run() -> None:
+        w2 = [autodiff.Value(w) for w in w_init]
+        x = [autodiff.Value(v, requires_grad=False) for v in patients[0][0]]
+        y = autodiff.Value(patients[0][1], requires_grad=False)
+        tape = autodiff.Tape(W.article_loss(w2, x, y, lambda v: v.relu()), w2)
+        for _ in range(epochs):
+            for values, label in patients:
+                for leaf, v in zip(x, values, strict=True):
+                    leaf.data = v
+                y.data = label
+                tape.backward()
+                _value_sgd(w2, lr)
+        agree(TAPE, [w.data for w in w2])
+
+    runs[TAPE] = tape_run
+    runs[HAND] = lambda: W.hand_article_epochs(list(w_init), patients, lr, epochs)
+    timings = interleave(runs, repeat)
+    timings.notes[TAPE] = "one tape for all three patients, recording included"
+    out.append(f"### 4. The articles' model, {epochs:,} epochs of per-sample SGD (3 patients, float64)\n")
+    out.append(f"{3 * epochs:,} forward + backward + update; median of {repeat}.\n")
+    out.append(table(timings, "s / run"))
+    return {name: timings.median(name) for name in runs}  # type: ignore[misc]
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def table(timings: Timings, unit: str) -> str:
+    """A Markdown table: median per engine, ratio to micrograd (× faster) and to the hand-written code."""
+    ref = timings.median("micrograd")
+    hand = timings.median(HAND)
+    lines = [f"| engine | {unit} | vs micrograd | vs hand-written |", "|---|---|---|---|"]
+    for name in timings.samples:
+        t = timings.median(name)
+        assert t is not None
+        faster = f"{ref / t:.1f}× faster" if ref else "—"
+        slower = f"{t / hand:.1f}× slower" if hand and name != HAND else "—"
+        note = f" ({timings.notes[name]})" if name in timings.notes else ""
+        lines.append(f"| {name}{note} | {_seconds(t)} | {faster} | {slower} |")
+    return "\n".join(lines) + "\n"
+
+
+def _seconds(t: float) -> str:
+    return f"{t * 1e3:.3g} ms" if t < 1 else f"{t:.3g} s"
+
+
+def machine() -> str:
+    """One line about the CPU and the Python running the benchmarks."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()} ({platform.python_implementation()})"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> list[str]:
+    """Run the benchmarks and return the report's lines (also printed, and written with --results)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (a smoke test)")
+    parser.add_argument("--results", type=Path, help="write the Markdown report to this file")
+    parser.add_argument(
+        "--only", default=",".join(WORKLOADS), help=f"comma-separated workloads among {', '.join(WORKLOADS)}"
+    )
+    args = parser.parse_args(argv)
+    only = [w.strip() for w in args.only.split(",") if w.strip()]
+    unknown = sorted(set(only) - set(WORKLOADS))
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; choose among {', '.join(WORKLOADS)}")
+    engines = [autodiff_engine()]
+    skipped = []
+    for make, name in ((micrograd_engine, "micrograd"), (torch_engine, "PyTorch")):
+        engine = make()
+        if engine is None:
+            skipped.append(name)
+            print(f"benchmarks: {name} is not installed, skipping it (pip install -e '.[bench]')",
+                  file=sys.stderr)
+        else:
+            engines.append(engine)
+    quick = args.quick
+    # Importing PyTorch leaves ~150,000 objects that every full collection of the cyclic garbage
+    # collector would scan again, slowing the engines that allocate many objects (micrograd,
+    # autodiff) in a way a process using only one of them never sees. Freezing them puts every
+    # engine back in that situation; the collector still runs on everything the engines allocate.
+    gc.collect()
+    gc.freeze()
+    out = [
+        "# Benchmarks",
+        "",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {machine()}",
+        "- Engines: " + ", ".join(f"{e.name} {e.version}" for e in engines) + f", {HAND}"
+        + (f" (not installed: {', '.join(skipped)})" if skipped else ""),
+        f"- Command: `python benchmarks/run.py{' --quick' if quick else ''}`"
+        + (" (quick mode: tiny sizes, not a measurement)" if quick else ""),
+        "",
+    ]
+    if "moons" in only:
+        moons(engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, 1 if quick else 2, out)
+    if "chain" in only:
+        chain(engines, (100, 1000) if quick else (10**3, 10**4, 10**5, 10**6), 1 if quick else 3, out)
+    if "wide" in only:
+        wide(engines, 1000 if quick else 10**5, 1 if quick else 5, out)
+    if "article" in only:
+        article_sgd(engines, 10 if quick else 1000, 1 if quick else 5, out)
+    if "memory" in only:
+        memory(engines, 1000 if quick else 10**4, out)
+    text = "\n".join(out)
+    print(text)
+    if args.results:
+        args.results.write_text(text)
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""The benchmark's workloads, written once and run on every engine.
+
+An *engine* here is anything with Python operators on scalars: autodiff's `Value`, micrograd's
+`Value`, PyTorch 0-dim tensors. The model code below (`moons_loss`, `chain`, `wide_sum`,
+`article_loss`) uses only `+ - * **`, a `relu` function passed in and Python's `sum`, so every
+engine performs the same floating-point operations in the same order and the losses agree to the
+last bit (checked before timing). The hand-written baseline (`hand_moons_step`, ...) computes the
+same forward and backward with plain floats and no graph: the floor a graph engine is measured
+against.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+MOONS_SIZES = (2, 16, 16, 1)
+MOONS_POINTS = 100
+MOONS_ALPHA = 1e-4
+MOONS_LEARNING_RATE = 0.05
+CHAIN_FACTOR = 1.0001
+CHAIN_OFFSET = 0.0001
+
+
+# --- data and initial weights -------------------------------------------------------------------
+
+
+def two_moons(n: int = MOONS_POINTS, noise: float = 0.1, seed: int = 1) -> tuple[list, list]:
+    """`n` points of two interleaving half circles with Gaussian noise; labels -1.0 and +1.0."""
+    rng = random.Random(seed)
+    points: list[tuple[float, float]] = []
+    labels: list[float] = []
+    for i in range(n):
+        upper = i < (n + 1) // 2
+        t = math.pi * rng.random()
+        if upper:
+            x, y = math.cos(t), math.sin(t)
+        else:
+            x, y = 1.0 - math.cos(t), 0.5 - math.sin(t)
+        points.append((x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)))
+        labels.append(-1.0 if upper else 1.0)
+    return points, labels
+
+
+def moons_initial_weights(sizes: Sequence[int] = MOONS_SIZES, seed: int = 2) -> list[float]:
+    """The MLP's parameters as a flat list: per layer, per neuron, its weights then its bias (0)."""
+    rng = random.Random(seed)
+    flat: list[float] = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        for _ in range(n_out):
+            flat.extend(rng.uniform(-1.0, 1.0) for _ in range(n_in))
+            flat.append(0.0)
+    return flat
+
+
+def moons_layers(params: Sequence[Any], sizes: Sequence[int] = MOONS_SIZES) -> list[list[tuple]]:
+    """Split the flat parameter list into layers of neurons `(weights, bias)`."""
+    layers, at = [], 0
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        neurons = []
+        for _ in range(n_out):
+            neurons.append((list(params[at : at + n_in]), params[at + n_in]))
+            at += n_in + 1
+        layers.append(neurons)
+    if at != len(params):
+        raise ValueError(f"expected {at} parameters for sizes {sizes}, got {len(params)}")
+    return layers
+
+
+# --- the models, written once for every engine --------------------------------------------------
+
+
+def moons_loss(params: Sequence[Any], points: Sequence, labels: Sequence[float], relu: Callable) -> Any:
+    """Max-margin loss mean(relu(1 − y·score)) + α·Σp² of the MLP 2-16-16-1 (ReLU hidden layers)."""
+    layers = moons_layers(params)
+    last = len(layers) - 1
+    losses = []
+    for point, label in zip(points, labels):
+        h: list[Any] = list(point)
+        for k, neurons in enumerate(layers):
+            out = []
+            for weights, bias in neurons:
+                act = bias
+                for w, x in zip(weights, h):
+                    act = act + w * x
+                out.append(act if k == last else relu(act))
+            h = out
+        losses.append(relu(1 - label * h[0]))
+    data_loss = sum(losses) * (1.0 / len(losses))
+    return data_loss + MOONS_ALPHA * sum(p * p for p in params)
+
+
+def chain(x: Any, steps: int) -> Any:
+    """`steps` times x → x·1.0001 + 0.0001: a graph as deep as it is long."""
+    for _ in range(steps):
+        x = x * CHAIN_FACTOR + CHAIN_OFFSET
+    return x
+
+
+def pairwise_sum(terms: list[Any]) -> Any:
+    """Sum as a balanced tree (depth log₂ n), so the graph is wide rather than deep."""
+    while len(terms) > 1:
+        paired = [a + b for a, b in zip(terms[::2], terms[1::2])]
+        if len(terms) % 2:
+            paired.append(terms[-1])
+        terms = paired
+    return terms[0]
+
+
+def wide_sum(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
+    """Σ xᵢ·yᵢ over all pairs, summed pairwise."""
+    return pairwise_sum([x * y for x, y in zip(xs, ys)])
+
+
+def wide_inputs(n: int, seed: int = 3) -> tuple[list[float], list[float]]:
+    """Two lists of `n` numbers in [-1, 1] for `wide_sum`."""
+    rng = random.Random(seed)
+    return [rng.uniform(-1, 1) for _ in range(n)], [rng.uniform(-1, 1) for _ in range(n)]
+
+
+def article_loss(w2: Sequence[Any], x: Sequence[float], y: float, relu: Callable) -> Any:
+    """The article's model and loss for one patient: ½(relu(w2·x) − y)²."""
+    o2 = w2[0] * x[0] + w2[1] * x[1] + w2[2] * x[2]
+    return (relu(o2) - y) ** 2 * 0.5
+
+
+# --- the hand-written baseline: plain floats, forward and backward by hand ----------------------
+
+
+def hand_moons_step(params: list[float], points: Sequence, labels: Sequence[float], lr: float) -> float:
+    """One full-batch SGD step of the moons MLP, updating `params` in place; returns the loss."""
+    loss, grads = hand_moons_gradients(params, points, labels)
+    for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+        params[i] = p - lr * g
+    return loss
+
+
+def hand_moons_gradients(
+    params: Sequence[float], points: Sequence, labels: Sequence[float]
+) -> tuple[float, list[float]]:
+    """The moons loss and its gradient with respect to every parameter, by hand."""
+    layers = moons_layers(params)
+    grads = [0.0] * len(params)
+    offsets, at = [], 0
+    for neurons in layers:
+        offsets.append(at)
+        at += len(neurons) * (len(neurons[0][0]) + 1)
+    scale = 1.0 / len(points)
+    data_loss = 0.0
+    for (x0, x1), label in zip(points, labels):
+        # Forward, keeping each layer's pre-activations for the backward pass.
+        inputs = [[x0, x1]]
+        acts = []
+        h = [x0, x1]
+        for k, neurons in enumerate(layers):
+            pre = []
+            for weights, bias in neurons:
+                a = bias
+                for w, x in zip(weights, h):
+                    a = a + w * x
+                pre.append(a)
+            acts.append(pre)
+            h = pre if k == len(layers) - 1 else [a if a >= 0 else 0.0 for a in pre]
+            inputs.append(h)
+        margin = 1 - label * h[0]
+        if margin >= 0:
+            data_loss += margin
+            delta = [-label * scale]
+        else:
+            data_loss += 0.0
+            continue
+        # Backward through the layers.
+        for k in range(len(layers) - 1, -1, -1):
+            neurons, h_in, base = layers[k], inputs[k], offsets[k]
+            if k != len(layers) - 1:
+                delta = [d if a >= 0 else 0.0 for d, a in zip(delta, acts[k])]
+            back = [0.0] * len(h_in)
+            width = len(h_in) + 1
+            for j, ((weights, _), d) in enumerate(zip(neurons, delta)):
+                if d == 0.0:
+                    continue
+                at = base + j * width
+                for i, (w, x) in enumerate(zip(weights, h_in)):
+                    grads[at + i] += d * x
+                    back[i] += d * w
+                grads[at + len(h_in)] += d
+            delta = back
+    reg = 0.0
+    for p in params:
+        reg += p * p
+    loss = data_loss * scale + MOONS_ALPHA * reg
+    # The regulariser's δ arrives twice per parameter (p·p uses p twice), as in a graph engine.
+    for i, p in enumerate(params):
+        grads[i] = grads[i] + MOONS_ALPHA * p + MOONS_ALPHA * p
+    return loss, grads
+
+
+def hand_chain(x: float, steps: int) -> tuple[float, float]:
+    """Forward and backward of `chain` by hand: (output, d output / d x)."""
+    for _ in range(steps):
+        x = x * CHAIN_FACTOR + CHAIN_OFFSET
+    grad = 1.0
+    for _ in range(steps):
+        grad = grad * CHAIN_FACTOR
+    return x, grad
+
+
+def hand_wide_sum(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, list[float], list[float]]:
+    """Forward and backward of `wide_sum` by hand: (sum, ∂/∂xs, ∂/∂ys)."""
+    return pairwise_sum([x * y for x, y in zip(xs, ys)]), list(ys), list(xs)
+
+
+def hand_article_epochs(
+    w2: list[float], patients: Sequence, lr: float, epochs: int
+) -> tuple[list[float], float]:
+    """Per-sample SGD on the article's model by hand; returns (final w2, last loss)."""
+    w0, w1, w2_ = w2
+    loss = 0.0
+    for _ in range(epochs):
+        for (x0, x1, x2), y in patients:
+            o2 = w0 * x0 + w1 * x1 + w2_ * x2
+            o3 = o2 if o2 >= 0 else 0.0
+            loss = (o3 - y) ** 2 * 0.5
+            d = (o3 - y) if o2 >= 0 else 0.0
+            w0, w1, w2_ = w0 - lr * (d * x0), w1 - lr * (d * x1), w2_ - lr * (d * x2)
+    return [w0, w1, w2_], loss
