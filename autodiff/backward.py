@@ -107,8 +107,9 @@ def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator
         for parent in reversed(parents):
             if parent.requires_grad:
                 left = pending[parent] - 1
-                pending[parent] = left
-                if left == 0:
+                if left:
+                    pending[parent] = left
+                else:
                     push(parent)
 
 

@@ -56,7 +56,7 @@ class Tape:
                 "Remove it (handle.remove()) or use the plain loss.backward()"
             )
         if inputs is None:
-            inputs = [n for n in reversed(order) if n.is_leaf]
+            inputs = _leaves_in_reading_order(output)
         else:
             inputs = list(inputs)
             for i, v in enumerate(inputs):
@@ -103,6 +103,23 @@ class Tape:
 
     def __repr__(self) -> str:
         return f"<Tape of {self.source.count(chr(10))} lines, {len(self.inputs)} input(s)>"
+
+
+def _leaves_in_reading_order(output: Value) -> list[Value]:
+    """The leaves that require a gradient, in the order they appear when the expression is read."""
+    seen: set[Value] = set()
+    found: list[Value] = []
+    stack = [output]
+    while stack:
+        node = stack.pop()
+        if node in seen or not node.requires_grad:
+            continue
+        seen.add(node)
+        if node.is_leaf:
+            found.append(node)
+        else:
+            stack.extend(reversed(node._parents))
+    return found
 
 
 def _label(v: Value) -> str:

@@ -1,0 +1,88 @@
+"""The benchmark suite runs (quick mode, no timing checks), and its workloads compute what they claim."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autodiff import Value
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import workloads as W  # noqa: E402
+
+
+def test_quick_run_writes_a_report_with_every_workload(tmp_path):
+    report = tmp_path / "RESULTS.md"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--results", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    text = report.read_text()
+    assert text.rstrip("\n") == run.stdout.rstrip("\n")
+    for title in ("### 1. Moons", "### 2. Deep chain", "### 3. Wide sum", "### 4. The articles' model", "### 5."):
+        assert title in text
+    assert "| autodiff |" in text and "| autodiff Tape" in text and "| hand-written floats |" in text
+    for engine, module in (("micrograd", "micrograd"), ("PyTorch", "torch")):
+        installed = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
+        assert (f"| {engine} |" in text) == installed
+        assert (f"{engine} is not installed" in run.stderr) == (not installed)
+
+
+def test_an_unknown_workload_is_refused():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "moons,nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and "unknown workload(s) nope" in run.stderr
+
+
+def test_hand_written_moons_gradients_match_autodiff():
+    points, labels = W.two_moons(8)
+    init = W.moons_initial_weights()
+    params = [Value(w) for w in init]
+    loss = W.moons_loss(params, points, labels, lambda v: v.relu())
+    loss.backward()
+    hand_loss, hand_grads = W.hand_moons_gradients(init, points, labels)
+    assert loss.data == pytest.approx(hand_loss, abs=1e-12)
+    assert [p.grad for p in params] == pytest.approx(hand_grads, abs=1e-12)
+    assert any(g != 0 for g in hand_grads[:32])  # the first layer learns something
+
+
+def test_two_moons_is_seeded_and_balanced():
+    points, labels = W.two_moons(100)
+    assert (points, labels) == W.two_moons(100)
+    assert points != W.two_moons(100, seed=2)[0]
+    assert labels.count(1.0) == labels.count(-1.0) == 50
+
+
+def test_hand_written_chain_wide_and_article_match_autodiff():
+    x = Value(0.5)
+    y = W.chain(x, 50)
+    y.backward()
+    assert (y.data, x.grad) == pytest.approx(W.hand_chain(0.5, 50), rel=1e-14)
+    xs, ys = W.wide_inputs(9)
+    a, b = [Value(v) for v in xs], [Value(v) for v in ys]
+    total = W.wide_sum(a, b)
+    total.backward()
+    expected, dx, dy = W.hand_wide_sum(xs, ys)
+    assert total.data == expected and [v.grad for v in a] == dx and [v.grad for v in b] == dy
+    patients = [((100.0, 2000.0, 100.0), 0.0), ((200.0, 0.0, 0.0), 1.0)]
+    w2 = [Value(w) for w in (0.005, -0.0003, 0.0002)]
+    for _ in range(3):
+        for xv, yv in patients:
+            W.article_loss(w2, xv, yv, lambda v: v.relu()).backward()
+            for w in w2:
+                w.data -= 1e-7 * w.grad
+                w.grad = 0
+    final, _ = W.hand_article_epochs([0.005, -0.0003, 0.0002], patients, 1e-7, 3)
+    assert [w.data for w in w2] == pytest.approx(final, rel=1e-15)
