@@ -41,7 +41,9 @@ class Tape:
 
     def __init__(self, output: Value, inputs: Sequence[Value] | None = None):
         if not isinstance(output, Value):
-            raise TypeError(f"Tape needs the Value to differentiate (e.g. the loss), got {type(output).__name__}")
+            raise TypeError(
+                f"Tape needs the Value to differentiate (e.g. the loss), got {type(output).__name__}"
+            )
         if not output.requires_grad:
             raise ValueError(
                 "Tape: the output does not depend on anything that requires a gradient "
@@ -82,7 +84,7 @@ class Tape:
     def backward(self, grad: Any = None) -> Number:
         """Replay, add each input's δ to its `.grad` (as `output.backward()` would); return the output."""
         result, grads = self.gradients(grad)
-        for v, g in zip(self.inputs, grads):
+        for v, g in zip(self.inputs, grads, strict=True):
             current = v.grad
             v.grad = g if not isinstance(current, Value) and current == 0 else current + g
         return result
@@ -93,8 +95,8 @@ class Tape:
 
     def _check_finite(self, result: Number, grads: Sequence[Number]) -> None:
         # A replay has no per-operation checks; say what went wrong and where to look.
-        bad = [("the output", result)] + [(f"the δ of {_label(v)}", g) for v, g in zip(self.inputs, grads)]
-        for what, x in bad:
+        named = [(f"the δ of {_label(v)}", g) for v, g in zip(self.inputs, grads, strict=True)]
+        for what, x in [("the output", result), *named]:
             if isinstance(x, float) and not math.isfinite(x):
                 raise FloatingPointError(
                     f"Tape replay: {what} is {x!r}; rebuild the graph with the plain path inside "
@@ -179,7 +181,7 @@ def _code_of(x: Any) -> str:
 
 
 def _inline(rule: Callable[..., Any], names: Sequence[str]) -> str | None:
-    """The rule as an expression of `names`, or None when it must be called (it reads more than its arguments)."""
+    """The rule as an expression of `names`, or None if it must be called (it reads more than its inputs)."""
     # Only a plain function that names nothing but its own arguments (no globals, no attributes,
     # no closure, no defaults) is traced: then calling it on symbols performs exactly the
     # operations it performs on numbers, and any decision on a number raises _Untraceable.
@@ -227,7 +229,7 @@ class _Rules:
         if template is None:
             self.namespace[name] = rule  # called by name from the generated code
             return f"{name}({', '.join(slots)})"
-        return _substitute(template, dict(zip(names, slots)))
+        return _substitute(template, dict(zip(names, slots, strict=True)))
 
 
 def _substitute(template: str, mapping: dict[str, str]) -> str:
@@ -312,5 +314,5 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
         ]
     )
     namespace = {**rules.namespace, "one_like": one_like}
-    exec(compile(source, "<autodiff tape>", "exec"), namespace)  # noqa: S102 - our own generated code
+    exec(compile(source, "<autodiff tape>", "exec"), namespace)
     return source, namespace["replay"], leaves

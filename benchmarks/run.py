@@ -29,10 +29,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import workloads as W  # noqa: E402
+import workloads as W
 
-import autodiff  # noqa: E402
-from autodiff import article  # noqa: E402
+import autodiff
+from autodiff import article
 
 HAND = "hand-written floats"
 WORKLOADS = ("moons", "chain", "wide", "article", "memory")
@@ -171,8 +171,10 @@ def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]
     def check(name: str, loss: float, grads: Sequence[float]) -> None:
         worst = max(abs(a - b) for a, b in zip(grads, hand_grads, strict=True))
         if abs(loss - hand_loss) > 1e-12 or worst > 1e-12:
-            raise SystemExit(f"moons: {name} disagrees with the hand-written code: loss {loss!r} vs "
-                             f"{hand_loss!r}, largest gradient difference {worst:.3g}")
+            raise SystemExit(
+                f"moons: {name} disagrees with the hand-written code: loss {loss!r} vs "
+                f"{hand_loss!r}, largest gradient difference {worst:.3g}"
+            )
 
     runs: dict[str, Callable[[], Any]] = {}
     for e in engines:
@@ -229,18 +231,20 @@ def chain(engines: list[Engine], sizes: Sequence[int], repeat: int, out: list[st
     per_step: dict[str, list[float]] = {}
     for n in sizes:
         runs: dict[str, Callable[[], Any]] = {}
-        expected, expected_grad = W.hand_chain(0.5, n)
+        _, expected_grad = W.hand_chain(0.5, n)
         for e in engines:
             if e.name in failed:
                 rows.setdefault(e.name, {})[n] = "—"
                 continue
 
-            def run(e: Engine = e, n: int = n) -> None:
+            def run(e: Engine = e, n: int = n, expected_grad: float = expected_grad) -> None:
                 x = e.leaf(0.5)
                 y = W.chain(x, n)
                 e.backward(y)
                 if abs(e.grad(x) - expected_grad) > 1e-9 * expected_grad:
-                    raise AssertionError(f"chain: {e.name} got d/dx {e.grad(x)!r}, expected {expected_grad!r}")
+                    raise AssertionError(
+                        f"chain: {e.name} got d/dx {e.grad(x)!r}, expected {expected_grad!r}"
+                    )
 
             try:
                 run()
@@ -265,7 +269,7 @@ def chain(engines: list[Engine], sizes: Sequence[int], repeat: int, out: list[st
         lines.append(f"| {name} | " + " | ".join(cells.get(n, "—") for n in sizes) + f" | {us} |")
     out.append("\n".join(lines) + "\n")
     if "micrograd" in failed:
-        deepest = micrograd_deepest([e for e in engines if e.name == "micrograd"][0])
+        deepest = micrograd_deepest(next(e for e in engines if e.name == "micrograd"))
         out.append(f"micrograd's recursive topological sort: deepest chain that works is {deepest} steps.\n")
     return failed
 
@@ -451,8 +455,10 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         engine = make()
         if engine is None:
             skipped.append(name)
-            print(f"benchmarks: {name} is not installed, skipping it (pip install -e '.[bench]')",
-                  file=sys.stderr)
+            print(
+                f"benchmarks: {name} is not installed, skipping it (pip install -e '.[bench]')",
+                file=sys.stderr,
+            )
         else:
             engines.append(engine)
     quick = args.quick
@@ -467,7 +473,9 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         "",
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine()}",
-        "- Engines: " + ", ".join(f"{e.name} {e.version}" for e in engines) + f", {HAND}"
+        "- Engines: "
+        + ", ".join(f"{e.name} {e.version}" for e in engines)
+        + f", {HAND}"
         + (f" (not installed: {', '.join(skipped)})" if skipped else ""),
         f"- Command: `python benchmarks/run.py{' --quick' if quick else ''}`"
         + (" (quick mode: tiny sizes, not a measurement)" if quick else ""),

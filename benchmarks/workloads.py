@@ -11,6 +11,7 @@ against.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -48,7 +49,7 @@ def moons_initial_weights(sizes: Sequence[int] = MOONS_SIZES, seed: int = 2) -> 
     """The MLP's parameters as a flat list: per layer, per neuron, its weights then its bias (0)."""
     rng = random.Random(seed)
     flat: list[float] = []
-    for n_in, n_out in zip(sizes, sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         for _ in range(n_out):
             flat.extend(rng.uniform(-1.0, 1.0) for _ in range(n_in))
             flat.append(0.0)
@@ -58,7 +59,7 @@ def moons_initial_weights(sizes: Sequence[int] = MOONS_SIZES, seed: int = 2) -> 
 def moons_layers(params: Sequence[Any], sizes: Sequence[int] = MOONS_SIZES) -> list[list[tuple]]:
     """Split the flat parameter list into layers of neurons `(weights, bias)`."""
     layers, at = [], 0
-    for n_in, n_out in zip(sizes, sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         neurons = []
         for _ in range(n_out):
             neurons.append((list(params[at : at + n_in]), params[at + n_in]))
@@ -77,13 +78,13 @@ def moons_loss(params: Sequence[Any], points: Sequence, labels: Sequence[float],
     layers = moons_layers(params)
     last = len(layers) - 1
     losses = []
-    for point, label in zip(points, labels):
+    for point, label in zip(points, labels, strict=True):
         h: list[Any] = list(point)
         for k, neurons in enumerate(layers):
             out = []
             for weights, bias in neurons:
                 act = bias
-                for w, x in zip(weights, h):
+                for w, x in zip(weights, h, strict=True):
                     act = act + w * x
                 out.append(act if k == last else relu(act))
             h = out
@@ -102,7 +103,7 @@ def chain(x: Any, steps: int) -> Any:
 def pairwise_sum(terms: list[Any]) -> Any:
     """Sum as a balanced tree (depth log₂ n), so the graph is wide rather than deep."""
     while len(terms) > 1:
-        paired = [a + b for a, b in zip(terms[::2], terms[1::2])]
+        paired = [a + b for a, b in zip(terms[::2], terms[1::2], strict=False)]
         if len(terms) % 2:
             paired.append(terms[-1])
         terms = paired
@@ -111,7 +112,7 @@ def pairwise_sum(terms: list[Any]) -> Any:
 
 def wide_sum(xs: Sequence[Any], ys: Sequence[Any]) -> Any:
     """Σ xᵢ·yᵢ over all pairs, summed pairwise."""
-    return pairwise_sum([x * y for x, y in zip(xs, ys)])
+    return pairwise_sum([x * y for x, y in zip(xs, ys, strict=True)])
 
 
 def wide_inputs(n: int, seed: int = 3) -> tuple[list[float], list[float]]:
@@ -149,7 +150,7 @@ def hand_moons_gradients(
         at += len(neurons) * (len(neurons[0][0]) + 1)
     scale = 1.0 / len(points)
     data_loss = 0.0
-    for (x0, x1), label in zip(points, labels):
+    for (x0, x1), label in zip(points, labels, strict=True):
         # Forward, keeping each layer's pre-activations for the backward pass.
         inputs = [[x0, x1]]
         acts = []
@@ -158,7 +159,7 @@ def hand_moons_gradients(
             pre = []
             for weights, bias in neurons:
                 a = bias
-                for w, x in zip(weights, h):
+                for w, x in zip(weights, h, strict=True):
                     a = a + w * x
                 pre.append(a)
             acts.append(pre)
@@ -175,14 +176,14 @@ def hand_moons_gradients(
         for k in range(len(layers) - 1, -1, -1):
             neurons, h_in, base = layers[k], inputs[k], offsets[k]
             if k != len(layers) - 1:
-                delta = [d if a >= 0 else 0.0 for d, a in zip(delta, acts[k])]
+                delta = [d if a >= 0 else 0.0 for d, a in zip(delta, acts[k], strict=True)]
             back = [0.0] * len(h_in)
             width = len(h_in) + 1
-            for j, ((weights, _), d) in enumerate(zip(neurons, delta)):
+            for j, ((weights, _), d) in enumerate(zip(neurons, delta, strict=True)):
                 if d == 0.0:
                     continue
                 at = base + j * width
-                for i, (w, x) in enumerate(zip(weights, h_in)):
+                for i, (w, x) in enumerate(zip(weights, h_in, strict=True)):
                     grads[at + i] += d * x
                     back[i] += d * w
                 grads[at + len(h_in)] += d
@@ -209,7 +210,7 @@ def hand_chain(x: float, steps: int) -> tuple[float, float]:
 
 def hand_wide_sum(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, list[float], list[float]]:
     """Forward and backward of `wide_sum` by hand: (sum, ∂/∂xs, ∂/∂ys)."""
-    return pairwise_sum([x * y for x, y in zip(xs, ys)]), list(ys), list(xs)
+    return pairwise_sum([x * y for x, y in zip(xs, ys, strict=True)]), list(ys), list(xs)
 
 
 def hand_article_epochs(

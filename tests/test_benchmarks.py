@@ -27,11 +27,19 @@ def test_quick_run_writes_a_report_with_every_workload(tmp_path):
     assert run.returncode == 0, run.stderr
     text = report.read_text()
     assert text.rstrip("\n") == run.stdout.rstrip("\n")
-    for title in ("### 1. Moons", "### 2. Deep chain", "### 3. Wide sum", "### 4. The articles' model", "### 5."):
+    for title in (
+        "### 1. Moons",
+        "### 2. Deep chain",
+        "### 3. Wide sum",
+        "### 4. The articles' model",
+        "### 5.",
+    ):
         assert title in text
     assert "| autodiff |" in text and "| autodiff Tape" in text and "| hand-written floats |" in text
     for engine, module in (("micrograd", "micrograd"), ("PyTorch", "torch")):
-        installed = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
+        installed = (
+            subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True).returncode == 0
+        )
         assert (f"| {engine} |" in text) == installed
         assert (f"{engine} is not installed" in run.stderr) == (not installed)
 

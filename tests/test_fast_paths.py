@@ -1,4 +1,4 @@
-"""The engine's hot paths (recording by arity, parents in slots, the fused backward walk) against plain rules."""
+"""The engine's hot paths (recording by arity, parents in slots, the fused backward walk)."""
 
 from __future__ import annotations
 
