@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import value as _value  # a module object: `value` imports this module while it loads
 from .exact import check_number, one_like
 from .modes import state
 
@@ -115,7 +116,7 @@ def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator
 
 def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> None:
     """Add ∂root/∂node · grad to `.grad` of every node `root` depends on (grad defaults to 1)."""
-    from .value import Value
+    Value = _value.Value  # the class, looked up once per call
 
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")

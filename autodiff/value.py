@@ -181,19 +181,30 @@ class Value:
 
 def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     """Run `prim` on Values and numbers and record the result as a node of the graph."""
-    # The hot path of every model: one call per operation, no generators, and the argument
-    # tuple itself becomes the node's parents when it holds only Values.
-    for a in args:
-        if not isinstance(a, Value):
-            args = tuple(a if isinstance(a, Value) else _constant(a, prim.name) for a in args)
-            break
+    # The hot path of every model: one call per operation, no generators, unary and binary
+    # operations unpacked by hand (the rule is the same for every arity).
     n = len(args)
     if n == 2:
-        result = prim.forward(args[0].data, args[1].data)
+        p0, p1 = args
+        if not isinstance(p0, Value):
+            p0 = _constant(p0, prim.name)
+        if not isinstance(p1, Value):
+            p1 = _constant(p1, prim.name)
+        result = prim.forward(p0.data, p1.data)
+        learns = p0.requires_grad or p1.requires_grad
+        more = None
     elif n == 1:
-        result = prim.forward(args[0].data)
+        p0 = args[0]
+        if not isinstance(p0, Value):
+            p0 = _constant(p0, prim.name)
+        p1 = more = None
+        result = prim.forward(p0.data)
+        learns = p0.requires_grad
     else:
-        result = prim.forward(*[a.data for a in args])
+        more = tuple(a if isinstance(a, Value) else _constant(a, prim.name) for a in args)
+        p0 = p1 = None
+        result = prim.forward(*[a.data for a in more])
+        learns = any(a.requires_grad for a in more)
     st = state
     if st.anomaly:
         _check_finite(result, prim.name, args)
@@ -203,28 +214,30 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     out.name = None
     out.layer = st.layer
     out._hooks = None
-    if st.grad_enabled:
-        for a in args:
-            if a.requires_grad:
-                out.requires_grad = True
-                out._op = prim
-                if n <= 2:
-                    out._p0 = args[0]
-                    out._p1 = args[1] if n == 2 else None
-                    out._more = None
-                else:
-                    out._p0 = out._p1 = None
-                    out._more = args
-                return out
-    out.requires_grad = False
-    out._op = None
-    out._p0 = out._p1 = out._more = None
+    if learns and st.grad_enabled:
+        out.requires_grad = True
+        out._op = prim
+        out._p0 = p0
+        out._p1 = p1
+        out._more = more
+    else:
+        out.requires_grad = False
+        out._op = out._p0 = out._p1 = out._more = None
     return out
 
 
 def _constant(x: Any, what: str) -> Value:
     """A plain number mixed into an expression, as a leaf that receives no δ."""
-    return Value(check_number(x, what), requires_grad=False)
+    # Built like a node of `_record` rather than through __init__: constants are made in every
+    # `x * 2.0`, and the checks of __init__ (name, flags) have nothing to check here.
+    c = _new_value(Value)
+    c.data = check_number(x, what)
+    c.grad = 0
+    c.name = None
+    c.layer = state.layer
+    c.requires_grad = False
+    c._op = c._p0 = c._p1 = c._more = c._hooks = None
+    return c
 
 
 _new_value = object.__new__

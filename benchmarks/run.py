@@ -13,10 +13,12 @@ PyTorch are optional (`pip install -e '.[bench]'`); a missing one is skipped wit
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime
 import gc
 import os
 import platform
+import pstats
 import statistics
 import sys
 import time
@@ -35,7 +37,7 @@ import autodiff
 from autodiff import article
 
 HAND = "hand-written floats"
-WORKLOADS = ("moons", "chain", "wide", "article", "memory")
+WORKLOADS = ("moons", "profile", "chain", "wide", "article", "memory")
 TAPE = "autodiff Tape"
 
 
@@ -219,6 +221,98 @@ def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]
     )
     out.append(table(timings, "s / step"))
     return {name: timings.median(name) for name in runs}  # type: ignore[misc]
+
+
+def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
+    """Where a plain autodiff moons step spends its time: phases per node, the cyclic GC, cProfile."""
+    points, labels = W.two_moons(n)
+    init = W.moons_initial_weights()
+    relu = autodiff.Value.relu
+
+    def without_gc(run: Callable[[], Any]) -> Callable[[], Any]:
+        def wrapped() -> None:
+            gc.disable()
+            try:
+                run()
+            finally:
+                gc.enable()
+
+        return wrapped
+
+    steps: dict[str, Callable[[], Any]] = {}
+    for e in engines:
+        if e.name not in ("autodiff", "micrograd"):
+            continue
+        params = [e.leaf(w) for w in init]
+
+        def step(e: Engine = e, params: list = params) -> None:
+            loss = W.moons_loss(params, points, labels, e.relu)
+            e.backward(loss)
+            e.sgd(params, 0.0)
+
+        steps[e.name] = step
+        steps[f"{e.name}, cyclic GC off"] = without_gc(step)
+    timings = interleave(steps, repeat)
+    # The phases of one autodiff step, timed apart with the collector off (its cost is the row above).
+    params = [autodiff.Value(w) for w in init]
+    phases: dict[str, list[float]] = {}
+    from autodiff.backward import _count_uses, propagate
+
+    nodes = 0
+    for _ in range(repeat):
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            loss = W.moons_loss(params, points, labels, relu)
+            t1 = time.perf_counter()
+            _count_uses(loss, True)
+            t2 = time.perf_counter()
+            for _ in propagate(loss, 1.0):
+                pass
+            t3 = time.perf_counter()
+            loss.backward()
+            t4 = time.perf_counter()
+            _value_sgd(params, 0.0)
+            t5 = time.perf_counter()
+            nodes = len(autodiff.topological_order(loss))
+            del loss
+        finally:
+            gc.enable()
+        for name, seconds in (
+            ("forward: recording the graph (model code included)", t1 - t0),
+            ("backward: counting each node's users (first walk)", t2 - t1),
+            ("backward: chain rule, local derivatives, δ flow (second walk)", t3 - t2 - (t2 - t1)),
+            ("backward: adding δ into `.grad`", (t4 - t3) - (t3 - t2)),
+            ("SGD update of the parameters", t5 - t4),
+        ):
+            phases.setdefault(name, []).append(seconds)
+    gc_cost = (timings.median("autodiff") or 0) - (timings.median("autodiff, cyclic GC off") or 0)
+    phases["cyclic garbage collector (step with GC on − step with GC off)"] = [gc_cost]
+    out.append(f"### Where autodiff's time goes (moons step, {n} points, {nodes:,} nodes)\n")
+    out.append(f"With and without Python's cyclic garbage collector (median of {repeat}):\n")
+    out.append(table(timings, "s / step"))
+    lines = ["| phase | ns / node | share |", "|---|---|---|"]
+    total = sum(statistics.median(v) for v in phases.values())
+    for name, values in phases.items():
+        t = statistics.median(values)
+        lines.append(f"| {name} | {t / nodes * 1e9:.0f} | {t / total:.0%} |")
+    out.append("Phases of a plain step, timed apart with the collector off:\n")
+    out.append("\n".join(lines) + "\n")
+    profiler = cProfile.Profile()
+    gc.disable()
+    try:
+        profiler.runcall(steps["autodiff"])
+    finally:
+        gc.enable()
+    stats = pstats.Stats(profiler)
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:8]  # type: ignore[attr-defined]
+    lines = ["| function | calls | own time (profiled) |", "|---|---|---|"]
+    for (filename, line, function), (_, calls, own, _, _) in rows:
+        where = f"{Path(filename).name}:{line} {function}" if line else function
+        lines.append(f"| `{where}` | {calls:,} | {own * 1e3:.0f} ms |")
+    out.append("cProfile of one step (own time, the profiler's overhead included):\n")
+    out.append("\n".join(lines) + "\n")
 
 
 # --- workload 2: the deep chain, and workload 5: memory per node -----------------------------------
@@ -483,6 +577,8 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
     ]
     if "moons" in only:
         moons(engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, 1 if quick else 2, out)
+    if "profile" in only:
+        profile(engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, out)
     if "chain" in only:
         chain(engines, (100, 1000) if quick else (10**3, 10**4, 10**5, 10**6), 1 if quick else 3, out)
     if "wide" in only:
