@@ -69,7 +69,7 @@ class Tape:
                         f"Tape: inputs[{i}] ({_label(v)}) is not part of the output's graph, or does not "
                         "require a gradient; pass only Values the output was computed from"
                     )
-        self.output = output
+        # Only the leaves are kept (their `.data` is read at each replay), not the recorded graph.
         self.inputs: tuple[Value, ...] = tuple(inputs)
         self.source, self._run, self._leaves = _compile(output, order, self.inputs)
 
@@ -277,8 +277,9 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
     for node in forward_order:
         if node in wanted or any(p in leads for p in node._parents):
             leads.add(node)
+    # Every δ variable is assigned once (a sum makes a new variable), so a δ that is just another
+    # node's δ (the local derivative is 1, as in `add`) can share its variable instead of a copy.
     delta: dict[Value, str] = {output: "seed"}
-    first_use: set[Value] = set()
     backward: list[str] = []
     for node in order:
         if node.is_leaf or node not in leads:
@@ -291,15 +292,15 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
                 continue
             local = derivatives[i].format(*args, out=var[node])
             term = d_node if local == "1" else f"(-{d_node})" if local == "-1" else f"{d_node} * {local}"
-            if parent not in delta:
-                delta[parent] = f"g{len(delta)}"
-            if parent in first_use:
-                backward.append(f"    {delta[parent]} = {delta[parent]} + {term}")
-            else:
-                first_use.add(parent)
-                backward.append(f"    {delta[parent]} = {term}")
-    zero = "0"
-    results = ", ".join(delta[v] if v in first_use or v is output else zero for v in inputs)
+            previous = delta.get(parent)
+            if previous is None and term == d_node:
+                delta[parent] = d_node
+                continue
+            name = f"g{len(backward)}"
+            total = term if previous is None else f"{previous} + {term}"
+            backward.append(f"    {name} = {total}")
+            delta[parent] = name
+    results = ", ".join(delta[v] for v in inputs)
     source = "\n".join(
         [
             "def replay(leaves, seed, grads):",
