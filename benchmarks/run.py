@@ -215,7 +215,7 @@ def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]
     runs[HAND] = lambda: W.hand_moons_step(hand_params, points, labels, lr)
     timings = interleave(runs, repeat, steps)
     timings.notes[TAPE] = f"after recording once ({record:.1f} s to compile {nodes:,} nodes)"
-    out.append(f"### 1. Moons training step (MLP 2-16-16-1, {len(points)} points, full batch)\n")
+    out.append(f"## 1. Moons training step (MLP 2-16-16-1, {len(points)} points, full batch)\n")
     out.append(
         f"Forward + backward + SGD update; {nodes:,} graph nodes per step. All engines start from the "
         f"same weights and agree with the hand-written code on the first loss ({hand_loss:.15g}) and "
@@ -293,7 +293,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
             phases.setdefault(name, []).append(seconds)
     gc_cost = (timings.median("autodiff") or 0) - (timings.median("autodiff, cyclic GC off") or 0)
     phases["cyclic garbage collector (step with GC on − step with GC off)"] = [gc_cost]
-    out.append(f"### Where autodiff's time goes (moons step, {n} points, {nodes:,} nodes)\n")
+    out.append(f"## Where autodiff's time goes (moons step, {n} points, {nodes:,} nodes)\n")
     out.append(f"With and without Python's cyclic garbage collector (median of {repeat}):\n")
     out.append(table(timings, "s / step"))
     lines = ["| phase | ns / node | share |", "|---|---|---|"]
@@ -355,9 +355,10 @@ def chain(engines: list[Engine], sizes: Sequence[int], repeat: int, out: list[st
         timings = interleave(runs, repeat if n < 10**6 else 1)
         for name in runs:
             seconds = timings.median(name)
+            assert seconds is not None
             rows.setdefault(name, {})[n] = f"{seconds:.3g} s"
             per_step.setdefault(name, []).append(seconds / n)
-    out.append("### 2. Deep chain x → x·1.0001 + 0.0001, forward + backward\n")
+    out.append("## 2. Deep chain x → x·1.0001 + 0.0001, forward + backward\n")
     out.append(f"Seconds per run (median of {repeat}; 1 run at 10⁶); µs per step in the last column.\n")
     header = "| engine | " + " | ".join(f"n = {n:,}" for n in sizes) + " | µs / step |"
     lines = [header, "|---" * (len(sizes) + 2) + "|"]
@@ -369,7 +370,7 @@ def chain(engines: list[Engine], sizes: Sequence[int], repeat: int, out: list[st
     if "micrograd" in failed:
         deepest = micrograd_deepest(next(e for e in engines if e.name == "micrograd"))
         out.append(f"micrograd's recursive topological sort: deepest chain that works is {deepest} steps.\n")
-    return failed
+    return {"failed": failed, "per_step": per_step, "sizes": list(sizes)}
 
 
 def micrograd_deepest(e: Engine) -> int:
@@ -411,7 +412,7 @@ def memory(engines: list[Engine], n: int, out: list[str]) -> dict[str, float]:
             continue
         per_node[e.name] = graph
         lines.append(f"| {e.name} | {graph:.0f} | {peak} |")
-    out.append(f"### 5. Memory per graph node (deep chain, n = {n:,}: {2 * n:,} operation nodes)\n")
+    out.append(f"## 5. Memory per graph node (deep chain, n = {n:,}: {2 * n:,} operation nodes)\n")
     out.append(
         "Bytes allocated through Python while building the graph (Value objects, parent links, "
         "closures, numbers, constants), divided by the number of operation nodes.\n"
@@ -441,7 +442,7 @@ def wide(engines: list[Engine], n: int, repeat: int, out: list[str]) -> dict[str
         runs[e.name] = run
     runs[HAND] = lambda: W.hand_wide_sum(xs, ys)
     timings = interleave(runs, repeat)
-    out.append(f"### 3. Wide sum of {n:,} products (pairwise tree), forward + backward\n")
+    out.append(f"## 3. Wide sum of {n:,} products (pairwise tree), forward + backward\n")
     out.append(f"Leaves made, graph built, backward run; median of {repeat}.\n")
     out.append(table(timings, "s / run"))
     return {name: timings.median(name) for name in runs}  # type: ignore[misc]
@@ -492,13 +493,49 @@ def article_sgd(engines: list[Engine], epochs: int, repeat: int, out: list[str])
     runs[HAND] = lambda: W.hand_article_epochs(list(w_init), patients, lr, epochs)
     timings = interleave(runs, repeat)
     timings.notes[TAPE] = "one tape for all three patients, recording included"
-    out.append(f"### 4. The articles' model, {epochs:,} epochs of per-sample SGD (3 patients, float64)\n")
+    out.append(f"## 4. The articles' model, {epochs:,} epochs of per-sample SGD (3 patients, float64)\n")
     out.append(f"{3 * epochs:,} forward + backward + update; median of {repeat}.\n")
     out.append(table(timings, "s / run"))
     return {name: timings.median(name) for name in runs}  # type: ignore[misc]
 
 
 # --- the report ----------------------------------------------------------------------------------
+
+
+def targets(got: dict[str, Any]) -> list[str]:
+    """The summary against the project's targets, from the workloads that were run."""
+    rows = []
+    moons_times = got.get("moons", {})
+    plain, micro, taped, hand = (moons_times.get(k) for k in ("autodiff", "micrograd", TAPE, HAND))
+    if plain and micro:
+        rows.append(("Moons step, plain API", "≥ 6× faster than micrograd", f"{micro / plain:.1f}× faster"))
+    if taped and hand:
+        versus = f", {micro / taped:.0f}× faster than micrograd" if micro else ""
+        rows.append(("Moons step, `Tape`", "≤ 3× the hand-written code", f"{taped / hand:.1f}×{versus}"))
+    memory_per_node = got.get("memory", {})
+    if "autodiff" in memory_per_node and "micrograd" in memory_per_node:
+        ours, theirs = memory_per_node["autodiff"], memory_per_node["micrograd"]
+        rows.append(
+            (
+                "Memory per graph node",
+                "≤ ½ of micrograd's",
+                f"{ours:.0f} vs {theirs:.0f} bytes ({ours / theirs:.2f})",
+            )
+        )
+    chain_result = got.get("chain")
+    if chain_result:
+        sizes, steps = chain_result["sizes"], chain_result["per_step"].get("autodiff", [])
+        if "autodiff" in chain_result["failed"]:
+            verdict = chain_result["failed"]["autodiff"]
+        else:
+            spread = " → ".join(f"{s * 1e6:.2g}" for s in steps)
+            verdict = f"n = {sizes[-1]:,} works; µs per step {spread} from n = {sizes[0]:,} to {sizes[-1]:,}"
+        rows.append(("Deep chain", "10⁶ steps, linear time", verdict))
+    if not rows:
+        return []
+    lines = ["## Summary against the targets", "", "| what | target | measured |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return [*lines, ""]
 
 
 def table(timings: Timings, unit: str) -> str:
@@ -577,20 +614,31 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         + (f" (not installed: {', '.join(skipped)})" if skipped else ""),
         f"- Command: `python benchmarks/run.py{' --quick' if quick else ''}`"
         + (" (quick mode: tiny sizes, not a measurement)" if quick else ""),
+        "- Method: one process; each repetition times every engine in turn (after one untimed warm-up "
+        "run each); a timing starts after a full garbage collection and includes the collection of "
+        "the garbage it made; objects alive after the imports are frozen (`gc.freeze()`) so PyTorch's "
+        "import does not slow the other engines' collections. Medians; ratios from the medians.",
         "",
     ]
+    sections: list[str] = []
+    got: dict[str, Any] = {}
     if "moons" in only:
-        moons(engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, 1 if quick else 3, out)
+        got["moons"] = moons(
+            engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, 1 if quick else 3, sections
+        )
     if "profile" in only:
-        profile(engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, out)
+        profile(engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, sections)
     if "chain" in only:
-        chain(engines, (100, 1000) if quick else (10**3, 10**4, 10**5, 10**6), 1 if quick else 3, out)
+        sizes = (100, 1000) if quick else (10**3, 10**4, 10**5, 10**6)
+        got["chain"] = chain(engines, sizes, 1 if quick else 3, sections)
     if "wide" in only:
-        wide(engines, 1000 if quick else 10**5, 1 if quick else 5, out)
+        wide(engines, 1000 if quick else 10**5, 1 if quick else 5, sections)
     if "article" in only:
-        article_sgd(engines, 10 if quick else 1000, 1 if quick else 5, out)
+        article_sgd(engines, 10 if quick else 1000, 1 if quick else 5, sections)
     if "memory" in only:
-        memory(engines, 1000 if quick else 10**4, out)
+        got["memory"] = memory(engines, 1000 if quick else 10**4, sections)
+    out += targets(got)
+    out += sections
     text = "\n".join(out)
     print(text)
     if args.results:

@@ -28,11 +28,11 @@ def test_quick_run_writes_a_report_with_every_workload(tmp_path):
     text = report.read_text()
     assert text.rstrip("\n") == run.stdout.rstrip("\n")
     for title in (
-        "### 1. Moons",
-        "### 2. Deep chain",
-        "### 3. Wide sum",
-        "### 4. The articles' model",
-        "### 5.",
+        "## 1. Moons",
+        "## 2. Deep chain",
+        "## 3. Wide sum",
+        "## 4. The articles' model",
+        "## 5.",
     ):
         assert title in text
     assert "| autodiff |" in text and "| autodiff Tape" in text and "| hand-written floats |" in text
