@@ -14,6 +14,9 @@ Number = int | float | Fraction
 """The plain numbers a `Value` may hold: any real number type (int, Fraction, float, numpy scalars)."""
 
 
+_PLAIN_NUMBERS = frozenset({int, float, Fraction})
+
+
 def check_number(x: object, what: str = "Value") -> Number:
     """Return `x` if it is a real number autodiff can carry, else raise a TypeError naming its type."""
     if type(x) in _PLAIN_NUMBERS:
@@ -31,12 +34,12 @@ def check_number(x: object, what: str = "Value") -> Number:
     raise TypeError(f"{what} needs a real number (int, float, Fraction), got {type(x).__name__}: {x!r}{hint}")
 
 
-_PLAIN_NUMBERS = frozenset({int, float, Fraction})
-
-
 def is_exact(x: object) -> bool:
     """True when `x` is an exact rational (int or Fraction), so arithmetic on it has no rounding."""
-    return isinstance(x, numbers.Rational)
+    kind = type(x)
+    if kind is float:
+        return False  # the common cases first: the ABC check below is many times slower
+    return kind is int or kind is Fraction or isinstance(x, numbers.Rational)
 
 
 def zero_like(x: Number) -> Number:
@@ -53,7 +56,7 @@ def exact_div(x: Number, y: Number) -> Number:
     """`x / y`, as a Fraction when both are exact; raises ZeroDivisionError naming the operation."""
     if y == 0:
         raise ZeroDivisionError(f"div: division by zero ({format_number(x)} / {format_number(y)})")
-    if isinstance(x, numbers.Rational) and isinstance(y, numbers.Rational):
+    if is_exact(x) and is_exact(y):
         return Fraction(x) / y
     return x / y
 
@@ -62,7 +65,7 @@ def exact_pow(x: Number, y: Number) -> Number:
     """`x ** y`, exact for an exact base and integer exponent; a float (or a clear error) otherwise."""
     if isinstance(y, Fraction) and y.denominator == 1:
         y = y.numerator
-    if isinstance(y, int) and isinstance(x, numbers.Rational):
+    if isinstance(y, int) and is_exact(x):
         if y >= 0:
             return x**y
         if x == 0:

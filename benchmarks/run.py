@@ -19,6 +19,7 @@ import gc
 import os
 import platform
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -37,6 +38,7 @@ import autodiff
 from autodiff import article
 
 HAND = "hand-written floats"
+AUTODIFF_GC_OFF = "autodiff, cyclic GC off"
 WORKLOADS = ("moons", "profile", "chain", "wide", "article", "memory")
 TAPE = "autodiff Tape"
 
@@ -226,22 +228,25 @@ def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]
     return {name: timings.median(name) for name in runs}  # type: ignore[misc]
 
 
+def _without_gc(run: Callable[[], Any]) -> Callable[[], Any]:
+    """`run` with Python's cyclic garbage collector switched off while it runs."""
+
+    def wrapped() -> None:
+        gc.disable()
+        try:
+            run()
+        finally:
+            gc.enable()
+
+    wrapped.gc_off = True  # type: ignore[attr-defined]  # `timed` then skips its final collection
+    return wrapped
+
+
 def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
     """Where a plain autodiff moons step spends its time: phases per node, the cyclic GC, cProfile."""
     points, labels = W.two_moons(n)
     init = W.moons_initial_weights()
     relu = autodiff.Value.relu
-
-    def without_gc(run: Callable[[], Any]) -> Callable[[], Any]:
-        def wrapped() -> None:
-            gc.disable()
-            try:
-                run()
-            finally:
-                gc.enable()
-
-        wrapped.gc_off = True  # type: ignore[attr-defined]  # `timed` then skips its final collection
-        return wrapped
 
     steps: dict[str, Callable[[], Any]] = {}
     for e in engines:
@@ -255,7 +260,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
             e.sgd(params, 0.0)
 
         steps[e.name] = step
-        steps[f"{e.name}, cyclic GC off"] = without_gc(step)
+        steps[f"{e.name}, cyclic GC off"] = _without_gc(step)
     timings = interleave(steps, repeat, 3)
     # The phases of one autodiff step, timed apart with the collector off (its cost is the row above).
     params = [autodiff.Value(w) for w in init]
@@ -291,7 +296,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
             ("SGD update of the parameters", t5 - t4),
         ):
             phases.setdefault(name, []).append(seconds)
-    gc_cost = (timings.median("autodiff") or 0) - (timings.median("autodiff, cyclic GC off") or 0)
+    gc_cost = (timings.median("autodiff") or 0) - (timings.median(AUTODIFF_GC_OFF) or 0)
     phases["cyclic garbage collector (step with GC on − step with GC off)"] = [gc_cost]
     out.append(f"## Where autodiff's time goes (moons step, {n} points, {nodes:,} nodes)\n")
     out.append(f"With and without Python's cyclic garbage collector (median of {repeat}):\n")
@@ -313,7 +318,9 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
     rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:8]  # type: ignore[attr-defined]
     lines = ["| function | calls | own time (profiled) |", "|---|---|---|"]
     for (filename, line, function), (_, calls, own, _, _) in rows:
-        where = f"{Path(filename).name}:{line} {function}" if line else function
+        where = (
+            f"{Path(filename).name}:{line} {function}" if line else re.sub(r" at 0x[0-9a-f]+", "", function)
+        )
         lines.append(f"| `{where}` | {calls:,} | {own * 1e3:.0f} ms |")
     out.append("cProfile of one step (own time, the profiler's overhead included):\n")
     out.append("\n".join(lines) + "\n")
@@ -351,6 +358,10 @@ def chain(engines: list[Engine], sizes: Sequence[int], repeat: int, out: list[st
                 rows.setdefault(e.name, {})[n] = "RecursionError"
                 continue
             runs[e.name] = run
+            if e.name == "autodiff":
+                # The same run with the cyclic collector off separates the engine's own work from
+                # the collector's repeated scans of an ever larger graph.
+                runs[AUTODIFF_GC_OFF] = _without_gc(run)
         runs[HAND] = lambda n=n: W.hand_chain(0.5, n)
         timings = interleave(runs, repeat if n < 10**6 else 1)
         for name in runs:
@@ -530,6 +541,9 @@ def targets(got: dict[str, Any]) -> list[str]:
         else:
             spread = " → ".join(f"{s * 1e6:.2g}" for s in steps)
             verdict = f"n = {sizes[-1]:,} works; µs per step {spread} from n = {sizes[0]:,} to {sizes[-1]:,}"
+            quiet = chain_result["per_step"].get(AUTODIFF_GC_OFF)
+            if quiet:
+                verdict += " (cyclic GC off: " + " → ".join(f"{s * 1e6:.2g}" for s in quiet) + ")"
         rows.append(("Deep chain", "10⁶ steps, linear time", verdict))
     if not rows:
         return []
