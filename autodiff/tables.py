@@ -138,6 +138,7 @@ def backward_table(
 
     For a batch of n, `share=Fraction(1, n)` gives each sample's δs in `Loss_avg = Σ loss_i / n`.
     The weights' δs are each sample's own (their sum over a batch is what the update uses).
+    Call it before the weights are updated: the local derivatives read the weights' current numbers.
     """
     model = _check(traces)
     n = len(model.layers)

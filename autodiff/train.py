@@ -7,8 +7,10 @@ the previous update left them), loss, backward pass, update.
 loss `Loss_avg = 1/n · Σ loss_i`, one backward pass through it (so each sample's δs are those of
 `loss_i / n` and the weights' δs are their sum), one update.
 
-Both return a `History` and call `on_step(step)` after every update, so a caller can print the
-step's tables (the `Step` keeps every sample's graph) or stop early by returning True.
+Both return a `History`. Two optional callbacks receive a `Step`, which keeps every sample's graph:
+`on_backward(step)` after the backward pass and *before* the update — the moment to print the
+step's tables, since the δs' local derivatives read the weights as they were — and `on_step(step)`
+after the update, to see the new weights or to stop early by returning True.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Step:
     share: Any
     """The factor each sample's loss has in `loss`: 1 for one sample, 1/n for a batch of n."""
     before: list[Any]
-    """The parameters' numbers before this step's update."""
+    """The parameters' numbers before this step's update (after it, read `p.data`)."""
     model: Sequential
     optimizer: Optimizer
 
@@ -75,12 +77,21 @@ def gradient_descent(
     optimizer: Optimizer,
     *,
     epochs: int = 1,
+    on_backward: Callable[[Step], None] | None = None,
     on_step: Callable[[Step], bool | None] | None = None,
     progress: bool = False,
 ) -> History:
     """The articles' gradient descent: one update per data input, in order, for `epochs` epochs."""
     return fit(
-        model, loss_fn, data, optimizer, batch_size=1, epochs=epochs, on_step=on_step, progress=progress
+        model,
+        loss_fn,
+        data,
+        optimizer,
+        batch_size=1,
+        epochs=epochs,
+        on_backward=on_backward,
+        on_step=on_step,
+        progress=progress,
     )
 
 
@@ -92,6 +103,7 @@ def batch_learning(
     *,
     batch_size: int | None = None,
     epochs: int = 1,
+    on_backward: Callable[[Step], None] | None = None,
     on_step: Callable[[Step], bool | None] | None = None,
     progress: bool = False,
     penalty: Callable[[], Value] | None = None,
@@ -105,6 +117,7 @@ def batch_learning(
         optimizer,
         batch_size=len(data) if batch_size is None else batch_size,
         epochs=epochs,
+        on_backward=on_backward,
         on_step=on_step,
         progress=progress,
         penalty=penalty,
@@ -120,6 +133,7 @@ def fit(
     *,
     batch_size: int = 1,
     epochs: int = 1,
+    on_backward: Callable[[Step], None] | None = None,
     on_step: Callable[[Step], bool | None] | None = None,
     progress: bool = False,
     penalty: Callable[[], Value] | None = None,
@@ -157,18 +171,16 @@ def fit(
                 traces = [model.trace(x, y, loss_fn) for x, y in batch]
                 loss, share = _objective(traces, penalty)
                 loss.backward()
-                before = [p.data for p in params]
+                step = Step(epoch, number, traces, loss, share, [p.data for p in params], model, optimizer)
+                if on_backward is not None:
+                    on_backward(step)
                 optimizer.step()
                 history.steps.append(loss.data)
                 epoch_losses.append(loss.data)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{float(loss.data):.4g}")
-                stop = (
-                    on_step(Step(epoch, number, traces, loss, share, before, model, optimizer))
-                    if on_step
-                    else None
-                )
+                stop = on_step(step) if on_step is not None else None
                 if stop:
                     history.stopped_early = True
                     break
