@@ -332,7 +332,8 @@ class Loss:
             total = self.one(os[0], ys[0])
             for a, b in zip(os[1:], ys[1:], strict=True):
                 total = total + self.one(a, b)
-        total.name = "loss"
+        if isinstance(total, Value):  # on plain numbers a loss is just a number
+            total.name = "loss"
         return total
 
     def one(self, o: Operand, y: Any) -> Value:
