@@ -324,6 +324,7 @@ class Loss:
     label = "Loss"
 
     def __call__(self, o: Operand | Sequence[Operand], y: Any) -> Value:
+        """The loss Value (named "loss"), or a plain number when `o` holds plain numbers."""
         os = _vector(o, type(self).__name__)
         ys = _vector(y, type(self).__name__) if isinstance(y, Sequence) else [y]
         if len(os) != len(ys):
