@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> tuple[Sequential, History]:
 
 def _explain_float(model: Sequential, data: list) -> None:
     """Say why float64 learned nothing: the third patient's w2·x lands just below 0."""
-    learned = any(p.data != number for p, number in zip(model.parameters(), article.W2, strict=True))
+    learned = any(p.data != float(w) for p, w in zip(model.parameters(), article.W2, strict=True))
     o2 = model.trace(data[2][0]).outputs[1][0].data
     print(
         f"\nIn float64 the third patient's o2 = w2·x is {o2!r}, not 0: the ReLU sees a negative input,"
