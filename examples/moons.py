@@ -43,6 +43,14 @@ class Result:
         """The first step whose forward pass classified every training point right."""
         return next((i for i, a in enumerate(self.accuracies, 1) if a == 1.0), None)
 
+    @property
+    def perfect_from_step(self) -> int | None:
+        """The step from which every later step classified every training point right."""
+        start = None
+        for i, a in enumerate(self.accuracies, 1):
+            start = (start or i) if a == 1.0 else None
+        return start
+
 
 def train(
     steps: int = 100,
@@ -154,7 +162,11 @@ def main(argv: list[str] | None = None) -> Result:
     print(
         f"\n{args.steps} steps in {result.seconds:.1f} s; final loss {float(result.history.final):.4f}; "
         f"training accuracy {result.final_accuracy:.0%}; "
-        + (f"first 100% at step {first}" if first else "never 100% during training")
+        + (
+            f"first 100% at step {first}, 100% at every step from {result.perfect_from_step}"
+            if first
+            else "never 100% during training"
+        )
     )
     if not args.no_plot:
         print(f"plot: {plot(result, args.out / 'moons.png')}")

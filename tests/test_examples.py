@@ -118,6 +118,14 @@ def test_moons_short_run_learns(tmp_path):
     assert result.final_accuracy == moons_accuracy(result.model, result.points, result.labels)
 
 
+def test_moons_result_steps_to_perfect():
+    moons = load("moons")
+    result = moons.Result(None, [], [], None, accuracies=[0.5, 1.0, 0.9, 1.0, 1.0])
+    assert result.first_perfect_step == 2
+    assert result.perfect_from_step == 4
+    assert moons.Result(None, [], [], None, accuracies=[1.0, 0.5]).perfect_from_step is None
+
+
 def test_moons_plot(tmp_path):
     pytest.importorskip("matplotlib")
     moons = load("moons")
