@@ -17,6 +17,7 @@ import argparse
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autodiff import no_grad
 from autodiff.datasets import make_moons, moons_accuracy, moons_model
@@ -92,8 +93,8 @@ def train(
     return Result(model, points, labels, history, accuracies, final, seconds)
 
 
-def plot(result: Result, path: Path, grid: int = 50) -> Path:
-    """Write the loss curve and the decision boundary side by side to `path` (a PNG)."""
+def _pyplot() -> Any:
+    """matplotlib.pyplot with the headless Agg backend, or a clear exit if matplotlib is missing."""
     try:
         import matplotlib
 
@@ -103,6 +104,12 @@ def plot(result: Result, path: Path, grid: int = 50) -> Path:
         raise SystemExit(
             "moons.py: plotting needs matplotlib: pip install 'autodiff[plot]' (or run with --no-plot)"
         ) from None
+    return plt
+
+
+def plot(result: Result, path: Path, grid: int = 50) -> Path:
+    """Write the loss curve and the decision boundary side by side to `path` (a PNG)."""
+    plt = _pyplot()
     xs = [p[0] for p in result.points]
     ys = [p[1] for p in result.points]
     x0, x1 = min(xs) - 0.5, max(xs) + 0.5
@@ -150,6 +157,14 @@ def main(argv: list[str] | None = None) -> Result:
     parser.add_argument("--no-plot", action="store_true", help="do not write the plot")
     parser.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     args = parser.parse_args(argv)
+    # Check the optional packages before a long run, not after it.
+    if not args.no_plot:
+        _pyplot()
+    if args.progress:
+        try:
+            import tqdm  # noqa: F401
+        except ImportError:
+            raise SystemExit("moons.py: --progress needs tqdm: pip install 'autodiff[progress]'") from None
     result = train(
         args.steps,
         lr=args.lr,
