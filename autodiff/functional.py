@@ -1,10 +1,10 @@
 """Gradients as functions (`grad`, `value_and_grad`, `hessian`) and as a call on Values (`gradients`).
 
 `grad(f)` returns a new function that computes ∂f/∂x, in the style of JAX. It always differentiates
-with `create_graph=True`, so the gradient is itself a graph and `grad(grad(f))` works; it hands
-back a plain number unless the gradient depends on a Value that records a graph outside the call
-(an argument passed as a Value, or a Value `f` closes over) — then a Value, ready to be
-differentiated again. Exact numbers stay exact: `grad(lambda x: x ** 3)(Fraction(1, 2))` is `3/4`.
+with `create_graph=True`, so the gradient is itself a graph and `grad(grad(f))` works. It hands
+back plain numbers, except when the caller may differentiate the result again: when it runs inside
+another `grad`/`value_and_grad`/`hessian`, or when an argument is a Value that requires a gradient.
+Then it returns Values. Exact numbers stay exact: `grad(lambda x: x ** 3)(Fraction(1, 2))` is `3/4`.
 
 `gradients(outputs, inputs)` is the call-on-Values form: it returns ∂outputs/∂inputs and leaves
 every `.grad` attribute untouched.
@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
-from .backward import propagate, topological_order
+from .backward import propagate
 from .exact import Number, check_number, one_like, zero_like
 from .modes import enable_grad
 from .value import Value
@@ -34,9 +35,9 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), "grad")
-        leaves, own, out = _trace(f, args, kwargs, positions, "grad")
-        firsts = _derivatives(out, leaves)
-        result = tuple(_unwrap(g, own) for g in firsts)
+        keep = _keeps_graph(args, kwargs)
+        leaves, out = _trace(f, args, kwargs, positions, "grad")
+        result = tuple(_unwrap(g, keep) for g in _derivatives(out, leaves))
         return result[0] if single else result
 
     return grad_f
@@ -50,9 +51,10 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         positions, single = _positions(argnums, len(args), "value_and_grad")
-        leaves, own, out = _trace(f, args, kwargs, positions, "value_and_grad")
-        firsts = tuple(_unwrap(g, own) for g in _derivatives(out, leaves))
-        return _unwrap(out, own), firsts[0] if single else firsts
+        keep = _keeps_graph(args, kwargs)
+        leaves, out = _trace(f, args, kwargs, positions, "value_and_grad")
+        firsts = tuple(_unwrap(g, keep) for g in _derivatives(out, leaves))
+        return _unwrap(out, keep), firsts[0] if single else firsts
 
     return value_and_grad_f
 
@@ -65,10 +67,11 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     @functools.wraps(f)
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), "hessian")
-        leaves, own, out = _trace(f, args, kwargs, positions, "hessian")
+        keep = _keeps_graph(args, kwargs)
+        leaves, out = _trace(f, args, kwargs, positions, "hessian")
         # Row i is the gradient of ∂f/∂x_i: one more backward pass through the gradient's graph.
         rows = tuple(
-            tuple(_unwrap(h, own) for h in _derivatives(g, leaves)) for g in _derivatives(out, leaves)
+            tuple(_unwrap(h, keep) for h in _derivatives(g, leaves)) for g in _derivatives(out, leaves)
         )
         return rows[0][0] if single else rows
 
@@ -120,16 +123,29 @@ def gradients(
 # --- shared machinery -------------------------------------------------------------------------
 
 
+class _Tracing(threading.local):
+    depth = 0
+
+
+_tracing = _Tracing()
+
+
+def _keeps_graph(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """True when results must stay Values: inside another transformation, or given a recording Value."""
+    if _tracing.depth:
+        return True
+    return any(isinstance(a, Value) and a.requires_grad for a in (*args, *kwargs.values()))
+
+
 def _trace(
     f: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     positions: tuple[int, ...],
     who: str,
-) -> tuple[list[Value], set[int], Any]:
-    """Run f with a fresh node for each differentiated argument; return (nodes, own leaf ids, output)."""
+) -> tuple[list[Value], Any]:
+    """Run f with a fresh node for each differentiated argument; return (those nodes, f's output)."""
     leaves: list[Value] = []
-    own: set[int] = set()
     call_args = list(args)
     # A transformation differentiates whatever the caller's mode: recording is switched on inside.
     with enable_grad():
@@ -141,16 +157,20 @@ def _trace(
                 # with it, while the outer graph still sees the dependence on `a`.
                 leaf = ops.identity(a)
                 leaf.name = a.name
+            elif isinstance(a, Value):
+                leaf = Value(a.data, a.name)
             else:
-                number = a.data if isinstance(a, Value) else check_number(a, f"{who}: argument {i}")
-                leaf = Value(number, a.name if isinstance(a, Value) else None)
-                own.add(id(leaf))
+                leaf = Value(check_number(a, f"{who}: argument {i}"))
             leaves.append(leaf)
             call_args[i] = leaf
-        out = f(*call_args, **kwargs)
+        _tracing.depth += 1
+        try:
+            out = f(*call_args, **kwargs)
+        finally:
+            _tracing.depth -= 1
     if not isinstance(out, Value):
         check_number(out, f"{who}: the function's result")
-    return leaves, own, out
+    return leaves, out
 
 
 def _derivatives(out: Any, leaves: list[Value]) -> list[Any]:
@@ -171,15 +191,9 @@ def _derivatives(out: Any, leaves: list[Value]) -> list[Any]:
     return [zero_like(leaf.data) if g is None else g for g, leaf in zip(found, leaves, strict=True)]
 
 
-def _unwrap(v: Any, own: set[int]) -> Any:
-    """The plain number behind `v`, unless `v` depends on a recording Value from outside the call."""
-    if not isinstance(v, Value):
-        return v
-    if v.requires_grad:
-        for node in topological_order(v):
-            if node.is_leaf and node.requires_grad and id(node) not in own:
-                return v
-    return v.data
+def _unwrap(v: Any, keep: bool) -> Any:
+    """`v` itself when the caller may differentiate it again, else the plain number behind it."""
+    return v.data if isinstance(v, Value) and not keep else v
 
 
 def _check_callable(f: object, who: str) -> None:
