@@ -11,6 +11,7 @@ Everything runs in float64, whatever the number type of the inputs.
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,12 +149,12 @@ def gradcheck(
         checks.append(DerivativeCheck(f"∂f/∂{names[i]}", (i,), analytic[i], numeric, allowed(numeric)))
     if second_order:
         rows = hessian(f, argnums=tuple(range(n)))(*point)
-        for j in range(n):
-            ahead, behind = gradient(shifted(point, j, eps)), gradient(shifted(point, j, -eps))
-            for i in range(n):
-                numeric = (ahead[i] - behind[i]) / (2 * eps)
-                label = f"∂²f/∂{names[i]}²" if i == j else f"∂²f/∂{names[j]}∂{names[i]}"
-                checks.append(DerivativeCheck(label, (i, j), float(rows[i][j]), numeric, allowed(numeric)))
+        steps = [(gradient(shifted(point, j, eps)), gradient(shifted(point, j, -eps))) for j in range(n)]
+        for i, j in itertools.product(range(n), repeat=2):
+            ahead, behind = steps[j]
+            numeric = (ahead[i] - behind[i]) / (2 * eps)
+            label = f"∂²f/∂{names[i]}²" if i == j else f"∂²f/∂{names[j]}∂{names[i]}"
+            checks.append(DerivativeCheck(label, (i, j), float(rows[i][j]), numeric, allowed(numeric)))
     report = GradcheckReport(tuple(point), eps, atol, rtol, tuple(checks))
     if raise_exception and not report.ok:
         raise GradcheckError(report)
