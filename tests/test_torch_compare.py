@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +18,10 @@ import pytest
 from autodiff import gradients, hessian, ops
 from autodiff.value import Value
 
-torch = pytest.importorskip("torch")
+with warnings.catch_warnings():
+    # torch warns at import when numpy is missing; these tests do not use numpy.
+    warnings.simplefilter("ignore", UserWarning)
+    torch = pytest.importorskip("torch")
 
 # Both sides compute in float64 but not in the same order (torch has its own formula for each
 # derivative, and sums the contributions of a shared node in another order), so results may differ
