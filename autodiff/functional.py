@@ -124,6 +124,8 @@ def gradients(
 
 
 class _Tracing(threading.local):
+    # How many transformations are running their function in this thread: a grad called inside
+    # another one must hand back Values so that the outer one can differentiate through them.
     depth = 0
 
 
