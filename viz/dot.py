@@ -1,0 +1,238 @@
+"""Step 2 of a drawing: records → a `graphviz.Digraph` (DOT text), with no `dot` program needed.
+
+Both views keep the inputs on the left and the loss on the right. In the forward view the arrows
+run with the computation; in the backward view they run back from the loss, and each one is
+labelled with the δ it carries: `δ_out · ∂out/∂in = δ sent to the input`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import graphviz
+
+from . import text
+from .layout import rank_groups
+from .records import CONSTANT, INPUT, OPERATION, WEIGHT, EdgeRecord, GraphRecords, NodeRecord
+from .summary import SUMMARY
+
+VIEWS = ("backward", "forward")
+
+FONT = "Helvetica"
+NEGATIVE, POSITIVE, ZERO = "#c0392b", "#1f5fbf", "#9a9a9a"
+"""Colours of a δ: red below zero, blue above, grey at zero (no learning flows there)."""
+
+STYLE = {
+    WEIGHT: {"fillcolor": "#fde3bf", "color": "#d9822b", "penwidth": "2"},
+    INPUT: {"fillcolor": "#dcecfb", "color": "#3b7dd8"},
+    CONSTANT: {"fillcolor": "#f0f0f0", "color": "#b5b5b5", "fontsize": "10", "margin": "0.04,0.02"},
+    OPERATION: {"fillcolor": "#ffffff", "color": "#555555"},
+    SUMMARY: {"fillcolor": "#f4f4f4", "color": "#555555", "style": "filled,dashed"},
+}
+KIND_WORD = {WEIGHT: "weight", INPUT: "input"}
+
+
+def sign_colour(x: Any) -> str:
+    """The colour of a δ (or a local derivative) by its sign."""
+    try:
+        return NEGATIVE if x < 0 else POSITIVE if x > 0 else ZERO
+    except TypeError:  # NaN-like or unordered numbers: no sign to show
+        return ZERO
+
+
+def digraph(
+    graph: GraphRecords, *, view: str = "backward", title: str | None = None, legend: bool = True
+) -> graphviz.Digraph:
+    """Build the `graphviz.Digraph` of `graph` in the `view` ("backward" or "forward")."""
+    if view not in VIEWS:
+        raise ValueError(f"view must be 'backward' or 'forward', got {view!r}")
+    backward = view == "backward"
+    heading = "Backward pass: the δ flow, from the loss back to the inputs" if backward else "Forward pass"
+    label = text.html(heading) if title is None else f"{text.html(title)}<BR/>{text.html(heading)}"
+    g = graphviz.Digraph(
+        "autodiff",
+        graph_attr={
+            "rankdir": "LR",
+            "label": f"<<B>{label}</B>>",
+            "labelloc": "t",
+            "fontname": FONT,
+            "fontsize": "16",
+            "nodesep": "0.25",
+            "ranksep": "0.45",
+            "newrank": "true",
+        },
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "12"},
+        edge_attr={"fontname": FONT, "fontsize": "11"},
+    )
+    sums = _incoming(graph.edges) if backward else {}
+    groups = rank_groups(graph)
+    node_of = {node.id: node for node in graph.nodes}
+    _add_nodes(g, groups.get(None, []), node_of, backward, sums)
+    for i, layer in enumerate(graph.layers):
+        with g.subgraph(name=f"cluster_{i}") as box:
+            box.attr(
+                label=f"<<B>{text.html(text.name(layer))}</B>>",
+                style="rounded,filled",
+                color="#8a8a8a",
+                fillcolor="#f7f7f2",
+                fontsize="15",
+                fontname=FONT,
+            )
+            _add_nodes(box, groups.get(layer, []), node_of, backward, sums)
+    for edge in graph.edges:
+        g.edge(edge.parent, edge.child, **_edge_attrs(edge, backward))
+    if legend:
+        _legend(g, backward)
+    return g
+
+
+def _add_nodes(
+    g: graphviz.Digraph,
+    groups: list[list[str]],
+    node_of: dict[str, NodeRecord],
+    backward: bool,
+    sums: dict[str, list[Any]],
+) -> None:
+    """Declare the nodes of one box; a column of several nodes becomes a `rank=same` subgraph."""
+    for group in groups:
+        if len(group) == 1:
+            node = node_of[group[0]]
+            g.node(node.id, _node_label(node, backward, sums.get(node.id)), **STYLE[node.kind])
+            continue
+        with g.subgraph() as same:
+            same.attr(rank="same")
+            for node_id in group:
+                node = node_of[node_id]
+                same.node(node.id, _node_label(node, backward, sums.get(node.id)), **STYLE[node.kind])
+
+
+def _incoming(edges: tuple[EdgeRecord, ...]) -> dict[str, list[Any]]:
+    """For each node, the δs its users send back to it, in edge order (None when unknown)."""
+    sums: dict[str, list[Any]] = defaultdict(list)
+    for edge in edges:
+        if edge.carries_delta:
+            sums[edge.parent].append(edge.contribution)
+    return sums
+
+
+def _row(content: str, size: int | None = None, colour: str | None = None) -> str:
+    font = []
+    if size is not None:
+        font.append(f'POINT-SIZE="{size}"')
+    if colour is not None:
+        font.append(f'COLOR="{colour}"')
+    if font:
+        content = f"<FONT {' '.join(font)}>{content}</FONT>"
+    return f"<TR><TD>{content}</TD></TR>"
+
+
+def _node_label(node: NodeRecord, backward: bool, parts: list[Any] | None) -> str:
+    if node.kind == SUMMARY:
+        return _summary_label(node)
+    name = text.html(text.name(node.name))
+    value = text.html(text.number(node.data))
+    if node.kind == CONSTANT:
+        shown = f"{name} = {value}" if name else value
+        return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{_row(shown)}</TABLE>>'
+    header = f"<I>{text.html(node.op)}</I>" if node.op else KIND_WORD[node.kind]
+    rows = [_row(header, 10, "#555555"), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
+    if backward:
+        rows.append(_delta_row(node, parts or []))
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+
+def _delta_row(node: NodeRecord, parts: list[Any]) -> str:
+    symbol = text.html(node.delta_name)
+    total = text.number(node.grad)
+    if len(parts) > 1 and all(p is not None for p in parts):
+        # A node used several times receives one δ per use; its δ is their sum.
+        terms = " + ".join(text.number(p) if p >= 0 else f"({text.number(p)})" for p in parts)
+        shown = f"{terms} = {total}" if sum(parts) == node.grad else f"{total} (uses send {terms})"
+        return _row(f"<B>{symbol} = {text.html(shown)}</B>", None, sign_colour(node.grad))
+    return _row(f"<B>{symbol} = {text.html(total)}</B>", None, sign_colour(node.grad))
+
+
+def _summary_label(node: NodeRecord) -> str:
+    ops = ", ".join(f"{op} ×{n}" for op, n in node.ops[:4]) + (", …" if len(node.ops) > 4 else "")
+    rows = [
+        _row(f"<B>{text.html(text.name(node.name))}</B>"),
+        _row(text.html(f"{node.count} nodes (collapsed)"), 10),
+        _row(text.html(ops), 10, "#555555"),
+    ]
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+
+def _edge_attrs(edge: EdgeRecord, backward: bool) -> dict[str, str]:
+    if edge.count > 1:
+        return {"label": f"<{edge.count} edges>", "color": "#555555", "penwidth": "2"}
+    if not edge.carries_delta:
+        return {"color": "#b5b5b5", "style": "dashed", "arrowhead": "none" if backward else "normal"}
+    if not backward:
+        return {"color": "#555555"}
+    # dir=back keeps the forward layout (inputs left, loss right) and points the arrow at the input.
+    attrs = {"dir": "back", "arrowtail": "normal"}
+    if edge.contribution is None:
+        problem = text.html(edge.problem or "no local derivative")
+        attrs.update(
+            label=f'<<FONT COLOR="{ZERO}">∂ undefined: {problem}</FONT>>', color=ZERO, style="dashed"
+        )
+        return attrs
+    colour = sign_colour(edge.contribution)
+    product = f"{_factor(edge.delta_out)} · {_factor(edge.local)} = {text.number(edge.contribution)}"
+    attrs.update(
+        label=f'<<FONT COLOR="{colour}">{text.html(product)}</FONT>>',
+        color=colour,
+        fontcolor=colour,
+        penwidth="2" if colour != ZERO else "1",
+    )
+    return attrs
+
+
+def _factor(x: Any) -> str:
+    shown = text.number(x)
+    return f"({shown})" if shown.startswith("-") else shown
+
+
+def _legend(g: graphviz.Digraph, backward: bool) -> None:
+    """One table node that explains kinds, colours and edge labels."""
+
+    def swatch(kind: str, word: str) -> str:
+        style = STYLE[kind]
+        return (
+            f'<TR><TD BGCOLOR="{style["fillcolor"]}" BORDER="1" COLOR="{style["color"]}">{word}</TD>'
+            f'<TD ALIGN="LEFT">{text.html(LEGEND_TEXT[kind])}</TD></TR>'
+        )
+
+    rows = [
+        swatch(WEIGHT, "w"),
+        swatch(INPUT, "x"),
+        swatch(CONSTANT, "2"),
+        swatch(OPERATION, "<I>op</I>"),
+        '<TR><TD BORDER="1" COLOR="#8a8a8a" BGCOLOR="#f7f7f2">L2</TD>'
+        '<TD ALIGN="LEFT">a layer: nodes made inside with autodiff.layer("L2")</TD></TR>',
+    ]
+    if backward:
+        for colour, word in ((NEGATIVE, "δ &lt; 0"), (POSITIVE, "δ &gt; 0"), (ZERO, "δ = 0")):
+            rows.append(
+                f'<TR><TD><FONT COLOR="{colour}"><B>⟵</B></FONT></TD><TD ALIGN="LEFT">{word}</TD></TR>'
+            )
+        rows.append(
+            '<TR><TD COLSPAN="2" ALIGN="LEFT">'
+            + text.html("arrow label: δ of the output · ∂output/∂input = δ sent back to the input")
+            + "<BR/>"
+            + text.html("a node used twice gets one arrow per use; its δ is their sum")
+            + "</TD></TR>"
+        )
+    table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3">{"".join(rows)}</TABLE>'
+    with g.subgraph(name="cluster_legend") as box:
+        box.attr(label="<<B>Legend</B>>", style="rounded", color="#cccccc", fontname=FONT, fontsize="12")
+        box.node("legend", f"<{table}>", shape="plain", style="", fontsize="11")
+
+
+LEGEND_TEXT = {
+    WEIGHT: "weight (learned: its δ updates it)",
+    INPUT: "input (data)",
+    CONSTANT: "constant (receives no δ)",
+    OPERATION: "operation: op, name = value, δ (.grad)",
+}
