@@ -48,7 +48,11 @@ def digraph(
     if view not in VIEWS:
         raise ValueError(f"view must be 'backward' or 'forward', got {view!r}")
     backward = view == "backward"
-    heading = "Backward pass: the δ flow, from the loss back to the inputs" if backward else "Forward pass"
+    heading = (
+        "Backward pass: the δ flow, from the loss back to the inputs"
+        if backward
+        else "Forward pass: from the inputs to the loss"
+    )
     label = text.html(heading) if title is None else f"{text.html(title)}<BR/>{text.html(heading)}"
     g = graphviz.Digraph(
         "autodiff",
@@ -164,8 +168,9 @@ def _summary_label(node: NodeRecord) -> str:
 
 
 def _edge_attrs(edge: EdgeRecord, backward: bool) -> dict[str, str]:
-    if edge.count > 1:
-        return {"label": f"<{edge.count} edges>", "color": "#555555", "penwidth": "2"}
+    if edge.count:
+        words = "1 edge" if edge.count == 1 else f"{edge.count} edges"
+        return {"label": f"<{words}>", "color": "#555555", "penwidth": "2", "dir": "back" if backward else "forward"}
     if not edge.carries_delta:
         return {"color": "#b5b5b5", "style": "dashed", "arrowhead": "none" if backward else "normal"}
     if not backward:
@@ -197,18 +202,18 @@ def _factor(x: Any) -> str:
 def _legend(g: graphviz.Digraph, backward: bool) -> None:
     """One table node that explains kinds, colours and edge labels."""
 
-    def swatch(kind: str, word: str) -> str:
+    def swatch(kind: str, word: str, description: str = "") -> str:
         style = STYLE[kind]
         return (
             f'<TR><TD BGCOLOR="{style["fillcolor"]}" BORDER="1" COLOR="{style["color"]}">{word}</TD>'
-            f'<TD ALIGN="LEFT">{text.html(LEGEND_TEXT[kind])}</TD></TR>'
+            f'<TD ALIGN="LEFT">{text.html(description or LEGEND_TEXT[kind])}</TD></TR>'
         )
 
     rows = [
         swatch(WEIGHT, "w"),
         swatch(INPUT, "x"),
         swatch(CONSTANT, "2"),
-        swatch(OPERATION, "<I>op</I>"),
+        swatch(OPERATION, "<I>op</I>", "" if backward else "operation: op, name = value"),
         '<TR><TD BORDER="1" COLOR="#8a8a8a" BGCOLOR="#f7f7f2">L2</TD>'
         '<TD ALIGN="LEFT">a layer: nodes made inside with autodiff.layer("L2")</TD></TR>',
     ]

@@ -45,7 +45,7 @@ class EdgeRecord:
     delta_out: Any = None
     contribution: Any = None
     problem: str | None = None
-    count: int = 1  # between collapsed layers: how many edges this one stands for
+    count: int = 0  # between collapsed layers: how many edges this one stands for (0: not collapsed)
 
 
 @dataclass(frozen=True)
