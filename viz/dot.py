@@ -170,7 +170,8 @@ def _summary_label(node: NodeRecord) -> str:
 def _edge_attrs(edge: EdgeRecord, backward: bool) -> dict[str, str]:
     if edge.count:
         words = "1 edge" if edge.count == 1 else f"{edge.count} edges"
-        return {"label": f"<{words}>", "color": "#555555", "penwidth": "2", "dir": "back" if backward else "forward"}
+        direction = "back" if backward else "forward"
+        return {"label": f"<{words}>", "color": "#555555", "penwidth": "2", "dir": direction}
     if not edge.carries_delta:
         return {"color": "#b5b5b5", "style": "dashed", "arrowhead": "none" if backward else "normal"}
     if not backward:
