@@ -216,7 +216,7 @@ def _legend(g: graphviz.Digraph, backward: bool) -> None:
         swatch(CONSTANT, "2"),
         swatch(OPERATION, "<I>op</I>", "" if backward else "operation: op, name = value"),
         '<TR><TD BORDER="1" COLOR="#8a8a8a" BGCOLOR="#f7f7f2">L2</TD>'
-        '<TD ALIGN="LEFT">a layer: nodes made inside with autodiff.layer("L2")</TD></TR>',
+        f'<TD ALIGN="LEFT">{text.html(LAYER_TEXT)}</TD></TR>',
     ]
     if backward:
         for colour, word in ((NEGATIVE, "δ &lt; 0"), (POSITIVE, "δ &gt; 0"), (ZERO, "δ = 0")):
@@ -236,6 +236,7 @@ def _legend(g: graphviz.Digraph, backward: bool) -> None:
         box.node("legend", f"<{table}>", shape="plain", style="", fontsize="11")
 
 
+LAYER_TEXT = 'a layer: the nodes made inside `with autodiff.layer("L2"):`'
 LEGEND_TEXT = {
     WEIGHT: "weight (learned: its δ updates it)",
     INPUT: "input (data)",
