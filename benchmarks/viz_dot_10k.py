@@ -39,7 +39,9 @@ def main() -> None:
     end = time.perf_counter()
     print(f"{count} nodes")
     print(f"full DOT:      {middle - start:.2f} s, {len(full):,} characters")
-    print(f"collapsed DOT: {end - middle:.2f} s, {len(small):,} characters (max_nodes={viz.DEFAULT_MAX_NODES})")
+    print(
+        f"collapsed DOT: {end - middle:.2f} s, {len(small):,} characters (max_nodes={viz.DEFAULT_MAX_NODES})"
+    )
 
 
 if __name__ == "__main__":

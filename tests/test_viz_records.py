@@ -26,8 +26,16 @@ def test_article_patient3_records_carry_the_learning_flow():
     assert graph.layers == ("L1", "L2", "L3", "Loss")
     # δ4 = o3 − y = -1, δ3 = δ4 (o2 >= 0), δ2 = δ3 · w2, δ1 = δ2, δw2 = δ3 · o1.
     assert nodes["o3"].grad == -1 and nodes["o2"].grad == -1
-    assert [nodes[f"o1_{i}"].grad for i in (1, 2, 3)] == [Fraction(-1, 200), Fraction(3, 11600), Fraction(-1, 5800)]
-    assert [nodes[f"x{i}"].grad for i in (1, 2, 3)] == [Fraction(-1, 200), Fraction(3, 11600), Fraction(-1, 5800)]
+    assert [nodes[f"o1_{i}"].grad for i in (1, 2, 3)] == [
+        Fraction(-1, 200),
+        Fraction(3, 11600),
+        Fraction(-1, 5800),
+    ]
+    assert [nodes[f"x{i}"].grad for i in (1, 2, 3)] == [
+        Fraction(-1, 200),
+        Fraction(3, 11600),
+        Fraction(-1, 5800),
+    ]
     assert [nodes[f"w2_{i}"].grad for i in (1, 2, 3)] == [0, -2000, -3000]
     assert {nodes[f"w2_{i}"].kind for i in (1, 2, 3)} == {WEIGHT}
     assert {nodes[f"x{i}"].kind for i in (1, 2, 3)} == {INPUT}
