@@ -146,3 +146,16 @@ def test_too_big_even_collapsed_is_refused_clearly():
         h = h * 2
     with pytest.raises(viz.GraphTooLargeError, match=r"601 nodes, more than max_nodes=50.*autodiff.layer"):
         viz.to_dot(h, max_nodes=50)
+
+
+def test_drawing_before_backward_says_so():
+    source = viz.to_dot(Value(2, name="x") * 3)
+    assert "every δ is 0: call loss.backward() before drawing" in source
+
+
+def test_float_sums_are_compared_up_to_rounding():
+    a = Value(0.1, name="a")
+    out = a * 0.7 + a * 0.2 + a * 0.1
+    out.backward()
+    source = viz.to_dot(out)
+    assert "δ = 0.7 + 0.2 + 0.1 = " in source and "uses send" not in source

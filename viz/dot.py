@@ -7,10 +7,13 @@ labelled with the δ it carries: `δ_out · ∂out/∂in = δ sent to the input`
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
 import graphviz
+
+from autodiff import is_exact
 
 from . import text
 from .layout import rank_groups
@@ -53,6 +56,9 @@ def digraph(
         if backward
         else "Forward pass: from the inputs to the loss"
     )
+    root = graph.nodes[0] if graph.nodes else None
+    if backward and root is not None and root.kind != SUMMARY and root.grad == 0:
+        heading += " (every δ is 0: call loss.backward() before drawing)"
     label = text.html(heading) if title is None else f"{text.html(title)}<BR/>{text.html(heading)}"
     g = graphviz.Digraph(
         "autodiff",
@@ -152,9 +158,19 @@ def _delta_row(node: NodeRecord, parts: list[Any]) -> str:
     if len(parts) > 1 and all(p is not None for p in parts):
         # A node used several times receives one δ per use; its δ is their sum.
         terms = " + ".join(text.number(p) if p >= 0 else f"({text.number(p)})" for p in parts)
-        shown = f"{terms} = {total}" if sum(parts) == node.grad else f"{total} (uses send {terms})"
+        shown = f"{terms} = {total}" if _same(sum(parts), node.grad) else f"{total} (uses send {terms})"
         return _row(f"<B>{symbol} = {text.html(shown)}</B>", None, sign_colour(node.grad))
     return _row(f"<B>{symbol} = {text.html(total)}</B>", None, sign_colour(node.grad))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, or for floats equal up to rounding (the engine may add the same δs in another order)."""
+    if is_exact(a) and is_exact(b):
+        return bool(a == b)
+    try:
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
+    except TypeError:
+        return False
 
 
 def _summary_label(node: NodeRecord) -> str:
@@ -236,7 +252,7 @@ def _legend(g: graphviz.Digraph, backward: bool) -> None:
         box.node("legend", f"<{table}>", shape="plain", style="", fontsize="11")
 
 
-LAYER_TEXT = 'a layer: the nodes made inside `with autodiff.layer("L2"):`'
+LAYER_TEXT = 'a layer: the nodes made inside with autodiff.layer("L2"):'
 LEGEND_TEXT = {
     WEIGHT: "weight (learned: its δ updates it)",
     INPUT: "input (data)",
