@@ -159,3 +159,9 @@ def test_float_sums_are_compared_up_to_rounding():
     out.backward()
     source = viz.to_dot(out)
     assert "δ = 0.7 + 0.2 + 0.1 = " in source and "uses send" not in source
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True])
+def test_max_nodes_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="max_nodes must be a positive int or None"):
+        viz.to_dot(Value(1) * 2, max_nodes=bad)

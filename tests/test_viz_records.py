@@ -129,3 +129,13 @@ def test_bad_arguments_are_named(kwargs, message):
 def test_records_needs_a_value():
     with pytest.raises(TypeError, match="viz draws a Value, got float"):
         records(1.5)
+
+
+def test_deltas_of_create_graph_are_shown_as_numbers():
+    x = Value(3, name="x")
+    y = x * x * x
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    graph = records(y)
+    assert {n.name: n.grad for n in graph.nodes}["x"] == 27
+    assert all(not isinstance(e.contribution, Value) for e in graph.edges)

@@ -17,31 +17,12 @@ from autodiff import is_exact
 
 from . import text
 from .layout import rank_groups
-from .records import CONSTANT, INPUT, OPERATION, WEIGHT, EdgeRecord, GraphRecords, NodeRecord
+from .legend import add_legend
+from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
+from .style import FONT, KIND_WORD, STYLE, ZERO, sign_colour
 from .summary import SUMMARY
 
 VIEWS = ("backward", "forward")
-
-FONT = "Helvetica"
-NEGATIVE, POSITIVE, ZERO = "#c0392b", "#1f5fbf", "#9a9a9a"
-"""Colours of a δ: red below zero, blue above, grey at zero (no learning flows there)."""
-
-STYLE = {
-    WEIGHT: {"fillcolor": "#fde3bf", "color": "#d9822b", "penwidth": "2"},
-    INPUT: {"fillcolor": "#dcecfb", "color": "#3b7dd8"},
-    CONSTANT: {"fillcolor": "#f0f0f0", "color": "#b5b5b5", "fontsize": "10", "margin": "0.04,0.02"},
-    OPERATION: {"fillcolor": "#ffffff", "color": "#555555"},
-    SUMMARY: {"fillcolor": "#f4f4f4", "color": "#555555", "style": "filled,dashed"},
-}
-KIND_WORD = {WEIGHT: "weight", INPUT: "input"}
-
-
-def sign_colour(x: Any) -> str:
-    """The colour of a δ (or a local derivative) by its sign."""
-    try:
-        return NEGATIVE if x < 0 else POSITIVE if x > 0 else ZERO
-    except TypeError:  # NaN-like or unordered numbers: no sign to show
-        return ZERO
 
 
 def digraph(
@@ -93,7 +74,7 @@ def digraph(
     for edge in graph.edges:
         g.edge(edge.parent, edge.child, **_edge_attrs(edge, backward))
     if legend:
-        _legend(g, backward)
+        add_legend(g, backward)
     return g
 
 
@@ -214,48 +195,3 @@ def _edge_attrs(edge: EdgeRecord, backward: bool) -> dict[str, str]:
 def _factor(x: Any) -> str:
     shown = text.number(x)
     return f"({shown})" if shown.startswith("-") else shown
-
-
-def _legend(g: graphviz.Digraph, backward: bool) -> None:
-    """One table node that explains kinds, colours and edge labels."""
-
-    def swatch(kind: str, word: str, description: str = "") -> str:
-        style = STYLE[kind]
-        return (
-            f'<TR><TD BGCOLOR="{style["fillcolor"]}" BORDER="1" COLOR="{style["color"]}">{word}</TD>'
-            f'<TD ALIGN="LEFT">{text.html(description or LEGEND_TEXT[kind])}</TD></TR>'
-        )
-
-    rows = [
-        swatch(WEIGHT, "w"),
-        swatch(INPUT, "x"),
-        swatch(CONSTANT, "2"),
-        swatch(OPERATION, "<I>op</I>", "" if backward else "operation: op, name = value"),
-        '<TR><TD BORDER="1" COLOR="#8a8a8a" BGCOLOR="#f7f7f2">L2</TD>'
-        f'<TD ALIGN="LEFT">{text.html(LAYER_TEXT)}</TD></TR>',
-    ]
-    if backward:
-        for colour, word in ((NEGATIVE, "δ &lt; 0"), (POSITIVE, "δ &gt; 0"), (ZERO, "δ = 0")):
-            rows.append(
-                f'<TR><TD><FONT COLOR="{colour}"><B>⟵</B></FONT></TD><TD ALIGN="LEFT">{word}</TD></TR>'
-            )
-        rows.append(
-            '<TR><TD COLSPAN="2" ALIGN="LEFT">'
-            + text.html("arrow label: δ of the output · ∂output/∂input = δ sent back to the input")
-            + "<BR/>"
-            + text.html("a node used twice gets one arrow per use; its δ is their sum")
-            + "</TD></TR>"
-        )
-    table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3">{"".join(rows)}</TABLE>'
-    with g.subgraph(name="cluster_legend") as box:
-        box.attr(label="<<B>Legend</B>>", style="rounded", color="#cccccc", fontname=FONT, fontsize="12")
-        box.node("legend", f"<{table}>", shape="plain", style="", fontsize="11")
-
-
-LAYER_TEXT = 'a layer: the nodes made inside with autodiff.layer("L2"):'
-LEGEND_TEXT = {
-    WEIGHT: "weight (learned: its δ updates it)",
-    INPUT: "input (data)",
-    CONSTANT: "constant (receives no δ)",
-    OPERATION: "operation: op, name = value, δ (.grad)",
-}

@@ -21,10 +21,11 @@ class GraphTooLargeError(ValueError):
 
 def limit(graph: GraphRecords, max_nodes: int | None) -> GraphRecords:
     """`graph` itself when small enough, else its layers collapsed; raise if that is still too big."""
+    valid = max_nodes is None or (type(max_nodes) is int and max_nodes >= 1)  # not bool, not float
+    if not valid:
+        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     if max_nodes is None or len(graph.nodes) <= max_nodes:
         return graph
-    if not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
     small = collapse(graph)
     if len(small.nodes) <= max_nodes:
         return small
