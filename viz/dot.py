@@ -17,7 +17,7 @@ from autodiff import is_exact
 
 from . import text
 from .layout import rank_groups
-from .legend import add_legend
+from .legend import legend_html
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
 from .style import FONT, KIND_WORD, STYLE, ZERO, sign_colour
 from .summary import SUMMARY
@@ -40,12 +40,18 @@ def digraph(
     root = graph.nodes[0] if graph.nodes else None
     if backward and root is not None and root.kind != SUMMARY and root.grad == 0:
         heading += " (every δ is 0: call loss.backward() before drawing)"
-    label = text.html(heading) if title is None else f"{text.html(title)}<BR/>{text.html(heading)}"
+    rows = []
+    if title is not None:
+        rows.append(f'<TR><TD><FONT POINT-SIZE="18"><B>{text.html(title)}</B></FONT></TD></TR>')
+    rows.append(f"<TR><TD><B>{text.html(heading)}</B></TD></TR>")
+    if legend:
+        rows.append(legend_html(backward))
+    label = f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
     g = graphviz.Digraph(
         "autodiff",
         graph_attr={
             "rankdir": "LR",
-            "label": f"<<B>{label}</B>>",
+            "label": label,
             "labelloc": "t",
             "fontname": FONT,
             "fontsize": "16",
@@ -73,8 +79,6 @@ def digraph(
             _add_nodes(box, groups.get(layer, []), node_of, backward, sums)
     for edge in graph.edges:
         g.edge(edge.parent, edge.child, **_edge_attrs(edge, backward))
-    if legend:
-        add_legend(g, backward)
     return g
 
 
@@ -182,9 +186,11 @@ def _edge_attrs(edge: EdgeRecord, backward: bool) -> dict[str, str]:
         )
         return attrs
     colour = sign_colour(edge.contribution)
-    product = f"{_factor(edge.delta_out)} · {_factor(edge.local)} = {text.number(edge.contribution)}"
+    # On two lines: long fractions would otherwise widen the gap between two columns.
+    product = f"{_factor(edge.delta_out)} · {_factor(edge.local)}"
+    result = f"= {text.number(edge.contribution)}"
     attrs.update(
-        label=f'<<FONT COLOR="{colour}">{text.html(product)}</FONT>>',
+        label=f'<<FONT COLOR="{colour}">{text.html(product)}<BR/>{text.html(result)}</FONT>>',
         color=colour,
         fontcolor=colour,
         penwidth="2" if colour != ZERO else "1",

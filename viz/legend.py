@@ -1,53 +1,49 @@
-"""The legend: one table node that explains kinds, colours and arrow labels."""
+"""The legend: a strip under the title that explains kinds, colours and arrow labels.
+
+It sits in the graph's label rather than in a node, so it widens no column of the drawing.
+"""
 
 from __future__ import annotations
 
-import graphviz
-
 from . import text
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT
-from .style import FONT, NEGATIVE, POSITIVE, STYLE, ZERO
+from .style import NEGATIVE, POSITIVE, STYLE, ZERO
 
-LAYER_TEXT = 'a layer: the nodes made inside with autodiff.layer("L2"):'
 LEGEND_TEXT = {
-    WEIGHT: "weight (learned: its δ updates it)",
-    INPUT: "input (data)",
-    CONSTANT: "constant (receives no δ)",
-    OPERATION: "operation: op, name = value, δ (.grad)",
+    WEIGHT: "weight",
+    INPUT: "input",
+    CONSTANT: "constant (gets no δ)",
+    OPERATION: "operation",
 }
+LAYER_TEXT = 'layer (nodes made in a block  with autodiff.layer("L2"):)'
+ARROW_TEXT = "arrow label: δ of the output · ∂output/∂input = δ sent back to the input"
+SUM_TEXT = "a node used twice gets one arrow per use, and its δ is their sum"
 
 
-def add_legend(g: graphviz.Digraph, backward: bool) -> None:
-    """Add the legend to `g`; the backward view also explains arrow colours and labels."""
+def _cell(swatch: str, words: str, fill: str = "", border: str = "") -> str:
+    box = f'BGCOLOR="{fill}" BORDER="1" COLOR="{border}"' if fill else 'BORDER="0"'
+    return f'<TD {box}>{swatch}</TD><TD ALIGN="LEFT">{text.html(words)}</TD><TD WIDTH="8"></TD>'
 
-    def swatch(kind: str, word: str, description: str = "") -> str:
-        style = STYLE[kind]
-        return (
-            f'<TR><TD BGCOLOR="{style["fillcolor"]}" BORDER="1" COLOR="{style["color"]}">{word}</TD>'
-            f'<TD ALIGN="LEFT">{text.html(description or LEGEND_TEXT[kind])}</TD></TR>'
-        )
 
-    rows = [
-        swatch(WEIGHT, "w"),
-        swatch(INPUT, "x"),
-        swatch(CONSTANT, "2"),
-        swatch(OPERATION, "<I>op</I>", "" if backward else "operation: op, name = value"),
-        '<TR><TD BORDER="1" COLOR="#8a8a8a" BGCOLOR="#f7f7f2">L2</TD>'
-        f'<TD ALIGN="LEFT">{text.html(LAYER_TEXT)}</TD></TR>',
+def _strip(cells: list[str]) -> str:
+    """One row of the title table holding `cells` side by side."""
+    table = f'<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2"><TR>{"".join(cells)}</TR></TABLE>'
+    return f"<TR><TD>{table}</TD></TR>"
+
+
+def legend_html(backward: bool) -> str:
+    """HTML-like label rows (for a one-column table) that explain the drawing."""
+    cells = [
+        _cell(swatch, LEGEND_TEXT[kind], STYLE[kind]["fillcolor"], STYLE[kind]["color"])
+        for kind, swatch in ((WEIGHT, "w"), (INPUT, "x"), (CONSTANT, "2"), (OPERATION, "<I>op</I>"))
     ]
+    cells.append(_cell("L2", LAYER_TEXT, "#f7f7f2", "#8a8a8a"))
+    rows = [_strip(cells)]
     if backward:
-        for colour, word in ((NEGATIVE, "δ &lt; 0"), (POSITIVE, "δ &gt; 0"), (ZERO, "δ = 0")):
-            rows.append(
-                f'<TR><TD><FONT COLOR="{colour}"><B>⟵</B></FONT></TD><TD ALIGN="LEFT">{word}</TD></TR>'
-            )
-        rows.append(
-            '<TR><TD COLSPAN="2" ALIGN="LEFT">'
-            + text.html("arrow label: δ of the output · ∂output/∂input = δ sent back to the input")
-            + "<BR/>"
-            + text.html("a node used twice gets one arrow per use; its δ is their sum")
-            + "</TD></TR>"
-        )
-    table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3">{"".join(rows)}</TABLE>'
-    with g.subgraph(name="cluster_legend") as box:
-        box.attr(label="<<B>Legend</B>>", style="rounded", color="#cccccc", fontname=FONT, fontsize="12")
-        box.node("legend", f"<{table}>", shape="plain", style="", fontsize="11")
+        arrows = [
+            _cell(f'<FONT COLOR="{colour}"><B>⟵</B></FONT>', words)
+            for colour, words in ((NEGATIVE, "δ < 0"), (POSITIVE, "δ > 0"), (ZERO, "δ = 0 (nothing learned)"))
+        ]
+        arrows.append(f'<TD ALIGN="LEFT">{text.html(ARROW_TEXT)}<BR ALIGN="LEFT"/>{text.html(SUM_TEXT)}</TD>')
+        rows.append(_strip(arrows))
+    return "".join(rows)
