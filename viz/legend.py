@@ -15,7 +15,7 @@ LEGEND_TEXT = {
     CONSTANT: "constant (gets no δ)",
     OPERATION: "operation",
 }
-LAYER_TEXT = 'layer (nodes made in a block  with autodiff.layer("L2"):)'
+LAYER_TEXT = 'layer (nodes made inside autodiff.layer("L2"))'
 ARROW_TEXT = "arrow label: δ of the output · ∂output/∂input = δ sent back to the input"
 SUM_TEXT = "a node used twice gets one arrow per use, and its δ is their sum"
 
