@@ -139,3 +139,20 @@ def test_deltas_of_create_graph_are_shown_as_numbers():
     graph = records(y)
     assert {n.name: n.grad for n in graph.nodes}["x"] == 27
     assert all(not isinstance(e.contribution, Value) for e in graph.edges)
+
+
+def test_columns_follow_the_layers():
+    from viz.layout import rank_groups
+
+    drawing = patient(3)
+    graph = records(drawing.loss, params=drawing.params, names=drawing.names)
+    name = {n.id: n.name or n.op or str(n.data) for n in graph.nodes}
+    groups = {
+        layer: [[name[i] for i in group] for group in column] for layer, column in rank_groups(graph).items()
+    }
+    assert groups[None] == [["x1", "x2", "x3"]]
+    assert groups["L1"] == [["o1_1", "o1_2", "o1_3"]]
+    # Each product w·x sits in one column with its weight beside it; the sums follow.
+    assert groups["L2"] == [["mul", "w2_1", "mul", "w2_2", "mul", "w2_3"], ["add"], ["o2"]]
+    # Constants sit beside the operation that uses them.
+    assert groups["Loss"] == [["sub", "y_truth"], ["pow", "2"], ["loss", "2"]]

@@ -30,7 +30,7 @@ def rank_groups(graph: GraphRecords) -> dict[str | None, list[list[str]]]:
             partners[users[0]].append(node_id)
     placed = {p for ps in partners.values() for p in ps}
     groups: dict[str | None, list[list[str]]] = defaultdict(list)
-    entries: dict[str | None, list[str]] = defaultdict(list)
+    entries: dict[str | None, list[list[str]]] = defaultdict(list)
     # Forward order (inputs first) gives dot a top-to-bottom order that follows x1, x2, x3.
     for node in reversed(graph.nodes):
         if node.id in placed:
@@ -43,12 +43,14 @@ def rank_groups(graph: GraphRecords) -> dict[str | None, list[list[str]]]:
         )
         if entry:
             if not entries[node.layer]:
-                groups[node.layer].append(entries[node.layer])
-            entries[node.layer].extend(own)
+                groups[node.layer].append([])  # the column's place among the groups, filled below
+            entries[node.layer].append(own)
         else:
             groups[node.layer].append(own)
     walk = {node.id: i for i, node in enumerate(graph.nodes)}
-    for group in entries.values():
+    for layer, members in entries.items():
         # The walk meets x1 before x2: listing the column in walk order draws x1 on top.
-        group.sort(key=walk.__getitem__)
+        members.sort(key=lambda own: walk[own[0]])
+        column = next(group for group in groups[layer] if not group)
+        column.extend(node_id for own in members for node_id in own)
     return dict(groups)
