@@ -62,16 +62,6 @@ def _number(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
 
 
-def leaf_kind(node: Value, params: Iterable[Value] | None = None) -> str:
-    """Weight, input or constant: the rule of `records` for a leaf."""
-    if not node.requires_grad:
-        return CONSTANT
-    if params is not None:
-        # Compared by identity: Values are nodes, two equal numbers are still two nodes.
-        return WEIGHT if any(node is p for p in params) else INPUT
-    return WEIGHT if (node.name or "").startswith("w") else INPUT
-
-
 def records(
     root: Value,
     *,
@@ -161,7 +151,7 @@ def _node_record(
     elif param_ids is not None:
         kind = WEIGHT if id(node) in param_ids else INPUT
     else:
-        kind = leaf_kind(node)
+        kind = WEIGHT if (node.name or "").startswith("w") else INPUT
     layer = node.layer
     if layer is None and kind == WEIGHT:
         # A weight made before any layer block belongs, in the articles' figures, to the layer using it.
