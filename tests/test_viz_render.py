@@ -137,3 +137,26 @@ def test_gallery_is_up_to_date(number):
     texts = set(_svg_texts(GALLERY / f"patient{number}.svg"))
     labels = re.findall(r'<FONT COLOR="#\w+">([^<]*)<BR/>([^<]*)</FONT>> arrowtail', dot_source)
     assert labels and {part for pair in labels for part in pair} <= texts
+
+
+def _fake_dot(directory: Path, body: str) -> None:
+    directory.mkdir()
+    program = directory / "dot"
+    program.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    program.chmod(0o755)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a shell script as a fake dot")
+def test_a_slow_dot_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
+    _fake_dot(tmp_path / "bin", f"exec {shutil.which('sleep')} 5")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(TimeoutError, match=r"`dot` took more than 0.2 s.*lower max_nodes"):
+        viz.render(Value(2, name="x") * 3, tmp_path / "graph.svg", timeout=0.2)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a shell script as a fake dot")
+def test_a_failing_dot_reports_its_message(tmp_path, monkeypatch):
+    _fake_dot(tmp_path / "bin", "echo 'Error: bad thing' >&2; exit 1")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(RuntimeError, match=r"`dot` failed on .*graph\.dot: Error: bad thing"):
+        viz.render(Value(2, name="x") * 3, tmp_path / "graph.svg")
