@@ -26,7 +26,9 @@ class Value:
         self.grad: Any = 0
         self.name = name
         self.layer = state.layer
-        self.requires_grad = bool(requires_grad) and state.grad_enabled
+        # A leaf made inside no_grad() (e.g. an updated weight) still learns: no_grad() stops the
+        # recording of operations, not the creation of variables.
+        self.requires_grad = bool(requires_grad)
         self._op: ops.Primitive | None = None
         self._parents: tuple[Value, ...] = ()
         self._hooks: list[Callable[[Any], Any]] | None = None

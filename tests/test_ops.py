@@ -1,0 +1,174 @@
+"""Every primitive of the table: its derivatives against finite differences, and exactness."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from autodiff import Value, ops
+
+# Points inside each primitive's domain, away from kinks (ReLU and abs at 0 are tested apart).
+POINTS = {
+    "add": [(1.5, -2.0), (0.3, 0.7)],
+    "sub": [(1.5, -2.0), (-0.3, 0.7)],
+    "mul": [(1.5, -2.0), (0.3, 0.7)],
+    "div": [(1.5, -2.0), (-0.3, 0.7)],
+    "pow": [(1.5, 2.0), (0.7, -1.3), (2.0, 0.5)],
+    "neg": [(1.5,), (-0.2,)],
+    "abs": [(1.5,), (-0.2,)],
+    "identity": [(1.5,), (-0.2,)],
+    "relu": [(1.5,), (-0.2,)],
+    "exp": [(1.5,), (-0.2,)],
+    "log": [(1.5,), (0.2,)],
+    "sqrt": [(1.5,), (0.2,)],
+    "tanh": [(1.5,), (-0.2,)],
+    "sigmoid": [(1.5,), (-0.2,), (-30.0,)],
+}
+BUILTIN = sorted(POINTS)
+
+
+def test_every_builtin_primitive_has_test_points():
+    # A primitive added to the table without points here fails this test.
+    builtins = {name for name, p in ops.PRIMITIVES.items() if getattr(ops, name, None) is p}
+    assert len(builtins) == 14
+    assert builtins <= set(POINTS), f"add test points for {sorted(builtins - set(POINTS))}"
+
+
+def central_difference(prim, args, i, h=1e-6):
+    up = list(args)
+    down = list(args)
+    up[i] += h
+    down[i] -= h
+    return (prim(*up) - prim(*down)) / (2 * h)
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_gradient_matches_central_differences(name):
+    prim = ops.PRIMITIVES[name]
+    for args in POINTS[name]:
+        inputs = [Value(a) for a in args]
+        out = prim(*inputs)
+        assert out.op == name
+        assert out.data == pytest.approx(prim.forward(*args), rel=1e-15)
+        out.backward()
+        for i, v in enumerate(inputs):
+            expected = central_difference(prim, args, i)
+            assert v.grad == pytest.approx(expected, rel=1e-6, abs=1e-8), (name, args, i)
+
+
+@pytest.mark.parametrize(
+    ("expr", "value", "grads"),
+    [
+        (lambda a, b: a + b, F(7, 6), (1, 1)),
+        (lambda a, b: a - b, F(-1, 6), (1, -1)),
+        (lambda a, b: a * b, F(1, 3), (F(2, 3), F(1, 2))),
+        (lambda a, b: a / b, F(3, 4), (F(3, 2), F(-9, 8))),
+        (lambda a, b: a**3, F(1, 8), (F(3, 4), 0)),
+        (lambda a, b: a**-2, 4, (-16, 0)),
+        (lambda a, b: b ** F(4, 2), F(4, 9), (0, F(4, 3))),
+        (lambda a, b: (-a).relu() + b.relu(), F(2, 3), (0, 1)),
+        (lambda a, b: abs(a - b), F(1, 6), (-1, 1)),
+        (lambda a, b: 1 / a + 2 / b, 5, (-4, F(-9, 2))),
+        (lambda a, b: 3 - a, F(5, 2), (-1, 0)),
+    ],
+)
+def test_exact_numbers_stay_exact_forward_and_backward(expr, value, grads):
+    a, b = Value(F(1, 2)), Value(F(2, 3))
+    out = expr(a, b)
+    out.backward()
+    assert out.data == value and isinstance(out.data, (int, F))
+    assert (a.grad, b.grad) == grads
+    assert all(isinstance(g, (int, F)) for g in (a.grad, b.grad))
+
+
+def test_integer_division_gives_a_fraction_not_a_float():
+    v = Value(1) / 200
+    assert v.data == F(1, 200) and isinstance(v.data, F)
+    assert (Value(2) ** -1).data == F(1, 2)
+    assert (2 ** Value(-2)).data == F(1, 4)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "sqrt"])
+def test_operations_leaving_the_rationals_return_floats(name):
+    v = Value(F(1, 4))
+    out = getattr(v, name)()
+    out.backward()
+    assert isinstance(out.data, float) and isinstance(v.grad, float)
+
+
+def test_non_integer_power_of_an_exact_number_is_a_float():
+    v = Value(F(1, 4))
+    out = v ** F(1, 2)
+    out.backward()
+    assert out.data == 0.5 and isinstance(out.data, float)
+    assert v.grad == pytest.approx(1.0, rel=1e-15)
+
+
+def test_value_to_the_power_of_a_value():
+    x, y = Value(2.0), Value(3.0)
+    out = x**y
+    out.backward()
+    assert out.data == 8.0
+    assert x.grad == pytest.approx(12.0) and y.grad == pytest.approx(8.0 * 0.6931471805599453)
+
+
+def test_relu_passes_the_gradient_at_exactly_zero():
+    # The articles' rule; PyTorch and JAX give 0 here.
+    x = Value(0)
+    out = x.relu()
+    out.backward()
+    assert out.data == 0 and x.grad == 1
+    y = Value(F(-1, 10**9))
+    y.relu().backward()
+    assert y.grad == 0
+
+
+def test_relu_keeps_the_number_type_when_it_clips():
+    assert (Value(-2.5).relu()).data == 0.0 and isinstance(Value(-2.5).relu().data, float)
+    assert isinstance(Value(F(-1, 3)).relu().data, F)
+
+
+def test_abs_at_zero_has_derivative_zero():
+    x = Value(0)
+    abs(x).backward()
+    assert x.grad == 0
+
+
+def test_pow_special_cases():
+    x = Value(0)
+    (x**0).backward()
+    assert x.grad == 0  # d(x⁰)/dx is 0, even at 0
+    base, e = Value(0.0), Value(2.0)
+    (base**e).backward()
+    assert e.grad == 0  # 0 ** y is flat in y for y > 0
+    with pytest.raises(ValueError, match="pow: the gradient with respect to the exponent"):
+        (Value(-2.0) ** Value(2.0)).backward()
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "words"),
+    [
+        (lambda: Value(-1).log(), ValueError, "log: the input must be > 0, got -1"),
+        (lambda: Value(0).log(), ValueError, "log: the input must be > 0, got 0"),
+        (lambda: Value(0) ** -1, ZeroDivisionError, "pow: 0 cannot be raised to the negative power -1"),
+        (lambda: 0 ** Value(-1), ZeroDivisionError, "pow: 0 cannot be raised"),
+        (lambda: Value(0.0) ** -0.5, ZeroDivisionError, "pow: 0 cannot be raised"),
+        (lambda: Value(1) / 0, ZeroDivisionError, r"div: division by zero \(1 / 0\)"),
+        (lambda: 1 / Value(0), ZeroDivisionError, "div: division by zero"),
+        (lambda: Value(-8) ** F(1, 3), ValueError, "pow: a negative base"),
+        (lambda: Value(-1).sqrt(), ValueError, "sqrt: the input must be >= 0"),
+        (lambda: Value(1000).exp(), OverflowError, "exp: "),
+        (lambda: Value(10.0) ** 1000, OverflowError, "pow: "),
+    ],
+)
+def test_bad_operations_name_the_operation(make, error, words):
+    with pytest.raises(error, match=words):
+        make()
+
+
+def test_primitive_called_on_plain_numbers_returns_a_number():
+    assert ops.div(1, 4) == F(1, 4)
+    assert ops.relu(-3) == 0
+    with pytest.raises(TypeError, match="div takes 2 input"):
+        ops.div(1)

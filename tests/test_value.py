@@ -1,0 +1,88 @@
+"""Value construction, input checking, printing and the number types it carries."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+
+from autodiff import Value, is_exact
+
+
+@pytest.mark.parametrize(
+    ("bad", "type_name"),
+    [("abc", "str"), (None, "NoneType"), ([1], "list"), ({"a": 1}, "dict"), (object(), "object")],
+)
+def test_non_numbers_are_refused_with_their_type_named(bad, type_name):
+    with pytest.raises(TypeError, match=f"got {type_name}"):
+        Value(bad)
+
+
+def test_complex_and_bool_are_refused():
+    with pytest.raises(TypeError, match="complex"):
+        Value(1 + 2j)
+    with pytest.raises(TypeError, match="bool"):
+        Value(True)
+
+
+def test_a_string_operand_is_refused_naming_the_operation():
+    with pytest.raises(TypeError, match=r"add needs a real number .* got str"):
+        Value(1) + "2"
+    with pytest.raises(TypeError, match=r"mul needs a real number .* got NoneType"):
+        None * Value(1)
+
+
+def test_a_non_string_name_is_refused():
+    with pytest.raises(TypeError, match="name must be a str"):
+        Value(1, name=3)
+
+
+@pytest.mark.parametrize("number", [3, F(1, 3), 0.25])
+def test_data_keeps_the_type_it_is_given(number):
+    v = Value(number)
+    assert v.data == number and type(v.data) is type(number)
+    assert is_exact(v.data) == (not isinstance(number, float))
+
+
+def test_numpy_scalars_are_accepted():
+    np = pytest.importorskip("numpy")
+    v = Value(np.float64(0.5)) * 2 + Value(np.float32(1.5))
+    v.backward()
+    assert v.data == pytest.approx(2.5)
+    big = Value(np.int64(2**62)) * 4  # numpy int64 would overflow; Python int does not
+    assert big.data == 2**64 and type(big.data) is int
+
+
+def test_repr_shows_data_grad_name_and_op_with_fractions():
+    w = Value(F(1, 200), name="w2_1")
+    assert repr(w) == "Value(data=1/200, grad=0, name='w2_1')"
+    out = w * 2
+    out.backward()
+    assert repr(out) == "Value(data=1/100, grad=1, op='mul')"
+    assert repr(w) == "Value(data=1/200, grad=2, name='w2_1')"
+    assert repr(Value(0.1)) == "Value(data=0.1, grad=0)"
+
+
+def test_data_and_grad_are_settable():
+    v = Value(1)
+    v.data = F(1, 2)
+    v.grad = 5
+    assert (v.data, v.grad) == (F(1, 2), 5)
+
+
+def test_a_value_has_no_truth_value():
+    with pytest.raises(TypeError, match="compare its number instead"):
+        bool(Value(1))
+
+
+def test_float_conversion():
+    assert float(Value(F(1, 4))) == 0.25
+
+
+def test_graph_structure_is_readable():
+    a, b = Value(2, name="a"), Value(3, name="b")
+    c = a * b + a
+    assert c.op == "add" and not c.is_leaf
+    assert c.parents[0].op == "mul" and c.parents[1] is a
+    assert c.parents[0].parents == (a, b)
+    assert a.is_leaf and a.op is None and a.parents == ()
