@@ -50,6 +50,14 @@ if [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_TORCH:-}" ]; then extras="$extras,t
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
 
 case "$job" in
-  demo) "$venv/bin/python" examples/gradient_descent.py ;;
+  demo)
+    "$venv/bin/python" examples/gradient_descent.py
+    # The δ-flow pictures of the three patients (docs/gallery, shown in README.md).
+    if command -v dot >/dev/null 2>&1; then
+      "$venv/bin/python" -m viz gallery docs/gallery
+    else
+      echo "run.sh: skipping the pictures (docs/gallery): Graphviz's dot is not installed" >&2
+    fi
+    ;;
   test) "$venv/bin/python" -m pytest ;;
 esac

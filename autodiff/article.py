@@ -12,6 +12,7 @@ from typing import Any
 
 from . import ops
 from .modes import layer
+from .nn import Input, Linear, ReLU, Sequential
 from .value import Value
 
 PATIENTS: tuple[tuple[tuple[int, int, int], int], ...] = (
@@ -66,3 +67,13 @@ def forward(
         node.name = f"o1_{i}"
     o2.name, o3.name, loss.name = "o2", "o3", "loss"
     return ArticleGraph(inputs, tuple(w2), o1, o2, o3, loss)
+
+
+def model(number: Callable[[Any], Any] = Fraction) -> Sequential:
+    """The article's model from library layers: L1 = Input (identity), L2 = w2·x (no bias), L3 = ReLU."""
+    return Sequential(Input(), Linear(weights=[number(w) for w in W2], bias=False), ReLU())
+
+
+def dataset(number: Callable[[Any], Any] = Fraction) -> list[tuple[tuple[Any, ...], Any]]:
+    """The patients as (data input, data output) pairs, each number converted by `number`."""
+    return [(tuple(number(v) for v in x), number(y)) for x, y in PATIENTS]

@@ -99,9 +99,10 @@ def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator
         for i, parent in enumerate(parents):
             if not parent.requires_grad:
                 continue
-            contribution = delta * derivatives[i](*args)
             if anomaly:
-                _check_delta(contribution, prim.name, node, i)
+                contribution = _checked_contribution(delta, prim, args, node, i)
+            else:
+                contribution = delta * derivatives[i](*args)
             previous = get(parent)
             flow[parent] = contribution if previous is None else previous + contribution
         # Released last parent first, as in `topological_order`, so both give the same order.
@@ -139,6 +140,19 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
             node.grad = delta
         else:
             node.grad = current + delta
+
+
+def _checked_contribution(delta: Any, prim: Any, args: tuple[Any, ...], node: Value, index: int) -> Any:
+    """δ · local derivative, checked as a whole so an error names the backward step, not a mul inside it."""
+    # With create_graph the product is built from Values, whose forward check would otherwise
+    # report an anonymous `mul` instead of the operation whose backward went wrong.
+    state.anomaly = False
+    try:
+        contribution = delta * prim.derivatives[index](*args)
+    finally:
+        state.anomaly = True
+    _check_delta(contribution, prim.name, node, index)
+    return contribution
 
 
 def _check_delta(contribution: Any, op: str, node: Value, index: int) -> None:

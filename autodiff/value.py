@@ -30,7 +30,8 @@ class Value:
         self.grad: Any = 0
         self.name = name
         self.layer = state.layer
-        # no_grad() stops recording operations; a leaf made inside it may still be a weight.
+        # A leaf made inside no_grad() (e.g. an updated weight) still learns: no_grad() stops the
+        # recording of operations, not the creation of variables.
         self.requires_grad = bool(requires_grad)
         self._op: ops.Primitive | None = None
         self._p0: Value | None = None

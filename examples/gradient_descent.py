@@ -1,49 +1,84 @@
 """The article's gradient descent: one epoch of per-sample updates at α = 10⁻⁷, in exact numbers.
 
-Run `python examples/gradient_descent.py` (exact fractions, as in the article) or add `--float` to
-see float64 miss the article's result: on the third patient w2·x is -1.1e-16 instead of 0, the ReLU
-takes the other side, and nothing is learned.
+For each patient in turn it prints the article's tables — forward pass, loss, backward pass (δ4, δ3,
+δ2, δw2, δ1) and the weights' update — then the new forward pass on every patient.
+
+    python examples/gradient_descent.py             # exact fractions, as in the article
+    python examples/gradient_descent.py --float     # float64: nothing is learned, and why
+    python examples/gradient_descent.py --markdown  # Markdown tables instead of plain text
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from fractions import Fraction
 
-from autodiff import Value, format_number
+from autodiff import article, format_number
+from autodiff.nn import HalfSquaredError, Sequential
+from autodiff.optim import SGD
+from autodiff.tables import backward_table, forward_table, loss_table, run, update_table
+from autodiff.train import History, Step, gradient_descent
 
-PATIENTS = [((100, 2000, 100), 0), ((200, 0, 0), 1), ((0, 2000, 3000), 1)]
-W2 = (Fraction(1, 200), Fraction(-3000, 11_600_000), Fraction(1, 5800))
+
+def main(argv: list[str] | None = None) -> tuple[Sequential, History]:
+    """Run one epoch, printing every step's tables; return the trained model and the loss history."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--float", action="store_true", help="use float64 instead of exact fractions")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--epochs", type=int, default=1, help="number of epochs (the article runs 1)")
+    args = parser.parse_args(argv)
+    number = float if args.float else Fraction
+    style = "markdown" if args.markdown else "text"
+
+    model = article.model(number)
+    data = article.dataset(number)
+    loss_fn = HalfSquaredError()
+    optimizer = SGD(model.parameters(), lr=number(article.LEARNING_RATE))
+    print(
+        f"{'float64' if args.float else 'exact fractions'}, learning rate α = {format_number(optimizer.lr)}"
+    )
+
+    def show_pass(step: Step) -> None:
+        # Called before the update: the δs' local derivatives still read the weights of this step.
+        ((x, y),) = step.samples
+        print(
+            f"\n=== Epoch {step.epoch}, step {step.number}: data input x = {_vec(x)}, y = {format_number(y)}"
+        )
+        print("\nForward pass\n" + forward_table(step.traces, style=style))
+        print("\nLoss\n" + loss_table(step.traces, style=style))
+        print("\nBackward pass\n" + backward_table(step.traces, style=style))
+
+    def show_update(step: Step) -> None:
+        print("\nUpdate\n" + update_table(model.parameters(), step.before, optimizer.lr, style=style))
+
+    history = gradient_descent(
+        model, loss_fn, data, optimizer, epochs=args.epochs, on_backward=show_pass, on_step=show_update
+    )
+
+    traces = run(model, data, loss_fn)
+    print("\n=== New forward pass\n" + forward_table(traces, style=style))
+    print("\n" + loss_table(traces, style=style))
+    print(f"\nloss per step: {', '.join(format_number(v) for v in history.steps)}")
+    if args.float:
+        _explain_float(model, data)
+    return model, history
 
 
-def main(use_float: bool = False) -> None:
-    """Run one epoch and print every step's forward values and δs."""
-    num = float if use_float else Fraction
-    alpha = num(Fraction(1, 10**7))
-    w2 = [Value(num(w), name=f"w2_{i + 1}") for i, w in enumerate(W2)]
-    print("exact fractions" if not use_float else "float64", "- learning rate", alpha)
-    for step, (x, y) in enumerate(PATIENTS, 1):
-        o1 = [Value(num(v), name=f"x{i + 1}") for i, v in enumerate(x)]
-        o2 = w2[0] * o1[0] + w2[1] * o1[1] + w2[2] * o1[2]
-        o3 = o2.relu()
-        loss = (o3 - y) ** 2 / 2
-        loss.backward()
-        show = format_number
-        print(f"\npatient {step}: x = {x}, y = {y}")
-        print(f"  o2 = {show(o2.data)}   o3 = {show(o3.data)}   loss = {show(loss.data)}")
-        print(f"  δ4 = {show(o3.grad)}   δ3 = {show(o2.grad)}")
-        print(f"  δ2 = δ1 = ({', '.join(show(v.grad) for v in o1)})")
-        print(f"  δw2 = ({', '.join(show(w.grad) for w in w2)})")
-        for w in w2:
-            w.data -= alpha * w.grad
-            w.grad = 0
-        print(f"  w2 = ({', '.join(show(w.data) for w in w2)})")
-    print("\nnew forward pass:")
-    for x, y in PATIENTS:
-        o3 = sum((w.data * num(v) for w, v in zip(w2, x, strict=True)), num(0))
-        o3 = max(o3, num(0))
-        print(f"  x = {x}: o3 = {show(o3)} (expected {y})")
+def _explain_float(model: Sequential, data: list) -> None:
+    """Say why float64 learned nothing: the third patient's w2·x lands just below 0."""
+    learned = any(p.data != float(w) for p, w in zip(model.parameters(), article.W2, strict=True))
+    o2 = model.trace(data[2][0]).outputs[1][0].data
+    print(
+        f"\nIn float64 the third patient's o2 = w2·x is {o2!r}, not 0: the ReLU sees a negative input,"
+        "\noutputs 0 and passes no δ (δ3 = 0), so δw2 = 0 and the weights "
+        + ("changed only by rounding." if learned else "do not move: nothing is learned.")
+        + "\nWith exact fractions o2 is exactly 0, the δ passes (ReLU'(0) = 1) and the model learns."
+    )
+
+
+def _vec(x: tuple) -> str:
+    return "(" + ", ".join(format_number(v) for v in x) + ")"
 
 
 if __name__ == "__main__":
-    main(use_float="--float" in sys.argv[1:])
+    main()

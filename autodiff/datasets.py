@@ -1,0 +1,84 @@
+"""Small datasets made with the standard library, and the two-moons training problem.
+
+The two-moons problem is the workload of `examples/moons.py` and of the benchmarks:
+
+    points, labels = make_moons(100, noise=0.1, seed=0)
+    model = moons_model(seed=0)                      # MLP 2-16-16-1, ReLU
+    loss, accuracy = moons_loss(model, points, labels)
+    model.zero_grad(); loss.backward()               # then update, e.g. SGD(model.parameters(), lr).step()
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from .modes import layer, no_grad
+from .nn import MLP, MaxMargin, l2_penalty
+from .value import Value
+
+Point = tuple[float, float]
+
+
+def make_moons(n_samples: int = 100, *, noise: float = 0.1, seed: int = 0) -> tuple[list[Point], list[int]]:
+    """Two interleaving half circles: `n_samples` points (x1, x2) and labels +1 (upper) / -1 (lower).
+
+    Points sit evenly along each half circle, then move by Gaussian noise of standard deviation
+    `noise`; the order is shuffled. The same seed always gives the same points.
+    """
+    if not isinstance(n_samples, int) or n_samples < 2:
+        raise ValueError(f"make_moons needs n_samples >= 2 (an int), got {n_samples!r}")
+    if noise < 0:
+        raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise!r}")
+    rng = random.Random(seed)
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    samples: list[tuple[Point, int]] = []
+    for i in range(n_upper):
+        t = math.pi * i / max(n_upper - 1, 1)
+        samples.append(((math.cos(t), math.sin(t)), 1))
+    for i in range(n_lower):
+        t = math.pi * i / max(n_lower - 1, 1)
+        samples.append(((1 - math.cos(t), 0.5 - math.sin(t)), -1))
+    noisy = [((x + rng.gauss(0, noise), y + rng.gauss(0, noise)), label) for (x, y), label in samples]
+    rng.shuffle(noisy)
+    return [p for p, _ in noisy], [label for _, label in noisy]
+
+
+def moons_model(seed: int = 0) -> MLP:
+    """The two-moons network: 2 inputs, two hidden layers of 16 ReLU neurons, one score."""
+    return MLP(2, [16, 16, 1], seed=seed)
+
+
+def moons_loss(
+    model: MLP, points: Sequence[Point], labels: Sequence[int], *, l2: Any = 1e-4
+) -> tuple[Value, float]:
+    """`mean(relu(1 − y·score)) + l2·Σp²` over the points, and the fraction classified right.
+
+    The graph is built as `batch_learning(..., penalty=...)` builds it, so both give the same loss.
+    """
+    if len(points) != len(labels) or not points:
+        raise ValueError(f"give as many labels as points (and at least one): {len(points)} vs {len(labels)}")
+    hinge = MaxMargin()
+    losses = []
+    right = 0
+    for point, label in zip(points, labels, strict=True):
+        trace = model.trace(point, label, hinge)
+        losses.append(trace.loss)
+        right += (trace.output[0].data > 0) == (label > 0)
+    with layer("Loss"):
+        total = losses[0]
+        for item in losses[1:]:
+            total = total + item
+        loss = total / len(losses) if len(losses) > 1 else total
+        loss = loss + l2_penalty(model.parameters(), l2)
+    return loss, right / len(points)
+
+
+def moons_accuracy(model: MLP, points: Sequence[Point], labels: Sequence[int]) -> float:
+    """The fraction of points whose score has the sign of their label."""
+    with no_grad():
+        right = sum((model(p)[0].data > 0) == (label > 0) for p, label in zip(points, labels, strict=True))
+    return right / len(points)

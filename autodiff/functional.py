@@ -1,0 +1,258 @@
+"""Gradients as functions (`grad`, `value_and_grad`, `hessian`) and as a call on Values (`gradients`).
+
+`grad(f)` returns a new function that computes ∂f/∂x, in the style of JAX. It always differentiates
+with `create_graph=True`, so the gradient is itself a graph and `grad(grad(f))` works. It hands
+back plain numbers, except when the caller may differentiate the result again: when it runs inside
+another `grad`/`value_and_grad`/`hessian`, or when an argument is a Value that requires a gradient.
+Then it returns Values. Exact numbers stay exact: `grad(lambda x: x ** 3)(Fraction(1, 2))` is `3/4`.
+
+`gradients(outputs, inputs)` is the call-on-Values form: it returns ∂outputs/∂inputs and leaves
+every `.grad` attribute untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import ops
+from .backward import propagate
+from .exact import Number, check_number, one_like, zero_like
+from .modes import enable_grad
+from .value import Value
+
+Argnums = int | Sequence[int]
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """A function computing ∂f/∂(argument `argnums`); a tuple of them when `argnums` is a tuple."""
+    _check_callable(f, "grad")
+    _check_argnums_type(argnums, "grad")
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        positions, single = _positions(argnums, len(args), "grad")
+        keep = _keeps_graph(args, kwargs)
+        leaves, out = _trace(f, args, kwargs, positions, "grad")
+        result = tuple(_unwrap(g, keep) for g in _derivatives(out, leaves))
+        return result[0] if single else result
+
+    return grad_f
+
+
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple[Any, Any]]:
+    """A function returning `(f(...), ∂f/∂(argument argnums))` from one forward and one backward pass."""
+    _check_callable(f, "value_and_grad")
+    _check_argnums_type(argnums, "value_and_grad")
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        positions, single = _positions(argnums, len(args), "value_and_grad")
+        keep = _keeps_graph(args, kwargs)
+        leaves, out = _trace(f, args, kwargs, positions, "value_and_grad")
+        firsts = tuple(_unwrap(g, keep) for g in _derivatives(out, leaves))
+        return _unwrap(out, keep), firsts[0] if single else firsts
+
+    return value_and_grad_f
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """A function computing f's second derivatives: a number, or rows (tuples) for a tuple `argnums`."""
+    _check_callable(f, "hessian")
+    _check_argnums_type(argnums, "hessian")
+
+    @functools.wraps(f)
+    def hessian_f(*args: Any, **kwargs: Any) -> Any:
+        positions, single = _positions(argnums, len(args), "hessian")
+        keep = _keeps_graph(args, kwargs)
+        leaves, out = _trace(f, args, kwargs, positions, "hessian")
+        # Row i is the gradient of ∂f/∂x_i: one more backward pass through the gradient's graph.
+        rows = tuple(
+            tuple(_unwrap(h, keep) for h in _derivatives(g, leaves)) for g in _derivatives(out, leaves)
+        )
+        return rows[0][0] if single else rows
+
+    return hessian_f
+
+
+def gradients(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    *,
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """∂outputs/∂inputs (summed over outputs, each weighted by its grad_output), without touching `.grad`."""
+    outs = _as_values(outputs, "outputs")
+    ins = _as_values(inputs, "inputs")
+    for k, out in enumerate(outs):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"gradients(): outputs[{k}] does not depend on anything that requires a gradient "
+                "(it is a constant, a detached Value, or was computed inside no_grad())"
+            )
+    for k, v in enumerate(ins):
+        if not v.requires_grad:
+            raise RuntimeError(
+                f"gradients(): inputs[{k}] does not require a gradient; make it with "
+                "requires_grad=True (the default) or call .requires_grad_()"
+            )
+    seeds = _seeds(grad_outputs, outs, create_graph)
+    positions: dict[int, list[int]] = {}
+    for k, v in enumerate(ins):
+        positions.setdefault(id(v), []).append(k)
+    found: list[Any] = [None] * len(ins)
+    with enable_grad() if create_graph else contextlib.nullcontext():
+        for out, seed in zip(outs, seeds, strict=True):
+            for node, delta in propagate(out, seed, create_graph=create_graph):
+                for k in positions.get(id(node), ()):
+                    found[k] = delta if found[k] is None else found[k] + delta
+    for k, g in enumerate(found):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"gradients(): inputs[{k}] is not used to compute the outputs; pass allow_unused=True "
+                "to get None for it"
+            )
+    return tuple(found)
+
+
+# --- shared machinery -------------------------------------------------------------------------
+
+
+class _Tracing(threading.local):
+    # How many transformations are running their function in this thread: a grad called inside
+    # another one must hand back Values so that the outer one can differentiate through them.
+    depth = 0
+
+
+_tracing = _Tracing()
+
+
+def _keeps_graph(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """True when results must stay Values: inside another transformation, or given a recording Value."""
+    if _tracing.depth:
+        return True
+    return any(isinstance(a, Value) and a.requires_grad for a in (*args, *kwargs.values()))
+
+
+def _trace(
+    f: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    positions: tuple[int, ...],
+    who: str,
+) -> tuple[list[Value], Any]:
+    """Run f with a fresh node for each differentiated argument; return (those nodes, f's output)."""
+    leaves: list[Value] = []
+    call_args = list(args)
+    # A transformation differentiates whatever the caller's mode: recording is switched on inside.
+    with enable_grad():
+        for i in positions:
+            a = args[i]
+            if isinstance(a, Value) and a.requires_grad:
+                # A new node in front of an outer Value: derivatives taken here flow through it
+                # only, so an outer Value used both directly and as this argument is not confused
+                # with it, while the outer graph still sees the dependence on `a`.
+                leaf = ops.identity(a)
+                leaf.name = a.name
+            elif isinstance(a, Value):
+                leaf = Value(a.data, a.name)
+            else:
+                leaf = Value(check_number(a, f"{who}: argument {i}"))
+            leaves.append(leaf)
+            call_args[i] = leaf
+        _tracing.depth += 1
+        try:
+            out = f(*call_args, **kwargs)
+        finally:
+            _tracing.depth -= 1
+    if not isinstance(out, Value):
+        check_number(out, f"{who}: the function's result")
+    return leaves, out
+
+
+def _derivatives(out: Any, leaves: list[Value]) -> list[Any]:
+    """∂out/∂leaf for each leaf, as Values recording their own graph (zero where out does not depend)."""
+    found: list[Any] = [None] * len(leaves)
+    if isinstance(out, Value) and out.requires_grad:
+        wanted = {id(leaf): k for k, leaf in enumerate(leaves)}
+        remaining = len(wanted)
+        seed = Value(one_like(out.data), requires_grad=False)
+        with enable_grad():
+            for node, delta in propagate(out, seed, create_graph=True):
+                k = wanted.get(id(node))
+                if k is not None:
+                    found[k] = delta
+                    remaining -= 1
+                    if remaining == 0:
+                        break
+    return [zero_like(leaf.data) if g is None else g for g, leaf in zip(found, leaves, strict=True)]
+
+
+def _unwrap(v: Any, keep: bool) -> Any:
+    """`v` itself when the caller may differentiate it again, else the plain number behind it."""
+    return v.data if isinstance(v, Value) and not keep else v
+
+
+def _check_callable(f: object, who: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{who}() needs the function to differentiate, got {type(f).__name__}: {f!r}")
+
+
+def _check_argnums_type(argnums: object, who: str) -> None:
+    items = argnums if isinstance(argnums, tuple | list) else (argnums,)
+    if not items or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
+        raise TypeError(f"{who}(): argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    if len(set(items)) != len(items):
+        raise ValueError(f"{who}(): argnums {argnums!r} repeats a position; list each argument once")
+
+
+def _positions(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
+    """Argument positions to differentiate (negative ones counted from the end), and whether one was asked."""
+    single = isinstance(argnums, int)
+    items: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    positions = []
+    for i in items:
+        if not -nargs <= i < nargs:
+            raise ValueError(
+                f"{who}(): argnums {i} is out of range for a call with {nargs} positional argument(s)"
+            )
+        positions.append(i % nargs)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{who}(): argnums {argnums!r} names the same argument twice")
+    return tuple(positions), single
+
+
+def _as_values(x: Value | Sequence[Value], what: str) -> list[Value]:
+    items = [x] if isinstance(x, Value) else list(x) if isinstance(x, list | tuple) else None
+    if not items:
+        raise TypeError(f"gradients(): {what} must be a Value or a non-empty list/tuple of Values, got {x!r}")
+    for k, v in enumerate(items):
+        if not isinstance(v, Value):
+            raise TypeError(f"gradients(): {what}[{k}] must be a Value, got {type(v).__name__}: {v!r}")
+    return items
+
+
+def _seeds(grad_outputs: Any, outs: list[Value], create_graph: bool) -> list[Any]:
+    """One seed per output: 1 by default; a Value only when the gradient's graph is recorded."""
+    if grad_outputs is None:
+        given: list[Any] = [one_like(out.data) for out in outs]
+    else:
+        given = list(grad_outputs) if isinstance(grad_outputs, list | tuple) else [grad_outputs]
+        if len(given) != len(outs):
+            raise ValueError(
+                f"gradients(): {len(given)} grad_outputs for {len(outs)} outputs; give one per output"
+            )
+    seeds = []
+    for k, s in enumerate(given):
+        number: Number | Value = s if isinstance(s, Value) else check_number(s, f"grad_outputs[{k}]")
+        if create_graph and not isinstance(number, Value):
+            number = Value(number, requires_grad=False)
+        elif not create_graph and isinstance(number, Value):
+            number = number.data
+        seeds.append(number)
+    return seeds

@@ -1,0 +1,493 @@
+"""Layers, losses and models as small building blocks, named as in the articles.
+
+A layer takes a vector (a sequence of Values or numbers) and returns a vector (a list of Values).
+Every Value a layer creates is tagged with the layer's label ("L1", "L2", ..., "Loss"), so a drawing
+can put it in a box. `Sequential(Input(), Linear(...), ReLU())` is the articles' L3(L2(L1(x))).
+
+    model = Sequential(Input(), Linear(weights=[W2], bias=False), ReLU())
+    loss = HalfSquaredError()(model(x), y)       # ½(o3 − y)², in the "Loss" box
+    loss.backward()                              # δw2 is now in each weight's .grad
+
+`MLP(2, [16, 16, 1], seed=0)` builds a multi-layer perceptron from `Neuron`s grouped in `Layer`s.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import ops
+from .exact import check_number
+from .modes import layer
+from .value import Value
+
+Vector = list[Value]
+Operand = Any  # a Value or a plain number
+
+ACTIVATIONS: dict[str, Callable[[Operand], Value]] = {
+    "relu": ops.relu,
+    "tanh": ops.tanh,
+    "sigmoid": ops.sigmoid,
+}
+"""The activation functions a `Layer` or `Neuron` can apply, by name."""
+
+
+def _activation(name: str | None) -> Callable[[Operand], Value] | None:
+    if name is None:
+        return None
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or None")
+    return ACTIVATIONS[name]
+
+
+def _vector(x: Operand | Sequence[Operand], what: str) -> list[Operand]:
+    """`x` as a list; a single Value or number is a vector of one."""
+    if isinstance(x, Value):
+        return [x]
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{what} needs a vector of numbers or Values, got a {type(x).__name__}: {x!r}")
+    if isinstance(x, Iterable):
+        return list(x)
+    return [check_number(x, what)]
+
+
+class Module:
+    """Base of every layer and model: a label (its box in drawings) and a list of parameters."""
+
+    label: str | None = None
+
+    def parameters(self) -> list[Value]:
+        """The Values this module learns (weights and biases), in a fixed order."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Set the `.grad` of every parameter to 0 (before the next backward pass)."""
+        for p in self.parameters():
+            p.grad = 0
+
+    def forward(self, x: list[Operand]) -> Vector:
+        """Compute this module's output vector from the input vector `x`."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
+        xs = _vector(x, type(self).__name__)
+        if self.label is None:
+            return self.forward(xs)
+        with layer(self.label):
+            return self.forward(xs)
+
+
+# --- the articles' layers -----------------------------------------------------------------------
+
+
+class Input(Module):
+    """L1: the input layer, the identity. Plain numbers become Values named x1, x2, ... first."""
+
+    def __init__(self, *, label: str | None = None, requires_grad: bool = True):
+        self.label = label
+        self.requires_grad = requires_grad
+
+    def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
+        # The leaves are made outside the layer's box: they are the data, not the layer's work.
+        xs = [
+            v if isinstance(v, Value) else Value(v, f"x{i}", requires_grad=self.requires_grad)
+            for i, v in enumerate(_vector(x, "Input"), 1)
+        ]
+        return super().__call__(xs)
+
+    def forward(self, x: list[Operand]) -> Vector:
+        """Return each input through the identity primitive (a node of its own, δ1 = δ2)."""
+        return [ops.identity(v) for v in x]
+
+    def __repr__(self) -> str:
+        return "Input()"
+
+
+class Neuron(Module):
+    """One weighted sum `w·x (+ b)`, optionally followed by an activation."""
+
+    def __init__(
+        self,
+        weights: Sequence[Any],
+        bias: Any = None,
+        *,
+        activation: str | None = None,
+        label: str | None = None,
+    ):
+        if len(weights) == 0:
+            raise ValueError("a Neuron needs at least one weight")
+        self.weights = [w if isinstance(w, Value) else Value(w) for w in weights]
+        self.bias = None if bias is None else bias if isinstance(bias, Value) else Value(bias)
+        self.activation = activation
+        self._act = _activation(activation)
+        self.label = label
+
+    @classmethod
+    def random(
+        cls, n_in: int, rng: random.Random, *, activation: str | None = None, bias: bool = True
+    ) -> Neuron:
+        """A neuron with weights drawn uniformly in ±sqrt(3/n_in) (unit-variance outputs) and bias 0."""
+        if not isinstance(n_in, int) or n_in < 1:
+            raise ValueError(f"a Neuron needs a positive number of inputs, got {n_in!r}")
+        bound = math.sqrt(3 / n_in)
+        return cls(
+            [rng.uniform(-bound, bound) for _ in range(n_in)],
+            0.0 if bias else None,
+            activation=activation,
+        )
+
+    def parameters(self) -> list[Value]:
+        """The weights, then the bias."""
+        return [*self.weights, self.bias] if self.bias is not None else list(self.weights)
+
+    def forward(self, x: list[Operand]) -> Vector:
+        """`[act(w1·x1 + w2·x2 + ... + b)]`, summed left to right as the articles write it."""
+        return [self.fire(x)]
+
+    def fire(self, x: Sequence[Operand]) -> Value:
+        """The neuron's single output Value for the input vector `x`."""
+        if len(x) != len(self.weights):
+            raise ValueError(f"this Neuron has {len(self.weights)} weights but got {len(x)} inputs")
+        total = self.weights[0] * x[0]
+        for w, v in zip(self.weights[1:], x[1:], strict=True):
+            total = total + w * v
+        if self.bias is not None:
+            total = total + self.bias
+        return self._act(total) if self._act is not None else total
+
+    def __repr__(self) -> str:
+        act = f", activation={self.activation!r}" if self.activation else ""
+        return f"Neuron({len(self.weights)} inputs, bias={self.bias is not None}{act})"
+
+
+class Layer(Module):
+    """A row of neurons that all read the same input vector: `act(W·x + b)`, one output per neuron."""
+
+    def __init__(
+        self,
+        n_in: int | None = None,
+        n_out: int | None = None,
+        *,
+        activation: str | None = None,
+        bias: bool = True,
+        weights: Sequence[Sequence[Any]] | None = None,
+        biases: Sequence[Any] | None = None,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        label: str | None = None,
+    ):
+        self.label = label
+        self.activation = activation
+        _activation(activation)
+        if weights is not None:
+            rows = _rows(weights)
+            if n_in is not None and any(len(r) != n_in for r in rows):
+                raise ValueError(f"weights rows must have n_in={n_in} entries, got {[len(r) for r in rows]}")
+            if n_out is not None and len(rows) != n_out:
+                raise ValueError(f"weights has {len(rows)} rows but n_out={n_out}")
+            if biases is not None and not bias:
+                raise ValueError("biases were given but bias=False; drop one of them")
+            if biases is None:
+                biases = [0] * len(rows)  # an int 0 keeps exact weights exact and adds nothing to floats
+            if bias and len(biases) != len(rows):
+                raise ValueError(f"give one bias per row of weights ({len(rows)}), got {len(biases)}")
+            self.neurons = [
+                Neuron(r, b if bias else None, activation=activation)
+                for r, b in zip(rows, biases if bias else [None] * len(rows), strict=True)
+            ]
+        else:
+            if n_in is None or n_out is None:
+                raise TypeError("give n_in and n_out (random weights from a seed), or weights=[[...], ...]")
+            if rng is None:
+                rng = random.Random(seed)
+            self.neurons = [Neuron.random(n_in, rng, activation=activation, bias=bias) for _ in range(n_out)]
+
+    def parameters(self) -> list[Value]:
+        """Each neuron's weights and bias, neuron by neuron."""
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def forward(self, x: list[Operand]) -> Vector:
+        """One output per neuron."""
+        return [n.fire(x) for n in self.neurons]
+
+    def name_parameters(self, index: int) -> None:
+        """Name weights `w{index}_{j}` (one neuron) or `w{index}_{i}_{j}`, biases `b{index}_{i}`."""
+        single = len(self.neurons) == 1
+        for i, n in enumerate(self.neurons, 1):
+            row = f"w{index}" if single else f"w{index}_{i}"
+            for j, w in enumerate(n.weights, 1):
+                if w.name is None:
+                    w.name = f"{row}_{j}"
+            if n.bias is not None and n.bias.name is None:
+                n.bias.name = f"b{index}" if single else f"b{index}_{i}"
+
+    @property
+    def n_in(self) -> int:
+        """How many inputs each neuron reads."""
+        return len(self.neurons[0].weights)
+
+    def __repr__(self) -> str:
+        act = f", activation={self.activation!r}" if self.activation else ""
+        bias = self.neurons[0].bias is not None
+        return f"{type(self).__name__}({self.n_in} -> {len(self.neurons)}, bias={bias}{act})"
+
+
+class Linear(Layer):
+    """L2 of the articles: `W·X` (bias=False) or `W·X + b`, no activation."""
+
+    def __init__(
+        self,
+        n_in: int | None = None,
+        n_out: int | None = None,
+        *,
+        bias: bool = True,
+        weights: Sequence[Sequence[Any]] | Sequence[Any] | None = None,
+        biases: Sequence[Any] | None = None,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        label: str | None = None,
+    ):
+        super().__init__(
+            n_in,
+            n_out,
+            activation=None,
+            bias=bias,
+            weights=weights,
+            biases=biases,
+            seed=seed,
+            rng=rng,
+            label=label,
+        )
+
+
+def _rows(weights: Sequence[Any]) -> list[list[Any]]:
+    """A weight matrix as a list of rows; a flat list is one row (one output)."""
+    if len(weights) == 0:
+        raise ValueError("weights must not be empty")
+    if all(isinstance(w, Sequence) for w in weights):
+        rows = [list(r) for r in weights]
+    elif not any(isinstance(w, Sequence) for w in weights):
+        rows = [list(weights)]
+    else:
+        raise ValueError("weights must be one row [w1, w2, ...] or a matrix [[...], [...]], not a mix")
+    if any(len(r) == 0 for r in rows) or len({len(r) for r in rows}) != 1:
+        raise ValueError(
+            f"every row of weights must have the same, non-zero length; got {[len(r) for r in rows]}"
+        )
+    return rows
+
+
+class Activation(Module):
+    """An element-wise activation layer (L3 of the articles is `ReLU()`)."""
+
+    function: str = ""
+
+    def __init__(self, *, label: str | None = None):
+        self.label = label
+        self._act = _activation(self.function)
+
+    def forward(self, x: list[Operand]) -> Vector:
+        """The activation applied to each input."""
+        return [self._act(v) for v in x]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class ReLU(Activation):
+    """`x if x >= 0 else 0`; the δ passes where x >= 0 (the articles' rule, 1 at exactly 0)."""
+
+    function = "relu"
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent (float results)."""
+
+    function = "tanh"
+
+
+class Sigmoid(Activation):
+    """`1 / (1 + e^-x)` (float results)."""
+
+    function = "sigmoid"
+
+
+# --- losses -------------------------------------------------------------------------------------
+
+
+class Loss:
+    """A loss compares the model's output vector with the expected output; tagged "Loss"."""
+
+    label = "Loss"
+
+    def __call__(self, o: Operand | Sequence[Operand], y: Any) -> Value:
+        """The loss Value (named "loss"), or a plain number when `o` holds plain numbers."""
+        os = _vector(o, type(self).__name__)
+        ys = _vector(y, type(self).__name__) if isinstance(y, Sequence) else [y]
+        if len(os) != len(ys):
+            raise ValueError(f"{type(self).__name__}: output has {len(os)} entries, expectation {len(ys)}")
+        with layer(self.label):
+            total = self.one(os[0], ys[0])
+            for a, b in zip(os[1:], ys[1:], strict=True):
+                total = total + self.one(a, b)
+        if isinstance(total, Value):  # on plain numbers a loss is just a number
+            total.name = "loss"
+        return total
+
+    def one(self, o: Operand, y: Any) -> Value:
+        """The loss of one output entry."""
+        raise NotImplementedError(f"{type(self).__name__} must define one(o, y)")
+
+
+class HalfSquaredError(Loss):
+    """The articles' loss `½(o − y)²`, written `(o - y) ** 2 / 2` so exact numbers stay exact."""
+
+    def one(self, o: Operand, y: Any) -> Value:
+        """½(o − y)² for one entry."""
+        return (o - y) ** 2 / 2
+
+    def __repr__(self) -> str:
+        return "HalfSquaredError()"
+
+
+class MaxMargin(Loss):
+    """`relu(1 − y·score)` for labels y = ±1: zero once the score has the right sign with margin 1."""
+
+    def one(self, o: Operand, y: Any) -> Value:
+        """The hinge loss of one score."""
+        return ops.relu(1 - y * o)
+
+    def __repr__(self) -> str:
+        return "MaxMargin()"
+
+
+def l2_penalty(params: Iterable[Value], coefficient: Any) -> Value:
+    """`coefficient · Σ p²` over `params` (weight decay as a term of the loss)."""
+    params = list(params)
+    if not params:
+        raise ValueError("l2_penalty needs at least one parameter")
+    total = params[0] * params[0]
+    for p in params[1:]:
+        total = total + p * p
+    return coefficient * total
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Trace:
+    """One forward pass kept for reading: the input leaves, each layer's outputs, and the loss."""
+
+    model: Sequential
+    inputs: Vector
+    outputs: list[Vector]
+    y: Any = None
+    loss: Value | None = None
+
+    @property
+    def output(self) -> Vector:
+        """The model's output vector (the last layer's outputs)."""
+        return self.outputs[-1] if self.outputs else self.inputs
+
+
+class Sequential(Module):
+    """Layers applied one after the other: `Sequential(L1, L2, L3)(x)` is `L3(L2(L1(x)))`.
+
+    Unlabelled layers get the labels L1, L2, ... by position; the outputs of layer k are named
+    `o{k}` (one output) or `o{k}_{i}`; weights of layer k are named `w{k}_{j}`.
+    """
+
+    def __init__(self, *layers: Module, label: str | None = None):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, m in enumerate(layers):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential needs layers (Module objects); item {i} is {type(m).__name__}")
+        self.layers = list(layers)
+        self.label = label
+        for k, m in enumerate(self.layers, 1):
+            if m.label is None:
+                m.label = f"L{k}"
+            if isinstance(m, Layer):
+                m.name_parameters(k)
+
+    def parameters(self) -> list[Value]:
+        """Every layer's parameters, layer by layer (each Value once)."""
+        seen: set[int] = set()
+        result = []
+        for m in self.layers:
+            for p in m.parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    result.append(p)
+        return result
+
+    def trace(
+        self, x: Operand | Sequence[Operand], y: Any = None, loss: Callable[..., Value] | None = None
+    ) -> Trace:
+        """Run the forward pass on `x` and keep every layer's outputs (and `loss(output, y)` if given)."""
+        xs = [v if isinstance(v, Value) else Value(v, f"x{i}") for i, v in enumerate(_vector(x, "model"), 1)]
+        outputs: list[Vector] = []
+        current: list[Any] = xs
+        for k, m in enumerate(self.layers, 1):
+            current = m(current)
+            single = len(current) == 1
+            for i, v in enumerate(current, 1):
+                if v.name is None:
+                    v.name = f"o{k}" if single else f"o{k}_{i}"
+            outputs.append(current)
+        result = Trace(self, xs, outputs, y)
+        if loss is not None:
+            result.loss = loss(current, y)
+        return result
+
+    def forward(self, x: list[Operand]) -> Vector:
+        """The last layer's output vector."""
+        return self.trace(x).output
+
+    def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
+        return self.forward(_vector(x, "model"))
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(m) for m in self.layers)
+        return f"{type(self).__name__}({inner})"
+
+
+class MLP(Sequential):
+    """A multi-layer perceptron: `Layer`s of neurons, ReLU (or another activation) between them.
+
+    `MLP(2, [16, 16, 1], seed=0)`: 2 inputs, two hidden layers of 16 ReLU neurons, one linear output.
+    The same seed always gives the same weights.
+    """
+
+    def __init__(self, n_in: int, sizes: Sequence[int], *, activation: str = "relu", seed: int = 0):
+        if not isinstance(n_in, int) or n_in < 1:
+            raise ValueError(f"MLP needs a positive number of inputs, got {n_in!r}")
+        if not sizes or any(not isinstance(s, int) or s < 1 for s in sizes):
+            raise ValueError(f"MLP needs a non-empty list of positive layer sizes, got {sizes!r}")
+        _activation(activation)
+        rng = random.Random(seed)
+        widths = [n_in, *sizes]
+        layers = [
+            Layer(widths[i], widths[i + 1], activation=activation if i < len(sizes) - 1 else None, rng=rng)
+            for i in range(len(sizes))
+        ]
+        super().__init__(*layers)
+        self.sizes = list(sizes)
+        self.seed = seed
+
+    def __repr__(self) -> str:
+        return f"MLP({self.layers[0].n_in}, {self.sizes}, seed={self.seed})"  # type: ignore[attr-defined]

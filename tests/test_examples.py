@@ -1,0 +1,154 @@
+"""The examples run, print the article's numbers, and the moons workload learns."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from autodiff.datasets import make_moons, moons_accuracy, moons_loss, moons_model
+from autodiff.nn import MaxMargin, l2_penalty
+from autodiff.optim import SGD
+from autodiff.train import batch_learning
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_example_has_a_docstring():
+    for path in EXAMPLES.glob("*.py"):
+        assert load(path.stem).__doc__, path.name
+
+
+def test_gradient_descent_example_exact(capsys):
+    model, history = load("gradient_descent").main([])
+    out = capsys.readouterr().out
+    assert [p.data for p in model.parameters()] == [
+        Fraction(1, 200),
+        Fraction(-17, 290000),
+        Fraction(137, 290000),
+    ]
+    assert history.steps == [0, 0, Fraction(1, 2)]
+    assert out.count("=== Epoch 1, step") == 3
+    assert "(0, 2000, 3000) | (-1) | (-1) | (-1/200, 3/11600, -1/5800) | (0, -2000, -3000) |" in out
+    assert "w2_3   | 1/5800   | -3000 | 137/290000" in out
+    assert "(0, 2000, 3000)  | (0, 2000, 3000)  | (13/10)     | (13/10)" in out
+
+
+def test_gradient_descent_example_float_learns_nothing(capsys):
+    model, history = load("gradient_descent").main(["--float"])
+    out = capsys.readouterr().out
+    assert history.steps == [0.0, 0.0, 0.5]
+    assert [p.data for p in model.parameters()] == [0.005, -3000 / 11_600_000, 1 / 5800]
+    assert "-1.1102230246251565e-16, not 0" in out
+    assert "nothing is learned" in out
+
+
+def test_gradient_descent_example_markdown(capsys):
+    load("gradient_descent").main(["--markdown"])
+    assert "| (0, 2000, 3000)  | (0, 2000, 3000)  | (13/10)     | (13/10)     |" in capsys.readouterr().out
+
+
+def test_batch_learning_example_prints_the_correct_numbers(capsys):
+    found = load("batch_learning").main([])
+    out = capsys.readouterr().out
+    assert found["losses"] == [0, 0, Fraction(1, 2)]
+    assert found["loss_avg"] == Fraction(1, 6)
+    assert found["deltas"] == [[0], [0], [Fraction(-1, 3)]]
+    assert found["gradient"] == [0, Fraction(-2000, 3), -1000]
+    assert found["weights"] == [Fraction(1, 200), Fraction(-167, 870000), Fraction(79, 290000)]
+    assert found["outputs"] == [Fraction(43, 300), 1, Fraction(13, 30)]
+    assert found["new_losses"] == [Fraction(1849, 180000), 0, Fraction(289, 1800)]
+    assert found["new_loss_avg"] == Fraction(30749, 540000)
+    assert "Loss_avg = 1/3 · (0 + 0 + 1/2) = 1/6" in out
+    assert "arithmetic slip" in out
+    assert "Summed gradient δw2 = Σ δw2_i = (0, -2000/3, -1000)" in out
+    assert "new Loss_avg = 30749/540000" in out
+
+
+def test_make_moons_is_seeded_and_balanced():
+    points, labels = make_moons(100, noise=0.1, seed=0)
+    assert (points, labels) == make_moons(100, noise=0.1, seed=0)
+    assert points != make_moons(100, noise=0.1, seed=1)[0]
+    assert len(points) == 100 and labels.count(1) == 50 and labels.count(-1) == 50
+    clean, clean_labels = make_moons(4, noise=0.0, seed=0)
+    expected = {((1.0, 0.0), 1), ((-1.0, 0.0), 1), ((0.0, 0.5), -1), ((2.0, 0.5), -1)}
+    got = {
+        ((round(x, 12) + 0.0, round(y, 12) + 0.0), lab)
+        for (x, y), lab in zip(clean, clean_labels, strict=True)
+    }
+    assert got == expected
+    with pytest.raises(ValueError, match="n_samples >= 2"):
+        make_moons(1)
+
+
+def test_moons_loss_is_the_training_loop_objective():
+    points, labels = make_moons(12, seed=3)
+    model = moons_model(seed=3)
+    loss, accuracy = moons_loss(model, points, labels)
+    history = batch_learning(
+        model,
+        MaxMargin(),
+        list(zip(points, labels, strict=True)),
+        SGD(model.parameters(), lr=0.5),
+        penalty=lambda: l2_penalty(model.parameters(), 1e-4),
+    )
+    assert history.steps == [loss.data]
+    assert 0 <= accuracy <= 1
+
+
+def test_moons_short_run_learns(tmp_path):
+    moons = load("moons")
+    result = moons.train(8, n_samples=24)
+    steps = result.history.steps
+    assert len(steps) == 8
+    assert steps[-1] < steps[0]
+    assert len(result.accuracies) == 8
+    assert result.final_accuracy == moons_accuracy(result.model, result.points, result.labels)
+
+
+def test_moons_result_steps_to_perfect():
+    moons = load("moons")
+    result = moons.Result(None, [], [], None, accuracies=[0.5, 1.0, 0.9, 1.0, 1.0])
+    assert result.first_perfect_step == 2
+    assert result.perfect_from_step == 4
+    assert moons.Result(None, [], [], None, accuracies=[1.0, 0.5]).perfect_from_step is None
+
+
+def test_moons_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    moons = load("moons")
+    result = moons.train(2, n_samples=10)
+    path = moons.plot(result, tmp_path / "plots" / "moons.png", grid=8)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        ("gradient_descent.py", [], "(0, 2000, 3000)  | (0, 2000, 3000)  | (13/10)"),
+        ("batch_learning.py", [], "Loss_avg = 1/3 · (0 + 0 + 1/2) = 1/6"),
+        ("moons.py", ["--steps", "2", "--samples", "10", "--no-plot"], "2 steps in"),
+    ],
+)
+def test_examples_run_as_scripts(script, args, expected):
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout

@@ -1,0 +1,175 @@
+"""Gradient control (no_grad, enable_grad, detach, requires_grad) and anomaly detection."""
+
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+
+import pytest
+
+from autodiff import Value, detect_anomaly, enable_grad, is_grad_enabled, no_grad, topological_order
+
+
+def test_no_grad_records_nothing():
+    x = Value(3, "x")
+    with no_grad():
+        y = (x * x + 1).relu()
+    assert (y.data, y.op, y.parents, y.requires_grad) == (10, None, (), False)
+    with pytest.raises(RuntimeError, match="does not depend on anything that requires a gradient"):
+        y.backward()
+    assert x.grad == 0
+
+
+def test_leaf_made_inside_no_grad_still_learns():
+    # The usual update step makes new weights inside no_grad(); they must take part in the next pass.
+    w = Value(Fraction(1, 2), "w")
+    (w * 4).backward()
+    with no_grad():
+        w = Value(w.data - Fraction(1, 10) * w.grad, "w")
+    assert w.requires_grad
+    (w * w).backward()
+    assert w.grad == Fraction(1, 5)
+
+
+def test_enable_grad_inside_no_grad_and_nesting_restore_state():
+    x = Value(2)
+    with no_grad():
+        assert not is_grad_enabled()
+        with enable_grad():
+            assert is_grad_enabled()
+            y = x * x
+        with no_grad():
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    assert y.op == "mul"
+    y.backward()
+    assert x.grad == 4
+
+
+def test_no_grad_restores_the_state_after_an_exception():
+    with pytest.raises(ZeroDivisionError), no_grad():
+        Value(1) / 0
+    assert is_grad_enabled()
+    with no_grad():
+        with pytest.raises(ValueError), enable_grad():
+            Value(-1).log()
+        assert not is_grad_enabled()
+    assert (Value(2) * 3).op == "mul"
+
+
+def test_no_grad_does_not_leak_between_threads():
+    inside = threading.Event()
+    recorded = threading.Event()
+    seen: dict[str, object] = {}
+
+    def quiet() -> None:
+        with no_grad():
+            inside.set()
+            # Stay inside no_grad() until the other thread has recorded its operation.
+            recorded.wait(timeout=10)
+            seen["quiet enabled"] = is_grad_enabled()
+            seen["quiet op"] = (Value(2) * 3).op
+
+    def busy() -> None:
+        inside.wait(timeout=10)
+        seen["busy enabled"] = is_grad_enabled()
+        seen["busy op"] = (Value(2) * 3).op
+        recorded.set()
+
+    threads = [threading.Thread(target=quiet), threading.Thread(target=busy)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert seen == {"busy enabled": True, "busy op": "mul", "quiet enabled": False, "quiet op": None}
+
+
+def test_a_new_thread_starts_with_grad_enabled_even_from_inside_no_grad():
+    seen = []
+    with no_grad():
+        t = threading.Thread(target=lambda: seen.append(is_grad_enabled()))
+        t.start()
+        t.join(timeout=10)
+    assert seen == [True]
+
+
+def test_detach_stops_the_flow():
+    x = Value(Fraction(3), "x")
+    y = (x * x).detach() * x  # d/dx of [const 9]·x is 9, not 27
+    y.backward()
+    assert x.grad == 9
+    d = x.detach()
+    assert (d.data, d.name, d.requires_grad, d.is_leaf) == (3, "x", False, True)
+
+
+def test_constant_subgraphs_are_skipped():
+    x = Value(2, "x")
+    c = Value(5, "c", requires_grad=False)
+    calls = []
+    constant_part = c * c + 1
+    constant_part.register_hook(calls.append)
+    y = x * constant_part
+    assert not constant_part.requires_grad
+    assert c not in topological_order(y)
+    assert constant_part not in topological_order(y)
+    y.backward()
+    assert (x.grad, c.grad, constant_part.grad, calls) == (26, 0, 0, [])
+
+
+def test_plain_numbers_become_constants_that_receive_no_gradient():
+    x = Value(2)
+    y = x * 3 + 4
+    constants = [y.parents[1], y.parents[0].parents[1]]
+    assert [(k.data, k.requires_grad) for k in constants] == [(4, False), (3, False)]
+    y.backward()
+    assert [k.grad for k in constants] == [0, 0]
+    assert x.grad == 3
+
+
+def test_requires_grad_false_on_a_weight_freezes_it():
+    w1, w2 = Value(2, "w1"), Value(3, "w2")
+    w1.requires_grad_(False)
+    (w1 * w2).backward()
+    assert (w1.grad, w2.grad) == (0, 2)
+    assert w1.requires_grad_(True) is w1
+    (w1 * w2).backward()
+    assert w1.grad == 3
+
+
+# --- detect_anomaly ------------------------------------------------------------------------------
+
+
+def test_anomaly_forward_names_the_operation_and_its_inputs():
+    big = Value(1e308, "big")
+    expected = r"mul produced inf from \(big=1e\+308, 10\)"
+    with pytest.raises(FloatingPointError, match=expected), detect_anomaly():
+        big * 10
+    # Outside the mode the infinity goes through silently, as float arithmetic does.
+    assert (big * 10).data == float("inf")
+
+
+def test_anomaly_forward_catches_nan():
+    with pytest.raises(FloatingPointError, match=r"sub produced nan from \(a=inf, b=inf\)"), detect_anomaly():
+        Value(float("inf"), "a") - Value(float("inf"), "b")
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_anomaly_backward_names_the_node(create_graph):
+    # Forward is finite (1e300 · log(1e-10) ≈ −2.3e301), but δ_x = 1e300 / 1e-10 overflows.
+    x = Value(1e-10, "x")
+    logx = x.log()
+    logx.name = "logx"
+    y = 1e300 * logx
+    expected = r"the backward of log \(node 'logx'\), for input 0, produced inf from \(x=1e-10\)"
+    with pytest.raises(FloatingPointError, match=expected), detect_anomaly():
+        y.backward(create_graph=create_graph)
+    y.zero_grad()
+    y.backward(create_graph=create_graph)  # without the mode: no error, an infinite δ
+    assert float(x.grad) == float("inf")
+
+
+def test_detect_anomaly_restores_state_after_the_error():
+    with pytest.raises(FloatingPointError), detect_anomaly():
+        Value(1e308) * 10
+    assert (Value(1e308) * 10).data == float("inf")

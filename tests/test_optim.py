@@ -1,0 +1,120 @@
+"""Optimizers: update rules against hand-computed values, exactness, state reset, errors."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from autodiff import Value
+from autodiff.optim import SGD, Adam
+
+
+def test_sgd_is_the_articles_update_and_stays_exact():
+    w = Value(Fraction(1, 5800))
+    w.grad = -3000
+    opt = SGD([w], lr=Fraction(1, 10**7))
+    opt.step()
+    assert w.data == Fraction(1, 5800) + Fraction(3, 10**4)
+    assert isinstance(w.data, Fraction)
+    opt.zero_grad()
+    assert w.grad == 0
+
+
+def test_sgd_with_momentum_by_hand():
+    w = Value(Fraction(1))
+    opt = SGD([w], lr=Fraction(1, 10), momentum=Fraction(1, 2))
+    w.grad = 2
+    opt.step()  # v = 2, w = 1 - 2/10
+    assert w.data == Fraction(4, 5)
+    w.grad = 2
+    opt.step()  # v = 1/2 · 2 + 2 = 3, w = 4/5 - 3/10
+    assert w.data == Fraction(1, 2)
+    assert opt.velocity == [3]
+    opt.reset()
+    assert opt.velocity == [0] and opt.steps == 0
+    w.grad = 2
+    opt.step()  # a fresh start: v = 2 again
+    assert w.data == Fraction(1, 2) - Fraction(1, 5)
+
+
+def test_sgd_minimises_a_parabola():
+    w = Value(0.0)
+    opt = SGD([w], lr=0.1)
+    for _ in range(100):
+        opt.zero_grad()
+        ((w - 3) ** 2).backward()
+        opt.step()
+    assert w.data == pytest.approx(3.0, abs=1e-8)
+
+
+def test_adam_two_steps_by_hand():
+    w = Value(1.0)
+    opt = Adam([w], lr=0.1, betas=(0.9, 0.999), eps=1e-8)
+    w.grad = 2.0
+    opt.step()
+    # m = 0.2, v = 0.004; m̂ = 0.2/0.1 = 2, v̂ = 0.004/0.001 = 4
+    expected = 1.0 - 0.1 * 2 / (2 + 1e-8)
+    assert w.data == pytest.approx(expected, rel=1e-14)
+    w.grad = 1.0
+    opt.step()
+    # m = 0.9·0.2 + 0.1·1 = 0.28, v = 0.999·0.004 + 0.001·1 = 0.004996
+    m_hat = 0.28 / (1 - 0.9**2)
+    v_hat = 0.004996 / (1 - 0.999**2)
+    expected -= 0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
+    assert w.data == pytest.approx(expected, rel=1e-12)
+    assert opt.steps == 2
+    assert opt.m[0] == pytest.approx(0.28, rel=1e-12)
+    assert opt.v[0] == pytest.approx(0.004996, rel=1e-12)
+
+
+def test_adam_reset_starts_afresh():
+    a, b = Value(1.0), Value(1.0)
+    used = Adam([a], lr=0.05)
+    for g in (3.0, -1.0, 0.5):
+        a.grad = g
+        used.step()
+    used.reset()
+    assert used.steps == 0 and used.m == [0] and used.v == [0]
+    before = a.data
+    a.grad = 2.0
+    used.step()
+    fresh = Adam([b], lr=0.05)
+    b.grad = 2.0
+    fresh.step()
+    assert before - a.data == pytest.approx(1.0 - b.data, rel=1e-12)
+
+
+def test_optimizer_reads_the_number_behind_a_value_grad():
+    w = Value(2.0)
+    w.grad = Value(0.5)  # what backward(create_graph=True) leaves
+    SGD([w], lr=1.0).step()
+    assert w.data == 1.5
+
+
+def test_a_shared_parameter_is_updated_once():
+    w = Value(Fraction(1))
+    w.grad = 1
+    opt = SGD([w, w], lr=Fraction(1, 2))
+    assert len(opt.params) == 1
+    opt.step()
+    assert w.data == Fraction(1, 2)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: SGD([Value(1)], lr=0), ValueError, "must be > 0"),
+        (lambda: SGD([Value(1)], lr="0.1"), TypeError, "real number"),
+        (lambda: SGD([], lr=0.1), ValueError, "no parameters"),
+        (lambda: SGD(Value(1), lr=0.1), TypeError, "list of parameters"),
+        (lambda: SGD([1.0], lr=0.1), TypeError, "parameter 0 is a float"),
+        (lambda: SGD([Value(1)], lr=0.1, momentum=1), ValueError, "momentum must be < 1"),
+        (lambda: Adam([Value(1)], betas=(0.9,)), TypeError, "pair"),
+        (lambda: Adam([Value(1)], betas=(0.9, 1.5)), ValueError, r"betas\[1\] must be < 1"),
+    ],
+)
+def test_bad_settings_raise_clear_errors(make, error, match):
+    with pytest.raises(error, match=match):
+        make()

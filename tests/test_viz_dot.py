@@ -1,0 +1,167 @@
+"""viz DOT text: golden files, labels, escaping, layers and the size limit (no `dot` needed).
+
+Regenerate the golden files after an intended change with `VIZ_UPDATE_GOLDEN=1 pytest tests/test_viz_dot.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import autodiff
+import viz
+from autodiff import Value
+from viz import text
+from viz.article import patient_dot
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _small_graph() -> Value:
+    """a · a + w · a with a layer: a node used three times, a weight, one layer box."""
+    a = Value(3, name="a")
+    w = Value(Fraction(-1, 2), name="w")
+    with autodiff.layer("L1"):
+        out = a * a + w * a
+    out.name = "out"
+    out.backward()
+    return out
+
+
+CASES = {
+    "small_backward.dot": lambda: viz.to_dot(_small_graph()),
+    "small_forward.dot": lambda: viz.to_dot(_small_graph(), view="forward", legend=False),
+    "patient3_backward.dot": lambda: patient_dot(3),
+    "patient3_forward.dot": lambda: patient_dot(3, view="forward"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_dot_matches_golden_file(name):
+    source = CASES[name]()
+    path = GOLDEN / name
+    if os.environ.get("VIZ_UPDATE_GOLDEN"):
+        path.write_text(source, encoding="utf-8")
+    assert source == path.read_text(encoding="utf-8")
+
+
+def test_backward_labels_show_the_product_and_the_sum():
+    source = viz.to_dot(_small_graph())
+    # out = a·a + w·a at a = 3, w = -1/2: δa = 3 + 3 + (-1/2) = 11/2, δw = 3.
+    assert source.count("1 · 3<BR/>= 3") == 3  # each use of a in a · a sends δ · a, and w gets δ · a
+    assert "1 · (-1/2)<BR/>= -1/2" in source
+    assert "δ = 3 + 3 + (-1/2) = 11/2" in source
+    assert source.count("dir=back") == 6  # a·a (twice), w·a (twice), the two products into the sum
+
+
+def test_article_names_read_like_the_learning_flow():
+    source = patient_dot(3)
+    for shown in ("δ4 = -1", "δ3 = -1", "δ2_1 = -1/200", "δ1_3 = -1/5800", "δw2_3 = -3000", "y_truth = 1"):
+        assert shown in source
+    assert "(-1) · 1/200<BR/>= -1/200" in source
+    clusters = re.findall(r"subgraph cluster_\d+ \{\n\t\t[^\n]*label=<<B>([^<]*)</B>>", source)
+    assert clusters == ["L1", "L2", "L3", "Loss"]
+
+
+def test_forward_view_has_no_deltas():
+    source = viz.to_dot(_small_graph(), view="forward", legend=False)
+    assert "δ" not in source.split("\n", 2)[2]  # past the title line
+    assert "dir=back" not in source
+
+
+def test_ids_never_come_from_memory_addresses():
+    source = viz.to_dot(_small_graph())
+    declared = set(re.findall(r"^\t+(\w+) \[", source, re.MULTILINE)) - {"graph", "node", "edge"}
+    assert sorted(declared) == ["n0", "n1", "n2", "n3", "n4"]
+    linked = set(re.findall(r"^\t(\w+) -> (\w+)", source, re.MULTILINE))
+    assert linked == {("n1", "n0"), ("n2", "n0"), ("n4", "n1"), ("n3", "n2"), ("n4", "n2")}
+
+
+HOSTILE = ['q"uote', "<b>tag</b>", "a & b", "two\nlines", "{brace}", "back\\slash", "nul\x00tab\t", "]]>"]
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_names_are_escaped(name):
+    with autodiff.layer(name):
+        v = Value(2, name=name) * Value(3, name=name)
+    v.name = name
+    v.backward()
+    source = viz.to_dot(v)
+    for line in source.splitlines():
+        if "label=<" in line:
+            label = line.split("label=<", 1)[1]
+            # Inside an HTML label only our own tags may appear: no user <, > or raw quotes.
+            assert "<b>" not in label and "</b>" not in label
+            assert '"uote' not in label and "\x00" not in label and "\t" not in label
+    assert text.html(name) in source
+
+
+def test_html_escape():
+    assert text.html('<a href="x">&</a>') == "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+    assert text.html("a\nb") == "a<BR/>b"
+    assert text.html("\x00\x1b") == "\\x00\\x1b"
+    assert text.html("δ ∂ ·") == "δ ∂ ·"
+
+
+def test_numbers_are_exact_but_bounded():
+    assert text.number(Fraction(-3, 11600)) == "-3/11600"
+    assert text.number(0.5) == "0.5"
+    huge = Fraction(10**80 + 1, 3)
+    assert text.number(huge) == f"≈{float(huge):.6g}"
+
+
+def test_view_must_be_known():
+    with pytest.raises(ValueError, match="view must be 'backward' or 'forward', got 'sideways'"):
+        viz.draw(_small_graph(), view="sideways")
+
+
+def _layered(layers: int, width: int) -> Value:
+    h = Value(1, name="x")
+    for n in range(layers):
+        with autodiff.layer(f"L{n + 1}"):
+            total = Value(1, name=f"w{n}_0") * h
+            for i in range(1, width):
+                total = total + Value(1, name=f"w{n}_{i}") * h
+            h = total
+    return h
+
+
+def test_big_graph_collapses_layers_into_summary_boxes():
+    root = _layered(4, 30)  # 4 · (30 + 30 + 29) + 1 = 357 nodes
+    assert len(viz.records(root).nodes) == 357
+    source = viz.to_dot(root, max_nodes=100)
+    assert source.count("(collapsed)") == 4
+    assert "mul ×30, weight ×30, add ×29" in source
+    assert "30 edges" in source
+    assert "(collapsed)" not in viz.to_dot(root, max_nodes=None)
+
+
+def test_too_big_even_collapsed_is_refused_clearly():
+    h = Value(1, name="x")
+    for _ in range(300):
+        h = h * 2
+    with pytest.raises(viz.GraphTooLargeError, match=r"601 nodes, more than max_nodes=50.*autodiff.layer"):
+        viz.to_dot(h, max_nodes=50)
+
+
+def test_drawing_before_backward_says_so():
+    source = viz.to_dot(Value(2, name="x") * 3)
+    assert "every δ is 0: call loss.backward() before drawing" in source
+
+
+def test_float_sums_are_compared_up_to_rounding():
+    a = Value(0.1, name="a")
+    out = a * 0.7 + a * 0.2 + a * 0.1
+    out.backward()
+    source = viz.to_dot(out)
+    assert "δ = 0.7 + 0.2 + 0.1 = " in source and "uses send" not in source
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True])
+def test_max_nodes_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match="max_nodes must be a positive int or None"):
+        viz.to_dot(Value(1) * 2, max_nodes=bad)

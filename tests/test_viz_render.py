@@ -1,0 +1,162 @@
+"""viz files and command line: real `dot` renders, the missing-binary error, determinism, the gallery."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import autodiff
+import viz
+from autodiff import Value
+from viz.__main__ import main
+from viz.article import patient_dot
+
+ROOT = Path(__file__).resolve().parent.parent
+GALLERY = ROOT / "docs" / "gallery"
+SVG = "{http://www.w3.org/2000/svg}"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+def _hostile() -> Value:
+    name = 'q"<b>&amp;</b>\n{x}]]>\x00'
+    with autodiff.layer(name):
+        v = Value(2, name=name) * Value(3, name="w<")
+    v.name = name
+    v.backward()
+    return v
+
+
+def _svg_texts(path: Path) -> list[str]:
+    tree = ET.parse(path)  # raises if the SVG is not well-formed XML
+    return [t.text or "" for t in tree.iter(f"{SVG}text")]
+
+
+@needs_dot
+def test_real_svg_of_hostile_names_is_valid_xml(tmp_path):
+    out = viz.render(_hostile(), tmp_path / "hostile.svg")
+    assert out == tmp_path / "hostile.svg" and (tmp_path / "hostile.dot").exists()
+    texts = _svg_texts(out)
+    assert 'q"<b>&amp;</b>' in texts  # the name survives as text, not markup
+    assert any("δ = 3" in t for t in texts)
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_other_formats(tmp_path, suffix):
+    out = viz.render(Value(2, name="x") * 3, tmp_path / f"graph{suffix}")
+    assert out.stat().st_size > 100
+
+
+def test_dot_only_needs_no_binary(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = viz.render(Value(2, name="x") * 3, tmp_path / "graph.dot", view="forward")
+    assert out.read_text(encoding="utf-8").startswith("digraph autodiff {")
+
+
+def test_missing_dot_says_how_to_install_after_writing_the_dot_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(viz.DotNotFoundError) as caught:
+        viz.render(Value(2, name="x") * 3, tmp_path / "out" / "graph.svg")
+    message = str(caught.value)
+    assert "apt-get install graphviz" in message and "brew install graphviz" in message
+    assert str(tmp_path / "out" / "graph.dot") in message
+    assert (tmp_path / "out" / "graph.dot").read_text(encoding="utf-8").startswith("digraph")
+    assert not (tmp_path / "out" / "graph.svg").exists()
+
+
+def test_unknown_format_is_named(tmp_path):
+    with pytest.raises(ValueError, match=r"end the file name with \.svg, \.png, \.pdf or \.dot"):
+        viz.render(Value(1) * 2, tmp_path / "graph.gif")
+
+
+def test_draw_returns_a_digraph_jupyter_can_show():
+    g = viz.draw(Value(2, name="x") * 3)
+    assert hasattr(g, "_repr_mimebundle_") and g.source == viz.to_dot(Value(2, name="x") * 3)
+
+
+def test_dot_is_byte_identical_across_processes():
+    code = "import sys; from viz.article import patient_dot; sys.stdout.buffer.write(patient_dot(3).encode())"
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env).stdout
+        for env in ({**os.environ, "PYTHONHASHSEED": "1"}, {**os.environ, "PYTHONHASHSEED": "2"})
+    ]
+    assert runs[0] == runs[1] == patient_dot(3).encode()
+
+
+def test_cli_writes_dot_even_without_the_binary(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["article", "--patient", "2", "-o", str(tmp_path)]) == 1
+    assert "apt-get install graphviz" in capsys.readouterr().err
+    assert (tmp_path / "patient2.dot").read_text(encoding="utf-8") == patient_dot(2)
+
+
+def test_cli_dot_format_both_views(tmp_path, capsys):
+    assert main(["article", "--patient", "1", "--view", "both", "--format", "dot", "-o", str(tmp_path)]) == 0
+    assert (tmp_path / "patient1.dot").read_text(encoding="utf-8") == patient_dot(1)
+    assert (tmp_path / "patient1-forward.dot").read_text(encoding="utf-8") == patient_dot(1, "forward")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [str(tmp_path / "patient1.dot"), str(tmp_path / "patient1-forward.dot")]
+
+
+@needs_dot
+def test_cli_as_a_module_renders_svg(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "viz", "article", "--patient", "3", "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert any("δ4 = -1" in t for t in _svg_texts(tmp_path / "patient3.svg"))
+
+
+def test_cli_rejects_unknown_patient(capsys):
+    with pytest.raises(SystemExit):
+        main(["article", "--patient", "4"])
+    assert "invalid choice: 4" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_gallery_is_up_to_date(number):
+    """docs/gallery is made by `bash run.sh demo` (python -m viz gallery); rerun it after a change."""
+    dot_source = (GALLERY / f"patient{number}.dot").read_text(encoding="utf-8")
+    assert dot_source == patient_dot(number)
+    # The committed SVG was drawn from this DOT: same nodes and edges, same edge labels.
+    tree = ET.parse(GALLERY / f"patient{number}.svg")
+    titles = {t.text for t in tree.iter(f"{SVG}title")}
+    nodes = set(re.findall(r"^\t+(n\d+) \[", dot_source, re.MULTILINE))
+    edges = {f"{a}->{b}" for a, b in re.findall(r"^\t(n\d+) -> (n\d+)", dot_source, re.MULTILINE)}
+    assert nodes | edges <= titles
+    texts = set(_svg_texts(GALLERY / f"patient{number}.svg"))
+    labels = re.findall(r'<FONT COLOR="#\w+">([^<]*)<BR/>([^<]*)</FONT>> arrowtail', dot_source)
+    assert labels and {part for pair in labels for part in pair} <= texts
+
+
+def _fake_dot(directory: Path, body: str) -> None:
+    directory.mkdir()
+    program = directory / "dot"
+    program.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    program.chmod(0o755)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a shell script as a fake dot")
+def test_a_slow_dot_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
+    _fake_dot(tmp_path / "bin", f"exec {shutil.which('sleep')} 5")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(TimeoutError, match=r"`dot` took more than 0.2 s.*lower max_nodes"):
+        viz.render(Value(2, name="x") * 3, tmp_path / "graph.svg", timeout=0.2)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a shell script as a fake dot")
+def test_a_failing_dot_reports_its_message(tmp_path, monkeypatch):
+    _fake_dot(tmp_path / "bin", "echo 'Error: bad thing' >&2; exit 1")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(RuntimeError, match=r"`dot` failed on .*graph\.dot: Error: bad thing"):
+        viz.render(Value(2, name="x") * 3, tmp_path / "graph.svg")

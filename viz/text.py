@@ -1,0 +1,55 @@
+"""Text inside labels: numbers shown exactly (but never endlessly) and user text escaped for DOT."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from autodiff import format_number
+
+MAX_NUMBER_CHARS = 32
+"""An exact number longer than this is shown rounded, with `≈`, so one node cannot fill a page."""
+
+MAX_NAME_CHARS = 40
+
+
+def number(x: Any) -> str:
+    """`1/200`, `-3/11600`, `0.5`; a huge exact fraction as `≈1.2345e+67`."""
+    text = format_number(x)
+    if len(text) > MAX_NUMBER_CHARS:
+        try:
+            return f"≈{float(x):.6g}"
+        except (OverflowError, TypeError, ValueError):
+            return text[: MAX_NUMBER_CHARS - 1] + "…"
+    return text
+
+
+def html(text: str) -> str:
+    """Escape `text` for a Graphviz HTML-like label: `& < > "` become entities, newlines line breaks.
+
+    Control characters (NUL, tab, ...) would make the SVG invalid XML, so they are shown as `\\xNN`.
+    """
+    out = []
+    for ch in text:
+        if ch == "&":
+            out.append("&amp;")
+        elif ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == '"':
+            out.append("&quot;")
+        elif ch == "\n":
+            out.append("<BR/>")
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def name(text: str | None) -> str:
+    """A node's name, shortened to `MAX_NAME_CHARS` so a long name cannot stretch the drawing."""
+    if text is None:
+        return ""
+    return text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 1] + "…"
