@@ -628,6 +628,8 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         + (f" (not installed: {', '.join(skipped)})" if skipped else ""),
         f"- Command: `python benchmarks/run.py{' --quick' if quick else ''}`"
         + (" (quick mode: tiny sizes, not a measurement)" if quick else ""),
+        "- Note: the machine is shared with other jobs, so absolute times move by 10–20 % between runs; "
+        "the ratios within one run are the numbers to read.",
         "- Method: one process; each repetition times every engine in turn (after one untimed warm-up "
         "run each); a timing starts after a full garbage collection and includes the collection of "
         "the garbage it made; objects alive after the imports are frozen (`gc.freeze()`) so PyTorch's "
