@@ -37,7 +37,13 @@ __all__ = ["Tape"]
 
 
 class Tape:
-    """A recorded graph compiled to Python: replays forward and backward on the leaves' current numbers."""
+    """A recorded graph compiled to Python: replays forward and backward on the leaves' current numbers.
+
+    `Tape(loss, inputs=params)` records the graph that computed `loss`; `inputs` are the Values
+    whose δ you want (default: every leaf that requires a gradient, in reading order). Then, after
+    changing leaves' `.data`: `tape.backward()` adds each input's δ to its `.grad` and returns the
+    new output; `tape.gradients()` returns `(output, [δ, ...])`; `tape.forward()` the output only.
+    """
 
     def __init__(self, output: Value, inputs: Sequence[Value] | None = None):
         if not isinstance(output, Value):
@@ -194,9 +200,7 @@ def _inline(rule: Callable[..., Any], names: Sequence[str]) -> str | None:
         return None  # *args, **kwargs, generators, coroutines
     try:
         return _code_of(rule(*[_Sym(n) for n in names]))
-    except _Untraceable:
-        return None
-    except Exception:
+    except Exception:  # _Untraceable, or anything a rule may raise on symbols: call it instead
         return None
 
 
@@ -212,10 +216,12 @@ class _Rules:
         found = self._done.get(id(prim))
         if found is None:
             index = len(self._done)
+            # The name only makes the code readable; a Primitive made directly may have any name.
+            label = prim.name if prim.name.isidentifier() else "op"
             found = (
-                self._rule(prim.forward, prim.arity, f"f{index}_{prim.name}", with_out=False),
+                self._rule(prim.forward, prim.arity, f"f{index}_{label}", with_out=False),
                 [
-                    self._rule(rule, prim.arity, f"d{index}_{prim.name}_{i}", with_out=True)
+                    self._rule(rule, prim.arity, f"d{index}_{label}_{i}", with_out=True)
                     for i, rule in enumerate(prim.derivatives)
                 ],
             )

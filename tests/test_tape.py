@@ -231,12 +231,13 @@ def test_the_generated_code_inlines_branch_free_rules_and_calls_the_others():
 def test_custom_primitives_replay_whatever_their_rules_read():
     scale = [2.0]
     # Made as `Primitive` objects, not registered with `primitive()`, to keep the table unchanged.
-    twice = Primitive("scaled", lambda x: scale[0] * x, (lambda x, out: scale[0],))
+    twice = Primitive("scaled by k", lambda x: scale[0] * x, (lambda x, out: scale[0],))
     cube = Primitive("cube", lambda x: x * x * x, (lambda x, out: 3 * x * x,))
     wobbly = Primitive("wobbly", lambda x: x if x > 1 else -x, (lambda x, out: 1 if x > 1 else -1,))
     x = Value(3.0)
     tape = Tape(wobbly(cube(twice(x))), [x])
     assert "(3 * " in tape.source  # the cube's rule was inlined
+    assert "_op(" in tape.source  # a name that is not an identifier stays out of the code
     scale[0] = -1.0  # a rule reading outside state is called, so it sees the change
     x.data = 0.5
     assert tape.gradients() == plain_gradients(lambda v: wobbly(cube(twice(v))), [0.5])
