@@ -58,6 +58,7 @@ class Value:
 
     @property
     def _parents(self) -> tuple[Value, ...]:
+        """The parents as a tuple, rebuilt from the slots (read by backward, renderers and tapes)."""
         if self._more is not None:
             return self._more
         p0 = self._p0
@@ -101,6 +102,8 @@ class Value:
         return self
 
     # --- operators: every one is a primitive of `autodiff.ops` ----------------------------------
+    # They record directly; going through `ops.add(self, other)` would only check again that one
+    # of the inputs is a Value, and it costs a Python call on every operation of every model.
 
     def __add__(self, other: Operand) -> Value:
         return _record(ops.add, (self, other))
