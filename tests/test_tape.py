@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import random
-import re
 from fractions import Fraction as F
-from pathlib import Path
 
 import pytest
 
@@ -271,14 +267,3 @@ def test_anomaly_mode_checks_a_replays_results():
     assert tape.gradients() == (1e309, [1e309])  # both infinite, unchecked by default
     with detect_anomaly(), pytest.raises(FloatingPointError, match="the output is inf"):
         tape.gradients()
-
-
-def test_the_readme_tape_example_runs_and_prints_the_articles_weights():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Performance", 1)[1]
-    (code,) = [c for c in re.findall(r"^```python\n(.*?)^```", section, flags=re.M | re.S) if "Tape(" in c]
-    expected = re.search(r"# prints: (.*)$", code, flags=re.M).group(1)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, "README.md", "exec"), {})
-    assert out.getvalue().strip() == expected == "1/200 -17/290000 137/290000"

@@ -1,0 +1,86 @@
+"""Every Python snippet of README.md runs and prints what its comments say.
+
+Snippets of one `## ` section run in order in one namespace, as a reader would paste them.
+Expected output is read from the snippet itself: `print(...)  # text` prints `text` (an aside
+after two spaces and a parenthesis, `# 3/4  (the slope)`, is not part of it); `...  # prints: text`
+prints `text`; a bare `print(...)` is followed by comment lines holding its output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from autodiff import ops
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def sections() -> dict[str, list[str]]:
+    text = README.read_text(encoding="utf-8")
+    found = {}
+    for block in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
+        title = block.splitlines()[0].strip()
+        code = re.findall(r"^```python\n(.*?)^```", block, flags=re.MULTILINE | re.DOTALL)
+        if code:
+            found[title] = code
+    return found
+
+
+def expected_output(code: str) -> list[str]:
+    lines = code.splitlines()
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        statement, _, comment = line.partition("  # ")
+        if comment.startswith("prints: "):
+            out.append(comment.removeprefix("prints: "))
+        elif statement.strip().startswith("print("):
+            if comment:
+                out.append(re.split(r"\s{2,}\(", comment, maxsplit=1)[0].rstrip())
+            else:
+                for following in lines[k + 1 :]:
+                    if not following.startswith("# "):
+                        break
+                    out.append(following.removeprefix("# "))
+    return out
+
+
+SECTIONS = sections()
+
+
+def test_the_readme_has_snippets_in_every_part():
+    assert {"A tour of the API", "Learning: layers, loops, tables", "Pictures of the δ flow (viz)"} <= set(
+        SECTIONS
+    )
+    assert sum(len(codes) for codes in SECTIONS.values()) >= 14
+
+
+@pytest.mark.parametrize("title", list(SECTIONS))
+def test_section_snippets_print_what_their_comments_say(title, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # snippets may write pictures to out/
+    if "viz" in title and not _has_dot():
+        pytest.skip("Graphviz's dot is not installed")
+    namespace: dict = {"__name__": "readme_snippet"}
+    before = set(ops.PRIMITIVES)
+    try:
+        for i, code in enumerate(SECTIONS[title]):
+            # The two-moons loop trains for 100 steps; two show that it runs.
+            code = code.replace("range(100)", "range(2)")
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                exec(compile(code, f"README.md ({title}, snippet {i})", "exec"), namespace)
+            assert printed.getvalue().splitlines() == expected_output(code), f"snippet {i}"
+    finally:
+        # Snippets register primitives such as "softplus"; primitive names are global.
+        for name in set(ops.PRIMITIVES) - before:
+            del ops.PRIMITIVES[name]
+
+
+def _has_dot() -> bool:
+    import shutil
+
+    return shutil.which("dot") is not None
