@@ -44,7 +44,7 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
-extras="viz,dev"
+extras="viz,dev,progress,plot"
 # CI compares gradients with PyTorch; its CPU build lies on the CI machines.
 if [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_TORCH:-}" ]; then extras="$extras,torch"; fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
