@@ -45,8 +45,9 @@ if ! command -v dot >/dev/null 2>&1; then
 fi
 
 extras="viz,dev,progress,plot"
-# CI compares gradients with PyTorch; its CPU build lies on the CI machines.
-if [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_TORCH:-}" ]; then extras="$extras,torch"; fi
+# The reference engines (PyTorch for gradient comparisons, micrograd for the benchmark's quick
+# run). CI always installs them: PyTorch's CPU build lies on the CI machines.
+if [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_REFERENCES:-}" ]; then extras="$extras,bench"; fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
 
 case "$job" in
