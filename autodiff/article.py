@@ -42,6 +42,7 @@ class ArticleGraph:
     o1: tuple[Value, ...]
     o2: Value
     o3: Value
+    y: Value
     loss: Value
 
 
@@ -62,11 +63,12 @@ def forward(
     with layer("L3"):
         o3 = o2.relu()
     with layer("Loss"):
-        loss = (o3 - number(y)) ** 2 / 2
+        truth = Value(number(y), name="y_truth", requires_grad=False)
+        loss = (o3 - truth) ** 2 / 2
     for i, node in enumerate(o1, 1):
         node.name = f"o1_{i}"
     o2.name, o3.name, loss.name = "o2", "o3", "loss"
-    return ArticleGraph(inputs, tuple(w2), o1, o2, o3, loss)
+    return ArticleGraph(inputs, tuple(w2), o1, o2, o3, truth, loss)
 
 
 def model(number: Callable[[Any], Any] = Fraction) -> Sequential:

@@ -40,11 +40,9 @@ def patient(number: int) -> PatientDrawing:
         names[g.o1[i]] = f"δ2_{i + 1}"
         names[g.x[i]] = f"δ1_{i + 1}"
         names[g.w2[i]] = f"δw2_{i + 1}"
-    # loss = div(pow(sub(o3, y), 2), 2): the plain number y became the constant input 1 of sub.
-    truth = g.loss.parents[0].parents[0].parents[1]
     shown_x = ", ".join(format_number(v) for v in x)
     title = f"Patient {number}: x = ({shown_x}), y_truth = {y}, loss = {format_number(g.loss.data)}"
-    return PatientDrawing(g.loss, g.w2, names, {truth: "y_truth"}, title)
+    return PatientDrawing(g.loss, g.w2, names, {g.y: "y_truth"}, title)
 
 
 def patient_dot(number: int, view: str = "backward") -> str:
