@@ -7,18 +7,21 @@ Both the order and the pass are loops, not recursion, so a chain of a million op
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from . import value as _value  # a module object: `value` imports this module while it loads
 from .exact import check_number, one_like
-from .modes import state
+from .modes import enable_grad, state
 
 if TYPE_CHECKING:
     from .value import Value
 
 
-def _count_uses(root: Value, only_requiring_grad: bool) -> dict[Value, int]:
+def _count_uses(
+    root: Value, only_requiring_grad: bool, through: set[Value] | None = None
+) -> dict[Value, int]:
     """For every node `root` depends on, how many times the nodes above it use it as a parent."""
     # Values are dict keys by identity (they define no __eq__), which saves an id() per edge.
     uses: dict[Value, int] = {root: 0}
@@ -34,6 +37,8 @@ def _count_uses(root: Value, only_requiring_grad: bool) -> dict[Value, int]:
             parents = () if p0 is None else (p0,) if p1 is None else (p0, p1)
         for parent in parents:
             if only_requiring_grad and not parent.requires_grad:
+                continue
+            if through is not None and parent not in through:
                 continue
             count = get(parent, 0) + 1
             uses[parent] = count
@@ -63,11 +68,32 @@ def topological_order(root: Value, *, only_requiring_grad: bool = True) -> list[
     return order
 
 
-def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator[tuple[Value, Any]]:
-    """Yield `(node, δ)` for every node `root` depends on, δ = ∂root/∂node · seed, in backward order."""
+def leading_to(root: Value, targets: Iterable[Value]) -> set[Value]:
+    """The nodes of `root`'s graph from which one of `targets` can be reached (targets included)."""
+    leads = set(targets)
+    for node in reversed(topological_order(root)):  # parents before the nodes that use them
+        if node not in leads and any(p in leads for p in node._parents):
+            leads.add(node)
+    return leads
+
+
+def propagate(
+    root: Value,
+    seed: Any,
+    *,
+    create_graph: bool = False,
+    hooks: bool = True,
+    through: set[Value] | None = None,
+) -> Iterator[tuple[Value, Any]]:
+    """Yield `(node, δ)` for every node `root` depends on, δ = ∂root/∂node · seed, in backward order.
+
+    `hooks=False` leaves registered hooks uncalled, for readers (tables, drawings) that must not
+    trigger or be changed by them. `through` (see `leading_to`) limits the pass to those nodes:
+    no δ is computed for the rest of the graph.
+    """
     # The same walk as `topological_order`, fused with the chain rule so the graph is traversed
     # twice, not three times: a node is released (its δ complete) when its last user is done.
-    pending = _count_uses(root, True)
+    pending = _count_uses(root, True, through)
     flow: dict[Value, Any] = {root: seed}
     get = flow.get
     ready = [root]
@@ -76,11 +102,13 @@ def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator
     while ready:
         node = pop()
         delta = flow.pop(node)
-        if node._hooks:
+        if hooks and node._hooks:
             for hook in tuple(node._hooks):
                 replaced = hook(delta)
                 if replaced is not None:
                     delta = replaced
+            if anomaly:
+                _value._check_finite(_number(delta), f"the hook on {_label(node)}", (delta,))
         yield node, delta
         prim = node._op
         if prim is None:
@@ -97,17 +125,27 @@ def propagate(root: Value, seed: Any, *, create_graph: bool = False) -> Iterator
             args = (*[p.data for p in parents], node.data)
         derivatives = prim.derivatives
         for i, parent in enumerate(parents):
-            if not parent.requires_grad:
+            if not parent.requires_grad or (through is not None and parent not in through):
                 continue
             if anomaly:
                 contribution = _checked_contribution(delta, prim, args, node, i)
             else:
                 contribution = delta * derivatives[i](*args)
             previous = get(parent)
-            flow[parent] = contribution if previous is None else previous + contribution
+            if previous is None:
+                flow[parent] = contribution
+            else:
+                total = previous + contribution
+                if anomaly:
+                    _value._check_finite(
+                        _number(total),
+                        f"adding up the δs of {_label(parent)} (in the backward of {prim.name})",
+                        (previous, contribution),
+                    )
+                flow[parent] = total
         # Released last parent first, as in `topological_order`, so both give the same order.
         for parent in reversed(parents):
-            if parent.requires_grad:
+            if parent.requires_grad and (through is None or parent in through):
                 left = pending[parent] - 1
                 if left:
                     pending[parent] = left
@@ -134,12 +172,12 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         seed = check_number(grad, "backward(grad=...)")
     if create_graph and not isinstance(seed, Value):
         seed = Value(seed, requires_grad=False)
-    for node, delta in propagate(root, seed, create_graph=create_graph):
-        current = node.grad
-        if not isinstance(current, Value) and current == 0:
-            node.grad = delta
-        else:
-            node.grad = current + delta
+    # create_graph records the δs' own graph, even inside no_grad(): that is what it asks for.
+    with enable_grad() if create_graph else nullcontext():
+        for node, delta in propagate(root, seed, create_graph=create_graph):
+            _value.accumulate_grad(node, delta)
+            if state.anomaly:
+                _value._check_finite(_number(node.grad), f"adding into the .grad of {_label(node)}", (delta,))
 
 
 def _checked_contribution(delta: Any, prim: Any, args: tuple[Any, ...], node: Value, index: int) -> Any:
@@ -156,8 +194,15 @@ def _checked_contribution(delta: Any, prim: Any, args: tuple[Any, ...], node: Va
 
 
 def _check_delta(contribution: Any, op: str, node: Value, index: int) -> None:
-    from .value import _check_finite
-
     label = f" (node {node.name!r})" if node.name else ""
-    number = contribution.data if hasattr(contribution, "data") else contribution
-    _check_finite(number, f"the backward of {op}{label}, for input {index},", node._parents)
+    _value._check_finite(
+        _number(contribution), f"the backward of {op}{label}, for input {index},", node._parents
+    )
+
+
+def _number(x: Any) -> Any:
+    return x.data if isinstance(x, _value.Value) else x
+
+
+def _label(node: Value) -> str:
+    return f"node {node.name!r}" if node.name else f"a {node.op or 'leaf'} node"

@@ -7,6 +7,7 @@ division and power in autodiff goes through `exact_div` and `exact_pow` instead.
 
 from __future__ import annotations
 
+import math
 import numbers
 from fractions import Fraction
 
@@ -14,12 +15,13 @@ Number = int | float | Fraction
 """The plain numbers a `Value` may hold: any real number type (int, Fraction, float, numpy scalars)."""
 
 
-_PLAIN_NUMBERS = frozenset({int, float, Fraction})
+PLAIN_NUMBERS = frozenset({int, float, Fraction})
+"""The number types accepted without further checks (the common, fast case)."""
 
 
 def check_number(x: object, what: str = "Value") -> Number:
     """Return `x` if it is a real number autodiff can carry, else raise a TypeError naming its type."""
-    if type(x) in _PLAIN_NUMBERS:
+    if type(x) in PLAIN_NUMBERS:
         return x  # type: ignore[return-value]  # the common case, without the slower ABC checks below
     if isinstance(x, bool):
         raise TypeError(f"{what} got a bool ({x!r}); pass an int (0 or 1) if you mean a number")
@@ -40,6 +42,18 @@ def is_exact(x: object) -> bool:
     if kind is float:
         return False  # the common cases first: the ABC check below is many times slower
     return kind is int or kind is Fraction or isinstance(x, numbers.Rational)
+
+
+def is_finite(x: object) -> bool:
+    """False for NaN and infinities of any float type (float, numpy.float32, ...); True for exact numbers."""
+    if type(x) is float:
+        return math.isfinite(x)
+    if is_exact(x):
+        return True
+    try:
+        return math.isfinite(float(x))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return True  # not a float kind: nothing to check here
 
 
 def zero_like(x: Number) -> Number:

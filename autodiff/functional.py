@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import ops
-from .backward import propagate
+from .backward import leading_to, propagate
 from .exact import Number, check_number, one_like, zero_like
 from .modes import enable_grad
 from .value import Value
@@ -108,7 +108,10 @@ def gradients(
     found: list[Any] = [None] * len(ins)
     with enable_grad() if create_graph else contextlib.nullcontext():
         for out, seed in zip(outs, seeds, strict=True):
-            for node, delta in propagate(out, seed, create_graph=create_graph):
+            # Only the part of the graph that reaches an input: no δ is computed (nor can fail)
+            # elsewhere, e.g. for a learnable exponent of a negative base nobody asked about.
+            through = leading_to(out, ins)
+            for node, delta in propagate(out, seed, create_graph=create_graph, through=through):
                 for k in positions.get(id(node), ()):
                     found[k] = delta if found[k] is None else found[k] + delta
     for k, g in enumerate(found):

@@ -115,8 +115,13 @@ def _sigmoid(x: Number) -> float:
 
 
 def _d_pow_base(x: Any, y: Any, out: Any) -> Any:
-    if data(y) == 0:
-        return 0  # d(x**0)/dx = 0, also at x = 0 where y * x**(y-1) has no value
+    base, exponent = data(x), data(y)
+    if base == 0:
+        if exponent == 0 or exponent >= 1:
+            # x**0 is flat; for y >= 1, y·x**(y-1) at 0 is y·0**(y-1), written so that 0**0 = 1.
+            return y * pow(x, y - 1) if exponent >= 1 else 0
+        raise ZeroDivisionError(f"pow: the derivative of x ** {format_number(exponent)} at x = 0 is infinite")
+    # Kept as an expression of y even at y = 0, so that ∂²(x**y)/∂y∂x = 1/x there.
     return y * pow(x, y - 1)
 
 

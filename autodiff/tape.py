@@ -27,11 +27,11 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .backward import topological_order
-from .exact import Number, check_number, format_number, one_like
+from .backward import leading_to, topological_order
+from .exact import Number, check_number, format_number, is_finite, one_like
 from .modes import state
 from .ops import Primitive
-from .value import Value
+from .value import Value, accumulate_grad
 
 __all__ = ["Tape"]
 
@@ -91,8 +91,7 @@ class Tape:
         """Replay, add each input's δ to its `.grad` (as `output.backward()` would); return the output."""
         result, grads = self.gradients(grad)
         for v, g in zip(self.inputs, grads, strict=True):
-            current = v.grad
-            v.grad = g if not isinstance(current, Value) and current == 0 else current + g
+            accumulate_grad(v, g)
         return result
 
     def forward(self) -> Number:
@@ -103,7 +102,7 @@ class Tape:
         # A replay has no per-operation checks; say what went wrong and where to look.
         named = [(f"the δ of {_label(v)}", g) for v, g in zip(self.inputs, grads, strict=True)]
         for what, x in [("the output", result), *named]:
-            if isinstance(x, float) and not math.isfinite(x):
+            if not is_finite(x):
                 raise FloatingPointError(
                     f"Tape replay: {what} is {x!r}; rebuild the graph with the plain path inside "
                     "detect_anomaly() to find the operation"
@@ -261,7 +260,9 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
     lines: list[str] = []
     for node in forward_order:
         for p in node._parents:
-            if p not in var and p.is_leaf:
+            # A parent that needs no δ (a constant, or a node frozen with requires_grad_(False))
+            # is read like a leaf: backward does not look behind it either.
+            if p not in var and (p.is_leaf or not p.requires_grad):
                 var[p] = f"x{len(leaves)}"
                 leaves.append(p)
         if node.is_leaf and node not in var:
@@ -278,11 +279,7 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
         lines.append(f"    {var[node]} = {forward.format(*args)}")
     out_var = var[output]
     # δs are needed only on nodes from which some input can be reached.
-    wanted = set(inputs)
-    leads: set[Value] = set()
-    for node in forward_order:
-        if node in wanted or any(p in leads for p in node._parents):
-            leads.add(node)
+    leads = leading_to(output, inputs)
     # Every δ variable is assigned once (a sum makes a new variable), so a δ that is just another
     # node's δ (the local derivative is 1, as in `add`) can share its variable instead of a copy.
     delta: dict[Value, str] = {output: "seed"}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import backward as _backward
 from . import ops
-from .exact import Number, check_number, format_number
+from .exact import PLAIN_NUMBERS, Number, check_number, format_number, is_finite
 from .modes import state
 
 Operand = Any  # a Value or a plain number
@@ -168,8 +167,33 @@ class Value:
         """Square root (a float result); x must be >= 0."""
         return _record(ops.sqrt, (self,))
 
+    # --- conversions to plain numbers, and what a Value does not do -----------------------------
+
     def __float__(self) -> float:
         return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __round__(self, ndigits: int | None = None) -> Number:
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        # `f"{loss:.4f}"` formats the number; a bare `f"{loss}"` shows the whole Value.
+        if not spec:
+            return str(self)
+        try:
+            return format(self.data, spec)
+        except (TypeError, ValueError):
+            return format(float(self.data), spec)  # Fraction takes no float specs before Python 3.12
+
+    def _no_order(self, other: Any) -> bool:
+        raise TypeError(
+            "Values are graph nodes and are not ordered; compare their numbers: `v.data > 0`, "
+            "`max(values, key=lambda v: v.data)`"
+        )
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_order
 
     def __repr__(self) -> str:
         parts = [f"data={format_number(self.data)}", f"grad={_format_grad(self.grad)}"]
@@ -209,6 +233,8 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
         p0 = p1 = None
         result = prim.forward(*[a.data for a in more])
         learns = any(a.requires_grad for a in more)
+    if type(result) not in PLAIN_NUMBERS:
+        result = _checked_result(result, prim, args)
     st = state
     if st.anomaly:
         _check_finite(result, prim.name, args)
@@ -267,9 +293,32 @@ def _format_grad(g: Any) -> str:
     return f"<Value {format_number(g.data)}>" if isinstance(g, Value) else format_number(g)
 
 
+def _checked_result(result: Any, prim: ops.Primitive, args: tuple[Operand, ...]) -> Number:
+    """`result` if it is a real number; else a TypeError naming the input whose `.data` is wrong."""
+    for i, a in enumerate(args):
+        number = a.data if isinstance(a, Value) else a
+        try:
+            check_number(number)
+        except TypeError:
+            raise TypeError(
+                f"{prim.name}: input {i} holds {type(number).__name__} {number!r}; "
+                "a Value's .data must be a real number (int, float, Fraction)"
+            ) from None
+    return check_number(result, f"{prim.name} (its forward rule returned a non-number)")
+
+
+def accumulate_grad(node: Value, delta: Any) -> None:
+    """Add `delta` into `node.grad` (replacing a plain 0, so a δ Value is not wrapped in `0 + δ`)."""
+    current = node.grad
+    if not isinstance(current, Value) and current == 0:
+        node.grad = delta
+    else:
+        node.grad = current + delta
+
+
 def _check_finite(result: Number, what: str, inputs: Iterable[Any]) -> None:
     """Raise FloatingPointError if `result` is NaN or infinite (used by `detect_anomaly`)."""
-    if isinstance(result, float) and not math.isfinite(result):
+    if not is_finite(result):
         shown = ", ".join(_describe(x) for x in inputs)
         raise FloatingPointError(f"{what} produced {result!r} from ({shown})")
 

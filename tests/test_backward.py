@@ -146,3 +146,18 @@ def test_float_results_are_identical_across_processes():
         )
         outputs.add(run.stdout)
     assert len(outputs) == 1
+
+
+def test_propagate_can_leave_hooks_uncalled_and_stay_on_a_path():
+    from autodiff.backward import leading_to, propagate
+
+    calls = []
+    a, b = Value(2, name="a"), Value(3, name="b")
+    h = a * b
+    h.register_hook(lambda delta: calls.append(delta) or delta * 100)
+    out = h + b
+    deltas = {node.name: d for node, d in propagate(out, 1, hooks=False)}
+    assert calls == [] and (deltas["a"], deltas["b"]) == (3, 3)
+    on_path = {node.name for node, _ in propagate(out, 1, hooks=False, through=leading_to(out, [a]))}
+    assert "a" in on_path and "b" not in on_path
+    assert (a.grad, b.grad) == (0, 0)  # propagate never writes .grad

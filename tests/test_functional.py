@@ -185,3 +185,11 @@ def test_gradients_bad_input_errors_name_the_problem():
         gradients([], x)
     with pytest.raises(ValueError, match="2 grad_outputs for 1 outputs"):
         gradients(x * 2, x, grad_outputs=[1, 2])
+
+
+def test_gradients_compute_no_delta_outside_the_path_to_the_inputs():
+    # The exponent's δ (which needs a positive base) is never asked for, so it is never computed.
+    x, e = Value(-2.0), Value(2.0)
+    assert gradients(x**e, [x]) == (-4.0,)
+    with pytest.raises(ValueError, match="needs a positive base"):
+        gradients(x**e, [e])

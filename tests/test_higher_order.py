@@ -150,3 +150,10 @@ def test_every_primitive_in_the_table_passes_first_and_second_order_gradcheck(na
     report = gradcheck(prim, _point_for(prim), rtol=1e-6, atol=1e-8)
     assert report.ok, str(report)
     assert len(report.checks) == prim.arity + prim.arity**2
+
+
+def test_mixed_second_derivative_of_pow_at_exponent_zero():
+    # ∂²(x**y)/∂y∂x = x**(y-1)·(1 + y·ln x), which is 1/x at y = 0: the Hessian stays symmetric.
+    (dxx, dxy), (dyx, dyy) = hessian(lambda x, y: x**y, argnums=(0, 1))(2.0, 0.0)
+    assert dxx == 0 and dxy == pytest.approx(0.5, rel=1e-15) and dyx == pytest.approx(0.5, rel=1e-15)
+    assert dyy == pytest.approx(math.log(2.0) ** 2, rel=1e-15)

@@ -173,3 +173,40 @@ def test_detect_anomaly_restores_state_after_the_error():
     with pytest.raises(FloatingPointError), detect_anomaly():
         Value(1e308) * 10
     assert (Value(1e308) * 10).data == float("inf")
+
+
+def test_anomaly_catches_numpy_float32_overflow():
+    np = pytest.importorskip("numpy")
+    with (
+        np.errstate(over="ignore"),
+        detect_anomaly(),
+        pytest.raises(FloatingPointError, match="mul produced"),
+    ):
+        Value(np.float32(1e20)) * Value(np.float32(1e20))
+
+
+def test_anomaly_catches_an_infinity_made_by_adding_up_deltas():
+    a = Value(1e-300, name="a")
+    root = a * 1e308 + a * 1e308  # finite forward (2e8), but δ_a = 1e308 + 1e308 = inf
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="adding up the δs of node 'a'"):
+        root.backward()
+
+
+def test_anomaly_catches_an_infinite_delta_returned_by_a_hook():
+    x = Value(2.0, name="x")
+    y = x * 3
+    y.register_hook(lambda delta: float("inf"))
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="the hook on"):
+        y.backward()
+
+
+def test_create_graph_records_the_gradient_even_inside_no_grad():
+    x = Value(Fraction(1, 2))
+    y = x**3
+    with no_grad():
+        y.backward(create_graph=True)
+    slope = x.grad
+    assert slope.data == Fraction(3, 4) and slope.requires_grad
+    x.grad = 0
+    slope.backward()
+    assert x.grad == 3

@@ -172,3 +172,12 @@ def test_primitive_called_on_plain_numbers_returns_a_number():
     assert ops.relu(-3) == 0
     with pytest.raises(TypeError, match="div takes 2 input"):
         ops.div(1)
+
+
+def test_pow_derivative_at_base_zero():
+    for exponent, grad in ((0, 0), (1, 1), (2, 0), (F(3, 2), 0)):
+        x = Value(0)
+        (x**exponent).backward()
+        assert x.grad == grad, exponent
+    with pytest.raises(ZeroDivisionError, match=r"pow: the derivative of x \*\* 1/2 at x = 0 is infinite"):
+        (Value(0) ** F(1, 2)).backward()

@@ -267,3 +267,13 @@ def test_anomaly_mode_checks_a_replays_results():
     assert tape.gradients() == (1e309, [1e309])  # both infinite, unchecked by default
     with detect_anomaly(), pytest.raises(FloatingPointError, match="the output is inf"):
         tape.gradients()
+
+
+def test_a_frozen_intermediate_is_read_like_a_constant():
+    x = Value(2.0)
+    m = x * x
+    m.requires_grad_(False)
+    out = m * x
+    assert Tape(out).gradients() == (8.0, [4.0])
+    out.backward()
+    assert x.grad == 4.0  # the plain path does not look behind m either

@@ -86,3 +86,37 @@ def test_graph_structure_is_readable():
     assert c.parents[0].op == "mul" and c.parents[1] is a
     assert c.parents[0].parents == (a, b)
     assert a.is_leaf and a.op is None and a.parents == ()
+
+
+def test_data_set_to_a_non_number_is_caught_at_the_next_operation():
+    x = Value(1)
+    x.data = "ab"
+    with pytest.raises(
+        TypeError, match=r"mul: input 0 holds str 'ab'; a Value's .data must be a real number"
+    ):
+        x * 3
+
+
+def test_a_custom_forward_returning_a_non_number_is_caught():
+    from autodiff import ops
+
+    bad = ops.Primitive("returns_text", lambda x: "text", (lambda x, out: 1,))  # not registered
+    with pytest.raises(
+        TypeError, match=r"returns_text .its forward rule returned a non-number. needs a real"
+    ):
+        bad(Value(1))
+
+
+def test_values_are_not_ordered_and_say_how_to_compare():
+    v = Value(2)
+    for compare in (lambda: v > 0, lambda: v <= Value(3), lambda: max([v, Value(1)])):
+        with pytest.raises(TypeError, match=r"compare their numbers: `v.data > 0`"):
+            compare()
+
+
+def test_conversions_and_formatting_use_the_number():
+    v = Value(F(1, 3), name="third")
+    assert f"{v:.4f}" == "0.3333"
+    assert f"{Value(2.5):.1f}" == "2.5"
+    assert f"{v}" == repr(v)
+    assert round(v, 2) == F(33, 100) and int(Value(2.7)) == 2 and float(v) == 1 / 3
