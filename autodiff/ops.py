@@ -11,7 +11,8 @@ Rules for writing a local derivative (they keep exact numbers exact and allow hi
   (`div(a, b)` and `pow(a, b)` instead of `a / b` and `a ** b`, which turn ints into floats);
 - `data(x)` gives the plain number behind either kind, for decisions such as ReLU's side.
 
-Adding an operation is one `primitive(...)` call; `Value` methods and the tests pick it up from here.
+Adding an operation is one `primitive(...)` call, and calling it on Values records it; the
+derivative tests (`tests/test_ops.py`, `tests/test_higher_order.py`) run over this table.
 """
 
 from __future__ import annotations

@@ -38,11 +38,6 @@ class Value:
         self._more: tuple[Value, ...] | None = None
         self._hooks: list[Callable[[Any], Any]] | None = None
 
-    @classmethod
-    def _from_op(cls, prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
-        """Run `prim` on Values and numbers and record the result as a node of the graph."""
-        return _record(prim, args)
-
     # --- graph structure, read by backward and by renderers -------------------------------------
 
     @property
