@@ -15,8 +15,10 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from .modes import layer, no_grad
+from .modes import no_grad
 from .nn import MLP, MaxMargin, l2_penalty
+from .ops import data
+from .train import objective
 from .value import Value
 
 Point = tuple[float, float]
@@ -57,28 +59,29 @@ def moons_loss(
 ) -> tuple[Value, float]:
     """`mean(relu(1 − y·score)) + l2·Σp²` over the points, and the fraction classified right.
 
-    The graph is built as `batch_learning(..., penalty=...)` builds it, so both give the same loss.
+    The loss is `train.objective`, the Value `batch_learning(..., penalty=...)` descends.
     """
-    if len(points) != len(labels) or not points:
-        raise ValueError(f"give as many labels as points (and at least one): {len(points)} vs {len(labels)}")
-    hinge = MaxMargin()
-    losses = []
-    right = 0
-    for point, label in zip(points, labels, strict=True):
-        trace = model.trace(point, label, hinge)
-        losses.append(trace.loss)
-        right += (trace.output[0].data > 0) == (label > 0)
-    with layer("Loss"):
-        total = losses[0]
-        for item in losses[1:]:
-            total = total + item
-        loss = total / len(losses) if len(losses) > 1 else total
-        loss = loss + l2_penalty(model.parameters(), l2)
-    return loss, right / len(points)
+    _check_pairs(points, labels)
+    traces = [model.trace(point, label, MaxMargin()) for point, label in zip(points, labels, strict=True)]
+    loss, _ = objective(traces, lambda: l2_penalty(model.parameters(), l2))
+    return loss, sign_accuracy([t.output[0] for t in traces], labels)
 
 
 def moons_accuracy(model: MLP, points: Sequence[Point], labels: Sequence[int]) -> float:
     """The fraction of points whose score has the sign of their label."""
+    _check_pairs(points, labels)
     with no_grad():
-        right = sum((model(p)[0].data > 0) == (label > 0) for p, label in zip(points, labels, strict=True))
-    return right / len(points)
+        scores = [model(p)[0] for p in points]
+    return sign_accuracy(scores, labels)
+
+
+def sign_accuracy(scores: Sequence[Any], labels: Sequence[Any]) -> float:
+    """The fraction of scores (Values or numbers) > 0 exactly where their label is > 0."""
+    _check_pairs(scores, labels)
+    right = sum((data(s) > 0) == (label > 0) for s, label in zip(scores, labels, strict=True))
+    return right / len(scores)
+
+
+def _check_pairs(points: Sequence[Any], labels: Sequence[Any]) -> None:
+    if len(points) != len(labels) or not points:
+        raise ValueError(f"give as many labels as points (and at least one): {len(points)} vs {len(labels)}")

@@ -116,6 +116,7 @@ def gradcheck(
             raise ValueError(f"gradcheck(): {name} must be a number >= 0, got {v!r}")
     if eps == 0:
         raise ValueError("gradcheck(): eps must be > 0 (it is the finite-difference step)")
+    _check_arity(f, len(point))
     names = _names(f, len(point))
     n = len(point)
 
@@ -171,6 +172,39 @@ def _point(inputs: Any) -> list[float]:
         number = x.data if isinstance(x, Value) else check_number(x, f"gradcheck: inputs[{k}]")
         point.append(float(number))
     return point
+
+
+def _check_arity(f: Callable[..., Any], n: int) -> None:
+    """Refuse a number of inputs that f cannot take, before f fails somewhere inside gradcheck."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):
+        return  # some builtins have no readable signature: let the call itself decide
+    try:
+        signature.bind(*([0.0] * n))
+    except TypeError:
+        params = list(signature.parameters.values())
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        required = sum(p.default is p.empty for p in positional)
+        varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
+        if required <= n and (varargs or n <= len(positional)):
+            keywords = [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+            raise TypeError(
+                f"gradcheck(): f needs the keyword-only argument(s) {keywords}, but gradcheck passes only "
+                f"its inputs, positionally; fix them with a lambda, e.g. lambda x: f(x, {keywords[0]}=...)"
+            ) from None
+        if varargs:
+            takes = f"at least {required}"
+        elif required == len(positional):
+            takes = str(required)
+        else:
+            takes = f"{required} to {len(positional)}"
+        given = f"{n} input was" if n == 1 else f"{n} inputs were"
+        noun = "argument" if takes == "1" else "arguments"
+        raise TypeError(
+            f"gradcheck(): f takes {takes} {noun} but {given} given; give one input per argument, "
+            f"e.g. gradcheck(f, [1.0, 2.0]) for f(x, y)"
+        ) from None
 
 
 def _names(f: Callable[..., Any], n: int) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import ops
-from .exact import check_number
+from .exact import check_number, format_number
 from .modes import layer
 from .value import Value
 
@@ -54,6 +54,31 @@ def _vector(x: Operand | Sequence[Operand], what: str) -> list[Operand]:
     return [check_number(x, what)]
 
 
+def _size(n: Any, what: str) -> int:
+    """`n` if it is a positive int (a number of inputs or outputs), else a TypeError or ValueError."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{what} must be at least 1, got {n}")
+    return n
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _check_width(module: Module, expected: int, x: Operand | Sequence[Operand], xs: list[Operand]) -> None:
+    """Refuse an input vector of the wrong length, naming the module (its label once in a model)."""
+    if len(xs) == expected:
+        return
+    who = f"{type(module).__name__} {module.label}" if module.label else repr(module)
+    if isinstance(x, Value) or not isinstance(x, Iterable):
+        got = f"a single number ({format_number(ops.data(x))}); give a vector of {expected} numbers or Values"
+    else:
+        got = str(len(xs))
+    raise ValueError(f"{who} expects {_count(expected, 'input')}, got {got}")
+
+
 class Module:
     """Base of every layer and model: a label (its box in drawings) and a list of parameters."""
 
@@ -84,19 +109,23 @@ class Module:
 
 
 class Input(Module):
-    """L1: the input layer, the identity. Plain numbers become Values named x1, x2, ... first."""
+    """L1: the input layer, the identity. Plain numbers become Values named x1, x2, ... first.
+
+    `requires_grad=False` makes those data leaves constants: no δ is computed for the inputs (δ1),
+    only for the weights. Values given as input keep their own `requires_grad`.
+    """
 
     def __init__(self, *, label: str | None = None, requires_grad: bool = True):
         self.label = label
         self.requires_grad = requires_grad
 
+    def leaves(self, x: Operand | Sequence[Operand]) -> Vector:
+        """The data input as Values: plain numbers become leaves x1, x2, ...; Values are kept."""
+        return _leaves(x, self.requires_grad)
+
     def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
         # The leaves are made outside the layer's box: they are the data, not the layer's work.
-        xs = [
-            v if isinstance(v, Value) else Value(v, f"x{i}", requires_grad=self.requires_grad)
-            for i, v in enumerate(_vector(x, "Input"), 1)
-        ]
-        return super().__call__(xs)
+        return super().__call__(self.leaves(x))
 
     def forward(self, x: list[Operand]) -> Vector:
         """Return each input through the identity primitive (a node of its own, δ1 = δ2)."""
@@ -104,6 +133,13 @@ class Input(Module):
 
     def __repr__(self) -> str:
         return "Input()"
+
+
+def _leaves(x: Operand | Sequence[Operand], requires_grad: bool = True) -> Vector:
+    return [
+        v if isinstance(v, Value) else Value(v, f"x{i}", requires_grad=requires_grad)
+        for i, v in enumerate(_vector(x, "model"), 1)
+    ]
 
 
 class Neuron(Module):
@@ -130,8 +166,7 @@ class Neuron(Module):
         cls, n_in: int, rng: random.Random, *, activation: str | None = None, bias: bool = True
     ) -> Neuron:
         """A neuron with weights drawn uniformly in ±sqrt(3/n_in) (unit-variance outputs) and bias 0."""
-        if not isinstance(n_in, int) or n_in < 1:
-            raise ValueError(f"a Neuron needs a positive number of inputs, got {n_in!r}")
+        _size(n_in, "a Neuron's number of inputs n_in")
         bound = math.sqrt(3 / n_in)
         return cls(
             [rng.uniform(-bound, bound) for _ in range(n_in)],
@@ -143,6 +178,11 @@ class Neuron(Module):
         """The weights, then the bias."""
         return [*self.weights, self.bias] if self.bias is not None else list(self.weights)
 
+    def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
+        xs = _vector(x, type(self).__name__)
+        _check_width(self, len(self.weights), x, xs)
+        return super().__call__(xs)
+
     def forward(self, x: list[Operand]) -> Vector:
         """`[act(w1·x1 + w2·x2 + ... + b)]`, summed left to right as the articles write it."""
         return [self.fire(x)]
@@ -150,7 +190,7 @@ class Neuron(Module):
     def fire(self, x: Sequence[Operand]) -> Value:
         """The neuron's single output Value for the input vector `x`."""
         if len(x) != len(self.weights):
-            raise ValueError(f"this Neuron has {len(self.weights)} weights but got {len(x)} inputs")
+            _check_width(self, len(self.weights), x, list(x))
         total = self.weights[0] * x[0]
         for w, v in zip(self.weights[1:], x[1:], strict=True):
             total = total + w * v
@@ -182,6 +222,11 @@ class Layer(Module):
         self.label = label
         self.activation = activation
         _activation(activation)
+        name = type(self).__name__
+        if n_in is not None:
+            _size(n_in, f"{name}'s number of inputs n_in")
+        if n_out is not None:
+            _size(n_out, f"{name}'s number of outputs n_out")
         if weights is not None:
             rows = _rows(weights)
             if n_in is not None and any(len(r) != n_in for r in rows):
@@ -208,6 +253,11 @@ class Layer(Module):
     def parameters(self) -> list[Value]:
         """Each neuron's weights and bias, neuron by neuron."""
         return [p for n in self.neurons for p in n.parameters()]
+
+    def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
+        xs = _vector(x, type(self).__name__)
+        _check_width(self, self.n_in, x, xs)
+        return super().__call__(xs)
 
     def forward(self, x: list[Operand]) -> Vector:
         """One output per neuron."""
@@ -343,11 +393,11 @@ class Loss:
 
 
 class HalfSquaredError(Loss):
-    """The articles' loss `½(o − y)²`, written `(o - y) ** 2 / 2` so exact numbers stay exact."""
+    """The articles' loss `½(o − y)²`: `div(pow(o − y, 2), 2)`, so exact numbers stay exact."""
 
     def one(self, o: Operand, y: Any) -> Value:
-        """½(o − y)² for one entry."""
-        return (o - y) ** 2 / 2
+        """½(o − y)² for one entry (a Fraction on ints and Fractions, where `/` would give a float)."""
+        return ops.div(ops.pow(ops.sub(o, y), 2), 2)
 
     def __repr__(self) -> str:
         return "HalfSquaredError()"
@@ -430,7 +480,9 @@ class Sequential(Module):
         self, x: Operand | Sequence[Operand], y: Any = None, loss: Callable[..., Value] | None = None
     ) -> Trace:
         """Run the forward pass on `x` and keep every layer's outputs (and `loss(output, y)` if given)."""
-        xs = [v if isinstance(v, Value) else Value(v, f"x{i}") for i, v in enumerate(_vector(x, "model"), 1)]
+        first = self.layers[0] if self.layers else None
+        # An Input layer makes the data leaves itself, so that its requires_grad applies.
+        xs = first.leaves(x) if isinstance(first, Input) else _leaves(x)
         outputs: list[Vector] = []
         current: list[Any] = xs
         for k, m in enumerate(self.layers, 1):

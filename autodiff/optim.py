@@ -15,12 +15,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from .exact import format_number
+from .ops import data
 from .value import Value
-
-
-def _number(x: Any) -> Any:
-    """The plain number behind a δ (a Value after `backward(create_graph=True)`)."""
-    return x.data if isinstance(x, Value) else x
 
 
 def _check_rate(x: Any, what: str, *, low_inclusive: bool = False, high: Any = None) -> Any:
@@ -37,8 +33,18 @@ class Optimizer:
     """Holds a list of parameters; `step()` updates them from their `.grad`, `zero_grad()` resets it."""
 
     def __init__(self, params: Iterable[Value], lr: Any):
+        name = type(self).__name__
         if isinstance(params, Value):
-            raise TypeError("give the optimizer a list of parameters, e.g. model.parameters(), not one Value")
+            raise TypeError(f"give {name} a list of parameters, e.g. model.parameters(), not one Value")
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"{name} got the {type(params).__name__} itself; pass its parameters: "
+                f"{name}(model.parameters(), lr=...)"
+            )
+        if not isinstance(params, Iterable):
+            raise TypeError(
+                f"{name} needs a list of parameters (pass model.parameters()), got {type(params).__name__}"
+            )
         seen: set[int] = set()
         self.params: list[Value] = []
         for i, p in enumerate(params):
@@ -61,7 +67,7 @@ class Optimizer:
         """Update every parameter once from its current `.grad`."""
         self.steps += 1
         for i, p in enumerate(self.params):
-            p.data = p.data - self._update(i, _number(p.grad))
+            p.data = p.data - self._update(i, data(p.grad))  # .grad is a Value after create_graph=True
 
     def _update(self, i: int, g: Any) -> Any:
         raise NotImplementedError

@@ -17,9 +17,11 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+from . import ops
 from .backward import propagate
 from .exact import format_number
 from .nn import Sequential, Trace
+from .train import samples
 from .value import Value
 
 STYLES = ("markdown", "text")
@@ -27,8 +29,7 @@ STYLES = ("markdown", "text")
 
 def format_cell(x: Any, digits: int = 4) -> str:
     """One number as text: ints and Fractions exactly (`1/200`), floats to `digits` significant digits."""
-    if isinstance(x, Value):
-        x = x.data
+    x = ops.data(x)
     if isinstance(x, numbers.Rational):
         return format_number(x)
     if isinstance(x, numbers.Real):
@@ -72,7 +73,7 @@ def run(
     """A forward pass of `model` on every (data input, data output) pair, with the loss if given."""
     if not isinstance(model, Sequential):
         raise TypeError(f"tables need a Sequential model (or MLP), got {type(model).__name__}")
-    return [model.trace(x, y, loss_fn) for x, y in data]
+    return [model.trace(x, y, loss_fn) for x, y in samples(data)]
 
 
 def _check(traces: Sequence[Trace]) -> Sequential:

@@ -16,10 +16,11 @@ after the update, to see the new weights or to stop early by returning True.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import ops
 from .exact import exact_div
 from .modes import layer
 from .nn import Sequential, Trace
@@ -144,16 +145,28 @@ def fit(
     `penalty()` (e.g. an L2 term) is added to each step's loss; `shuffle=seed` reorders the data
     each epoch with `random.Random(seed)`; `progress=True` shows a bar (needs `tqdm`).
     """
-    data = list(data)
-    if not data:
-        raise ValueError("fit() got an empty dataset; give a list of (data input, data output) pairs")
+    data = samples(data)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if not isinstance(model, Sequential):
         raise TypeError(f"fit() needs a Sequential model (or MLP), got {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            "fit() needs an optimizer such as SGD(model.parameters(), lr=...), "
+            f"got {type(optimizer).__name__}"
+        )
     params = optimizer.params
+    own = {id(p) for p in model.parameters()}
+    foreign = sum(id(p) not in own for p in params)
+    if foreign:
+        # Such an optimizer would update Values the loop never differentiates: nothing would learn.
+        raise ValueError(
+            f"{foreign} of the optimizer's {len(params)} parameters are not parameters of this model "
+            f"(another model's?); make the optimizer with this model's: {type(optimizer).__name__}"
+            "(model.parameters(), ...)"
+        )
     rng = random.Random(shuffle) if shuffle is not None else None
     per_epoch = -(-len(data) // batch_size)
     history = History()
@@ -169,7 +182,7 @@ def fit(
                 number += 1
                 optimizer.zero_grad()
                 traces = [model.trace(x, y, loss_fn) for x, y in batch]
-                loss, share = _objective(traces, penalty)
+                loss, share = objective(traces, penalty)
                 loss.backward()
                 step = Step(epoch, number, traces, loss, share, [p.data for p in params], model, optimizer)
                 if on_backward is not None:
@@ -193,9 +206,29 @@ def fit(
     return history
 
 
-def _objective(traces: list[Trace], penalty: Callable[[], Value] | None) -> tuple[Value, Any]:
-    """The loss a step descends: one sample's loss, or Loss_avg = Σ loss_i / n, plus the penalty."""
+def samples(data: Iterable[Any]) -> list[Sample]:
+    """`data` as a list of (data input, data output) pairs, or a clear error naming the bad item."""
+    if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+        kind = type(data).__name__
+        raise TypeError(f"give the data as a list of (data input, data output) pairs, got {kind}")
+    data = list(data)
+    if not data:
+        raise ValueError("empty dataset: give a list of (data input, data output) pairs")
+    for i, item in enumerate(data):
+        if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+            shown = f"{len(item)} entries" if isinstance(item, Sequence) else type(item).__name__
+            raise ValueError(
+                f"data item {i} is {item!r} ({shown}); each item must be a (data input, data output) pair, "
+                "e.g. ((100, 2000, 100), 0)"
+            )
+    return data
+
+
+def objective(traces: Sequence[Trace], penalty: Callable[[], Value] | None = None) -> tuple[Value, Any]:
+    """The loss a step descends, and each sample's share in it: one loss, or Σ loss_i / n, + penalty()."""
     losses = [t.loss for t in traces]
+    if not losses or any(loss is None for loss in losses):
+        raise ValueError("objective() needs forward passes with a loss: model.trace(x, y, loss_fn)")
     n = len(losses)
     if n == 1:
         loss, share = losses[0], 1
@@ -204,7 +237,7 @@ def _objective(traces: list[Trace], penalty: Callable[[], Value] | None) -> tupl
             total = losses[0]
             for item in losses[1:]:
                 total = total + item
-            loss = total / n
+            loss = ops.div(total, n)
         loss.name = "Loss_avg"
         share = exact_div(1, n)
     if penalty is not None:

@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> tuple[Sequential, History]:
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--epochs", type=int, default=1, help="number of epochs (the article runs 1)")
     args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, got {args.epochs}")
     number = float if args.float else Fraction
     style = "markdown" if args.markdown else "text"
 

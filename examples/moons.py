@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autodiff import no_grad
-from autodiff.datasets import make_moons, moons_accuracy, moons_model
+from autodiff.datasets import make_moons, moons_accuracy, moons_model, sign_accuracy
 from autodiff.nn import MLP, MaxMargin, l2_penalty
 from autodiff.optim import SGD
 from autodiff.train import History, Step, batch_learning
@@ -70,8 +70,7 @@ def train(
     accuracies: list[float] = []
 
     def record(step: Step) -> None:
-        right = sum((t.output[0].data > 0) == (t.y > 0) for t in step.traces)
-        accuracies.append(right / len(step.traces))
+        accuracies.append(sign_accuracy([t.output[0] for t in step.traces], [t.y for t in step.traces]))
         if report_every and (step.number % report_every == 0 or step.number == 1):
             print(
                 f"step {step.number:4d}  loss {step.loss.data:.4f}  accuracy {accuracies[-1]:.0%}", flush=True
@@ -157,6 +156,12 @@ def main(argv: list[str] | None = None) -> Result:
     parser.add_argument("--no-plot", action="store_true", help="do not write the plot")
     parser.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
     args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be at least 1, got {args.steps}")
+    if not 0 < args.lr < float("inf"):  # also refuses nan
+        parser.error(f"--lr must be a finite number > 0, got {args.lr}")
+    if args.samples < 2:
+        parser.error(f"--samples must be at least 2 (one per moon), got {args.samples}")
     # Check the optional packages before a long run, not after it.
     if not args.no_plot:
         _pyplot()

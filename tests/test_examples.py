@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autodiff.datasets import make_moons, moons_accuracy, moons_loss, moons_model
+from autodiff.datasets import make_moons, moons_accuracy, moons_loss, moons_model, sign_accuracy
 from autodiff.nn import MaxMargin, l2_penalty
 from autodiff.optim import SGD
 from autodiff.train import batch_learning
@@ -97,6 +97,10 @@ def test_moons_loss_is_the_training_loop_objective():
     points, labels = make_moons(12, seed=3)
     model = moons_model(seed=3)
     loss, accuracy = moons_loss(model, points, labels)
+    scores = [model(p)[0].data for p in points]
+    right = [(s > 0) == (y > 0) for s, y in zip(scores, labels, strict=True)]
+    assert 0 < sum(right) < len(points)  # so that the accuracy below can be wrong either way
+    assert accuracy == sum(right) / len(points) == moons_accuracy(model, points, labels)
     history = batch_learning(
         model,
         MaxMargin(),
@@ -105,7 +109,40 @@ def test_moons_loss_is_the_training_loop_objective():
         penalty=lambda: l2_penalty(model.parameters(), 1e-4),
     )
     assert history.steps == [loss.data]
-    assert 0 <= accuracy <= 1
+
+
+def test_moons_accuracy_flips_with_the_sign_of_the_score():
+    points, labels = make_moons(12, seed=3)
+    model = moons_model(seed=3)
+    _, accuracy = moons_loss(model, points, labels)
+    last = model.layers[-1]
+    for p in last.parameters():
+        p.data = -p.data  # every score changes sign, so right and wrong swap
+    _, flipped = moons_loss(model, points, labels)
+    assert flipped == moons_accuracy(model, points, labels) == pytest.approx(1 - accuracy)
+    assert sign_accuracy([0.5, -2, 0, 3], [1, -1, 1, -1]) == 0.5  # a score of 0 is the -1 side
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "message"),
+    [
+        ("gradient_descent", ["--epochs", "0"], "--epochs must be at least 1, got 0"),
+        ("gradient_descent", ["--epochs", "-1"], "--epochs must be at least 1, got -1"),
+        ("gradient_descent", ["--epochs", "two"], "invalid int value: 'two'"),
+        ("moons", ["--steps", "0", "--no-plot"], "--steps must be at least 1, got 0"),
+        ("moons", ["--lr", "-0.5", "--no-plot"], "--lr must be a finite number > 0, got -0.5"),
+        ("moons", ["--lr", "nan", "--no-plot"], "--lr must be a finite number > 0, got nan"),
+        ("moons", ["--samples", "1", "--no-plot"], "--samples must be at least 2"),
+        ("batch_learning", ["--epochs", "2"], "unrecognized arguments: --epochs 2"),
+    ],
+)
+def test_examples_refuse_bad_arguments_with_a_usage_message(name, argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        load(name).main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage:") and message in err
+    assert "Traceback" not in err
 
 
 def test_moons_short_run_learns(tmp_path):

@@ -149,6 +149,36 @@ def test_gradcheck_bad_arguments():
         gradcheck(lambda x: x, ["1"])
 
 
+def _scaled(x, *, scale):
+    return x * scale
+
+
+def _optional(x, y=1):
+    return x * y
+
+
+@pytest.mark.parametrize(
+    ("f", "inputs", "match"),
+    [
+        (lambda x, y: x * y, 1.0, r"^gradcheck\(\): f takes 2 arguments but 1 input was given"),
+        (lambda x: x, [1.0, 2.0], r"^gradcheck\(\): f takes 1 argument but 2 inputs were given"),
+        (_optional, [1.0, 2.0, 3.0], r"f takes 1 to 2 arguments but 3 inputs were given"),
+        (lambda x, y, *rest: x, [1.0], r"f takes at least 2 arguments but 1 input was given"),
+        (_scaled, 1.0, r"keyword-only argument\(s\) \['scale'\].*lambda x: f\(x, scale=...\)"),
+    ],
+)
+def test_gradcheck_compares_the_inputs_with_the_signature(f, inputs, match):
+    with pytest.raises(TypeError, match=match):
+        gradcheck(f, inputs)
+
+
+def test_gradcheck_accepts_optional_and_variadic_arguments():
+    assert gradcheck(_optional, 2.0)
+    assert gradcheck(_optional, [2.0, 3.0])
+    assert gradcheck(lambda *xs: xs[0] * xs[1], [2.0, 3.0])
+    assert gradcheck(ops.tanh, 0.5)  # a primitive takes *args: its arity is checked when called
+
+
 def test_registering_an_existing_name_is_refused():
     with pytest.raises(ValueError, match="already exists"):
         autodiff.primitive("tanh", math.tanh, lambda x, out: 1 - out * out)

@@ -156,8 +156,50 @@ def test_neuron_and_layer():
     assert n.parameters()[2] is n.bias
     layer = Layer(weights=[[1, 1], [-1, 0]], activation="relu")
     assert [v.data for v in layer([2, 3])] == [5, 0]
-    with pytest.raises(ValueError, match="has 2 weights but got 3 inputs"):
+    with pytest.raises(ValueError, match=r"Neuron\(2 inputs, bias=True, .*\) expects 2 inputs, got 3$"):
         n.fire([1, 2, 3])
+
+
+def test_half_squared_error_keeps_plain_exact_numbers_exact():
+    # Python's `/` and `**` would give the float 4.5 here.
+    loss = HalfSquaredError()([3], [0])
+    assert type(loss) is Fraction and loss == Fraction(9, 2)
+    assert HalfSquaredError()([Fraction(1, 3), 2], [0, 1]) == Fraction(1, 18) + Fraction(1, 2)
+    assert type(HalfSquaredError()([1.5], [0])) is float
+
+
+def test_input_requires_grad_false_makes_the_data_constant_inside_a_model():
+    def model(requires_grad: bool) -> Sequential:
+        return Sequential(Input(requires_grad=requires_grad), Linear(weights=[[2, 3]], bias=False))
+
+    constant = model(False).trace([1, 2], 0, HalfSquaredError())
+    assert [v.requires_grad for v in constant.inputs] == [False, False]
+    assert [v.requires_grad for v in constant.outputs[0]] == [False, False]  # no δ1 to compute
+    constant.loss.backward()
+    assert [v.grad for v in constant.inputs] == [0, 0]
+    assert [p.grad for p in constant.model.parameters()] == [8, 16]  # the weights still learn
+    learning = model(True).trace([1, 2], 0, HalfSquaredError())
+    learning.loss.backward()
+    assert [v.requires_grad for v in learning.inputs] == [True, True]
+    assert [v.grad for v in learning.inputs] == [16, 24]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: article.model()([1, 2]), r"^Linear L2 expects 3 inputs, got 2$"),
+        (lambda: Linear(3, 1, seed=0)([1, 2]), r"^Linear\(3 -> 1, bias=True\) expects 3 inputs, got 2$"),
+        (lambda: Linear(3, 1, seed=0)(5), r"expects 3 inputs, got a single number \(5\); give a vector of 3"),
+        (lambda: Neuron([1, 2])([1]), r"^Neuron\(2 inputs, bias=False\) expects 2 inputs, got 1$"),
+    ],
+)
+def test_a_vector_of_the_wrong_length_names_the_layer(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_a_bare_number_is_a_vector_of_one_for_a_one_input_layer():
+    assert [v.data for v in Linear(weights=[[3]], biases=[1])(5)] == [16]
 
 
 def test_mlp_parameters_zero_grad_and_determinism():
@@ -203,6 +245,13 @@ def test_sequential_default_labels_and_explicit_labels():
         (lambda: MLP(2, []), ValueError, "non-empty list"),
         (lambda: MLP(0, [1]), ValueError, "positive number of inputs"),
         (lambda: Input()("abc"), TypeError, "vector of numbers"),
+        (lambda: Linear(3, 0), ValueError, "Linear's number of outputs n_out must be at least 1, got 0"),
+        (lambda: Linear(3, -2), ValueError, "n_out must be at least 1, got -2"),
+        (lambda: Layer(3, 0), ValueError, "Layer's number of outputs n_out must be at least 1"),
+        (lambda: Linear(0, 2), ValueError, "n_in must be at least 1, got 0"),
+        (lambda: Linear(3, 1.5), TypeError, "n_out must be a positive int, got float: 1.5"),
+        (lambda: Layer("3", 2), TypeError, "n_in must be a positive int, got str"),
+        (lambda: Linear(2, True), TypeError, "n_out must be a positive int, got bool"),
     ],
 )
 def test_bad_input_raises_clear_errors(make, error, match):

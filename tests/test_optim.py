@@ -7,7 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value
+from autodiff import Value, article
+from autodiff.nn import MLP, Linear
 from autodiff.optim import SGD, Adam
 
 
@@ -110,6 +111,10 @@ def test_a_shared_parameter_is_updated_once():
         (lambda: SGD([], lr=0.1), ValueError, "no parameters"),
         (lambda: SGD(Value(1), lr=0.1), TypeError, "list of parameters"),
         (lambda: SGD([1.0], lr=0.1), TypeError, "parameter 0 is a float"),
+        (lambda: SGD(article.model(), lr=0.1), TypeError, r"SGD got the Sequential itself; pass its param"),
+        (lambda: SGD(Linear(3, 1), lr=0.1), TypeError, r"pass its parameters: SGD\(model.parameters\(\)"),
+        (lambda: Adam(MLP(2, [1]), lr=0.1), TypeError, r"Adam got the MLP itself.*Adam\(model.parameters"),
+        (lambda: SGD(3, lr=0.1), TypeError, r"list of parameters \(pass model.parameters\(\)\), got int"),
         (lambda: SGD([Value(1)], lr=0.1, momentum=1), ValueError, "momentum must be < 1"),
         (lambda: Adam([Value(1)], betas=(0.9,)), TypeError, "pair"),
         (lambda: Adam([Value(1)], betas=(0.9, 1.5)), ValueError, r"betas\[1\] must be < 1"),

@@ -84,3 +84,31 @@ def _has_dot() -> bool:
     import shutil
 
     return shutil.which("dot") is not None
+
+
+LEARNING = "Learning: layers, loops, tables"
+
+
+@pytest.mark.parametrize("index", range(len(SECTIONS[LEARNING])))
+def test_each_learning_snippet_runs_on_its_own(index, tmp_path, monkeypatch):
+    # A reader may paste any one of them: none may lean on names an earlier snippet defined.
+    monkeypatch.chdir(tmp_path)
+    code = SECTIONS[LEARNING][index].replace("range(100)", "range(1)")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, f"README.md ({LEARNING}, snippet {index} alone)", "exec"), {"__name__": "alone"})
+    assert printed.getvalue().splitlines() == expected_output(code)
+
+
+def test_the_article_tables_shown_are_what_article_tables_returns():
+    from autodiff import article
+    from autodiff.nn import HalfSquaredError
+    from autodiff.tables import article_tables
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(f"## {LEARNING}") :]
+    call = "`tables.article_tables(article.model(), HalfSquaredError(), article.PATIENTS)` returns"
+    assert call in section  # a str, which the reader prints
+    after = section[section.index(call) :]
+    shown = re.search(r"^\|.*?(?=\n\n(?!\|))", after, flags=re.MULTILINE | re.DOTALL).group(0)
+    assert shown == article_tables(article.model(), HalfSquaredError(), article.PATIENTS)

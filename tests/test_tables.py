@@ -188,3 +188,8 @@ def test_tables_need_traces_with_a_loss():
         forward_table([])
     with pytest.raises(TypeError, match="Sequential"):
         run(object(), article.PATIENTS)
+
+
+def test_run_names_a_dataset_item_that_is_not_a_pair():
+    with pytest.raises(ValueError, match=r"data item 1 is \(\(200, 0, 0\), 1, 7\) \(3 entries\)"):
+        run(article.model(), [article.PATIENTS[0], (*article.PATIENTS[1], 7)])

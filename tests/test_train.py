@@ -248,6 +248,10 @@ def test_progress_bar_with_tqdm(capsys):
         ({"data": []}, ValueError, "empty dataset"),
         ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
         ({"epochs": 0}, ValueError, "epochs must be a positive int"),
+        ({"data": [(1, 2, 3)]}, ValueError, r"data item 0 is \(1, 2, 3\) \(3 entries\); each item must be a"),
+        ({"data": [*PATIENTS, 5]}, ValueError, r"data item 3 is 5 \(int\); each item must be a \(data input"),
+        ({"data": [((1, 2, 3), 0), "ab"]}, ValueError, "data item 1 is 'ab'"),
+        ({"data": 7}, TypeError, "list of \\(data input, data output\\) pairs, got int"),
     ],
 )
 def test_bad_loop_settings(kwargs, error, match):
@@ -256,3 +260,36 @@ def test_bad_loop_settings(kwargs, error, match):
     data = args.pop("data")
     with pytest.raises(error, match=match):
         fit(model, HalfSquaredError(), data, SGD(model.parameters(), ALPHA), **args)
+
+
+def test_a_bad_dataset_item_is_named_by_gradient_descent_too():
+    model = article.model()
+    with pytest.raises(ValueError, match=r"data item 0 .* must be a \(data input, data output\) pair"):
+        gradient_descent(model, HalfSquaredError(), [(1, 2, 3)], SGD(model.parameters(), ALPHA))
+
+
+def test_an_optimizer_over_another_models_parameters_is_refused():
+    model = article.model()
+    other = SGD(article.model().parameters(), lr=ALPHA)
+    with pytest.raises(
+        ValueError, match=r"3 of the optimizer's 3 parameters are not parameters of this model"
+    ):
+        gradient_descent(model, HalfSquaredError(), PATIENTS, other)
+    with pytest.raises(ValueError, match=r"SGD\(model.parameters\(\), ...\)"):
+        batch_learning(model, HalfSquaredError(), PATIENTS, other)
+    assert [p.data for p in model.parameters()] == list(W2)  # refused before any step
+
+
+def test_an_optimizer_over_some_of_the_models_parameters_trains_only_those():
+    model = Sequential(Linear(weights=[[1, 1]], biases=[0]))
+    weights_only = SGD(model.parameters()[:2], lr=Fraction(1, 10))
+    gradient_descent(model, HalfSquaredError(), [((1, 2), 0)], weights_only)
+    assert [p.data for p in model.parameters()] == [Fraction(7, 10), Fraction(4, 10), 0]
+
+
+def test_fit_needs_an_optimizer():
+    model = article.model()
+    with pytest.raises(
+        TypeError, match=r"needs an optimizer such as SGD\(model.parameters\(\), lr=...\), got list"
+    ):
+        fit(model, HalfSquaredError(), PATIENTS, model.parameters())
