@@ -129,7 +129,7 @@ def deltas(trace: Trace, share: Any = 1) -> dict[int, Any]:
     """δ of every node of `trace`'s graph for the loss `share · loss` (keyed by id), .grad untouched."""
     if trace.loss is None:
         raise ValueError("this forward pass has no loss; make it with model.trace(x, y, loss_fn)")
-    return {id(node): delta for node, delta in propagate(trace.loss, share)}
+    return {id(node): delta for node, delta in propagate(trace.loss, share, hooks=False)}
 
 
 def backward_table(

@@ -193,3 +193,22 @@ def test_tables_need_traces_with_a_loss():
 def test_run_names_a_dataset_item_that_is_not_a_pair():
     with pytest.raises(ValueError, match=r"data item 1 is \(\(200, 0, 0\), 1, 7\) \(3 entries\)"):
         run(article.model(), [article.PATIENTS[0], (*article.PATIENTS[1], 7)])
+
+
+def test_tables_do_not_call_hooks():
+    from fractions import Fraction
+
+    from autodiff import article
+    from autodiff.nn import HalfSquaredError
+    from autodiff.tables import article_tables
+
+    model = article.model()
+    plain = article_tables(model, HalfSquaredError(), article.PATIENTS)
+    calls = []
+    trace = model.trace(article.PATIENTS[2][0], 1, HalfSquaredError())
+    trace.loss.backward()
+    for p in model.parameters():
+        p.register_hook(lambda delta: calls.append(delta) or delta * 100)
+    model.zero_grad()
+    assert article_tables(model, HalfSquaredError(), article.PATIENTS) == plain
+    assert calls == [] and Fraction(1, 2) == trace.loss.data
