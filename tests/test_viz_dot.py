@@ -114,6 +114,33 @@ def test_numbers_are_exact_but_bounded():
     assert text.number(huge) == f"≈{float(huge):.6g}"
 
 
+@pytest.mark.parametrize(
+    ("x", "shown"),
+    [
+        (-0.48275862068965514, "-0.4828"),
+        (1e-300, "1e-300"),
+        (-1.1e-16, "-1.1e-16"),
+        (123456789.0, "1.235e+08"),
+        (0.9441110234151728, "0.9441"),
+        (-0.0, "0"),
+        (3, "3"),
+        (Fraction(15, 29), "15/29"),
+    ],
+)
+def test_floats_get_four_significant_digits_exact_numbers_stay_exact(x, shown):
+    assert text.number(x) == shown
+
+
+def test_float_graph_labels_are_short():
+    w = Value(0.9441110234151728, name="w")
+    x = Value(-0.5514156663052727, name="x")
+    loss = (w * x - 1) ** 2 / 2
+    loss.backward()
+    source = viz.to_dot(loss)
+    assert "<B>w</B> = 0.9441" in source and "<B>x</B> = -0.5514" in source
+    assert re.search(r"\d{7}", source) is None  # no 17-digit floats anywhere in the picture
+
+
 def test_view_must_be_known():
     with pytest.raises(ValueError, match="view must be 'backward' or 'forward', got 'sideways'"):
         viz.draw(_small_graph(), view="sideways")
