@@ -167,6 +167,24 @@ def test_big_graph_collapses_layers_into_summary_boxes():
     assert "(collapsed)" not in viz.to_dot(root, max_nodes=None)
 
 
+def test_collapsed_batch_gathers_data_points_and_shared_weights_into_boxes():
+    from autodiff.datasets import make_moons, moons_loss
+    from autodiff.nn import MLP
+
+    points, labels = make_moons(4, seed=0)
+    loss, _ = moons_loss(MLP(2, [4, 1], seed=0), points, labels)  # the L2 penalty shares every parameter
+    loss.backward()
+    full = viz.records(loss)
+    assert len(full.nodes) > 100
+    source = viz.to_dot(loss, max_nodes=100)
+    assert "<B>weights</B>" in source and "17 leaves outside any layer (collapsed)" in source
+    assert "<B>inputs</B>" in source and "x1 ×4, x2 ×4" in source
+    assert "b1_1, b1_2, b1_3, b1_4, … (17 different)" in source
+    assert source.count("(collapsed)") == 2 + 3  # two leaf boxes, three layer boxes (L1, L2, Loss)
+    assert "cluster_" not in source  # a collapsed layer is its own box, not a box in a box
+    assert source.count(" -> ") <= 10
+
+
 def test_too_big_even_collapsed_is_refused_clearly():
     h = Value(1, name="x")
     for _ in range(300):

@@ -67,6 +67,10 @@ def digraph(
     node_of = {node.id: node for node in graph.nodes}
     _add_nodes(g, groups.get(None, []), node_of, backward, sums)
     for i, layer in enumerate(graph.layers):
+        members = groups.get(layer, [])
+        if len(members) == 1 and len(members[0]) == 1 and node_of[members[0][0]].kind == SUMMARY:
+            _add_nodes(g, members, node_of, backward, sums)  # a collapsed layer is its own box
+            continue
         with g.subgraph(name=f"cluster_{i}") as box:
             box.attr(
                 label=f"<<B>{text.html(text.name(layer))}</B>>",
@@ -93,13 +97,19 @@ def _add_nodes(
     for group in groups:
         if len(group) == 1:
             node = node_of[group[0]]
-            g.node(node.id, _node_label(node, backward, sums.get(node.id)), **STYLE[node.kind])
+            g.node(node.id, _node_label(node, backward, sums.get(node.id)), **_style(node))
             continue
         with g.subgraph() as same:
             same.attr(rank="same")
             for node_id in group:
                 node = node_of[node_id]
-                same.node(node.id, _node_label(node, backward, sums.get(node.id)), **STYLE[node.kind])
+                same.node(node.id, _node_label(node, backward, sums.get(node.id)), **_style(node))
+
+
+def _style(node: NodeRecord) -> dict[str, str]:
+    if node.of_kind is not None:  # a box of leaves keeps their colours, dashed like every summary
+        return {**STYLE[node.of_kind], "style": STYLE[SUMMARY]["style"], "fontsize": "12"}
+    return STYLE[node.kind]
 
 
 def _incoming(edges: tuple[EdgeRecord, ...]) -> dict[str, list[Any]]:
@@ -159,10 +169,12 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _summary_label(node: NodeRecord) -> str:
-    ops = ", ".join(f"{op} ×{n}" for op, n in node.ops[:4]) + (", …" if len(node.ops) > 4 else "")
+    shown = ", ".join(f"{text.name(op)} ×{n}" if n > 1 else text.name(op) for op, n in node.ops[:4])
+    ops = shown + (f", … ({len(node.ops)} different)" if len(node.ops) > 4 else "")
+    what = "nodes" if node.of_kind is None else "leaves outside any layer"
     rows = [
         _row(f"<B>{text.html(text.name(node.name))}</B>"),
-        _row(text.html(f"{node.count} nodes (collapsed)"), 10),
+        _row(text.html(f"{node.count} {what} (collapsed)"), 10),
         _row(text.html(ops), 10, "#555555"),
     ]
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'

@@ -40,7 +40,8 @@ class NodeRecord:
     grad: Any
     delta_name: str = "δ"
     count: int = 1  # a summary box of a collapsed layer stands for `count` nodes
-    ops: tuple[tuple[str, int], ...] = ()  # and holds these ops, with their numbers
+    ops: tuple[tuple[str, int], ...] = ()  # and holds these ops (or leaf names), with their numbers
+    of_kind: str | None = None  # a summary box of the leaves outside any layer: their kind
 
 
 @dataclass(frozen=True)
