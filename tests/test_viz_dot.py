@@ -58,6 +58,33 @@ def test_backward_labels_show_the_product_and_the_sum():
     assert source.count("dir=back") == 6  # a·a (twice), w·a (twice), the two products into the sum
 
 
+def test_a_one_input_op_shows_where_its_local_derivative_was_taken():
+    source = patient_dot(3)
+    # o3 = relu(o2) at o2 = 0: the articles' rule passes δ at 0, and the arrow says so.
+    assert "relu′(0) = 1</FONT><BR/>(-1) · 1<BR/>= -1" in source
+    assert "identity′(2000) = 1" in source
+    assert "mul′" not in source and "add′" not in source  # with two inputs the product already shows it
+    x = Value(-2, name="x")
+    y = x.relu()
+    y.backward()
+    assert "relu′(-2) = 0" in viz.to_dot(y)
+
+
+def test_labels_of_arrows_inside_a_column_sit_beside_them():
+    source = patient_dot(3)
+    weights = re.findall(r"(n\d+) \[label=<<TABLE[^\n]*>weight<", source)
+    assert len(weights) == 3
+    for w in weights:
+        (edge,) = re.findall(rf"\t{w} -> n\d+ \[[^\n]*", source)
+        assert "xlabel=<<TABLE" in edge and not re.search(
+            r"[ [](label)=", edge
+        )  # a centred label would sit on the arrow
+    # o2 feeds two products in two rows: each of its arrows is tied to its label by a line.
+    fanning = [line for line in source.splitlines() if "decorate=true" in line]
+    assert len(fanning) == 4  # o2's two inputs and the first sum's two inputs
+    assert all(re.search(r"[ [](label)=", line) for line in fanning)
+
+
 def test_article_names_read_like_the_learning_flow():
     source = patient_dot(3)
     for shown in ("δ4 = -1", "δ3 = -1", "δ2_1 = -1/200", "δ1_3 = -1/5800", "δw2_3 = -3000", "y_truth = 1"):
