@@ -58,6 +58,33 @@ def test_backward_labels_show_the_product_and_the_sum():
     assert source.count("dir=back") == 6  # a·a (twice), w·a (twice), the two products into the sum
 
 
+def test_a_one_input_op_shows_where_its_local_derivative_was_taken():
+    source = patient_dot(3)
+    # o3 = relu(o2) at o2 = 0: the articles' rule passes δ at 0, and the arrow says so.
+    assert "relu′(0) = 1</FONT><BR/>(-1) · 1<BR/>= -1" in source
+    assert "identity′(2000) = 1" in source
+    assert "mul′" not in source and "add′" not in source  # with two inputs the product already shows it
+    x = Value(-2, name="x")
+    y = x.relu()
+    y.backward()
+    assert "relu′(-2) = 0" in viz.to_dot(y)
+
+
+def test_labels_of_arrows_inside_a_column_sit_beside_them():
+    source = patient_dot(3)
+    weights = re.findall(r"(n\d+) \[label=<<TABLE[^\n]*>weight<", source)
+    assert len(weights) == 3
+    for w in weights:
+        (edge,) = re.findall(rf"\t{w} -> n\d+ \[[^\n]*", source)
+        assert "xlabel=<<TABLE" in edge and not re.search(
+            r"[ [](label)=", edge
+        )  # a centred label would sit on the arrow
+    # o2 feeds two products in two rows: each of its arrows is tied to its label by a line.
+    fanning = [line for line in source.splitlines() if "decorate=true" in line]
+    assert len(fanning) == 4  # o2's two inputs and the first sum's two inputs
+    assert all(re.search(r"[ [](label)=", line) for line in fanning)
+
+
 def test_article_names_read_like_the_learning_flow():
     source = patient_dot(3)
     for shown in ("δ4 = -1", "δ3 = -1", "δ2_1 = -1/200", "δ1_3 = -1/5800", "δw2_3 = -3000", "y_truth = 1"):
@@ -114,6 +141,33 @@ def test_numbers_are_exact_but_bounded():
     assert text.number(huge) == f"≈{float(huge):.6g}"
 
 
+@pytest.mark.parametrize(
+    ("x", "shown"),
+    [
+        (-0.48275862068965514, "-0.4828"),
+        (1e-300, "1e-300"),
+        (-1.1e-16, "-1.1e-16"),
+        (123456789.0, "1.235e+08"),
+        (0.9441110234151728, "0.9441"),
+        (-0.0, "0"),
+        (3, "3"),
+        (Fraction(15, 29), "15/29"),
+    ],
+)
+def test_floats_get_four_significant_digits_exact_numbers_stay_exact(x, shown):
+    assert text.number(x) == shown
+
+
+def test_float_graph_labels_are_short():
+    w = Value(0.9441110234151728, name="w")
+    x = Value(-0.5514156663052727, name="x")
+    loss = (w * x - 1) ** 2 / 2
+    loss.backward()
+    source = viz.to_dot(loss)
+    assert "<B>w</B> = 0.9441" in source and "<B>x</B> = -0.5514" in source
+    assert re.search(r"\d{7}", source) is None  # no 17-digit floats anywhere in the picture
+
+
 def test_view_must_be_known():
     with pytest.raises(ValueError, match="view must be 'backward' or 'forward', got 'sideways'"):
         viz.draw(_small_graph(), view="sideways")
@@ -138,6 +192,24 @@ def test_big_graph_collapses_layers_into_summary_boxes():
     assert "mul ×30, weight ×30, add ×29" in source
     assert "30 edges" in source
     assert "(collapsed)" not in viz.to_dot(root, max_nodes=None)
+
+
+def test_collapsed_batch_gathers_data_points_and_shared_weights_into_boxes():
+    from autodiff.datasets import make_moons, moons_loss
+    from autodiff.nn import MLP
+
+    points, labels = make_moons(4, seed=0)
+    loss, _ = moons_loss(MLP(2, [4, 1], seed=0), points, labels)  # the L2 penalty shares every parameter
+    loss.backward()
+    full = viz.records(loss)
+    assert len(full.nodes) > 100
+    source = viz.to_dot(loss, max_nodes=100)
+    assert "<B>weights</B>" in source and "17 leaves outside any layer (collapsed)" in source
+    assert "<B>inputs</B>" in source and "x1 ×4, x2 ×4" in source
+    assert "b1_1, b1_2, b1_3, b1_4, … (17 different)" in source
+    assert source.count("(collapsed)") == 2 + 3  # two leaf boxes, three layer boxes (L1, L2, Loss)
+    assert "cluster_" not in source  # a collapsed layer is its own box, not a box in a box
+    assert source.count(" -> ") <= 10
 
 
 def test_too_big_even_collapsed_is_refused_clearly():

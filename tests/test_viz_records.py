@@ -8,9 +8,10 @@ import pytest
 
 import autodiff
 from autodiff import Value
+from autodiff.nn import MLP, MaxMargin
 from viz import records
 from viz.article import patient
-from viz.records import CONSTANT, INPUT, OPERATION, WEIGHT
+from viz.records import CONSTANT, INPUT, OPERATION, WEIGHT, is_weight_name
 
 
 def _by_name(graph):
@@ -91,9 +92,51 @@ def test_leaf_kinds_default_rule_and_params():
     c = Value(5, requires_grad=False)
     out = w * x + b + c
     default = {n.name: n.kind for n in records(out).nodes if n.op is None}
-    assert default == {"weight": WEIGHT, "bias": INPUT, "x": INPUT, None: CONSTANT}
-    chosen = {n.name: n.kind for n in records(out, params=[w, b]).nodes if n.op is None}
-    assert chosen == {"weight": WEIGHT, "bias": WEIGHT, "x": INPUT, None: CONSTANT}
+    assert default == {"weight": WEIGHT, "bias": WEIGHT, "x": INPUT, None: CONSTANT}
+    chosen = {n.name: n.kind for n in records(out, params=[w]).nodes if n.op is None}
+    assert chosen == {"weight": WEIGHT, "bias": INPUT, "x": INPUT, None: CONSTANT}
+
+
+@pytest.mark.parametrize(
+    ("name", "weight"),
+    [
+        ("w2_1", True),
+        ("b2_1", True),
+        ("b3", True),
+        ("b", True),
+        ("bias_1", True),
+        ("x1", False),
+        ("beta", False),
+        ("banana", False),
+        ("o2", False),
+        (None, False),
+    ],
+)
+def test_default_weight_names(name, weight):
+    assert is_weight_name(name) is weight
+
+
+def test_the_library_biases_are_weights_in_their_layer_box():
+    model = MLP(2, [2, 1], seed=0)
+    trace = model.trace([0.5, -1.0], 1, MaxMargin())
+    trace.loss.backward()
+    leaves = {n.name: n for n in records(trace.loss).nodes if n.op is None and n.kind != CONSTANT}
+    assert {name: n.kind for name, n in leaves.items()} == {
+        "x1": INPUT,
+        "x2": INPUT,
+        "b1_1": WEIGHT,
+        "b1_2": WEIGHT,
+        "b2": WEIGHT,
+        "w1_1_1": WEIGHT,
+        "w1_1_2": WEIGHT,
+        "w1_2_1": WEIGHT,
+        "w1_2_2": WEIGHT,
+        "w2_1": WEIGHT,
+        "w2_2": WEIGHT,
+    }
+    assert leaves["b1_2"].layer == "L1" and leaves["b2"].layer == "L2" and leaves["x1"].layer is None
+    default = {n.id: n.kind for n in records(trace.loss).nodes}
+    assert default == {n.id: n.kind for n in records(trace.loss, params=model.parameters()).nodes}
 
 
 def test_deep_graph_is_walked_without_recursion():

@@ -123,6 +123,34 @@ def test_cli_rejects_unknown_patient(capsys):
     assert "invalid choice: 4" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["article", "--format", "dot", "-o", "{file}"],
+            "argument -o/--output: '{file}' is a file, not a directory",
+        ),
+        (["gallery", "{file}/sub"], "argument directory: '{file}/sub' is inside '{file}', which is a file"),
+    ],
+)
+def test_cli_output_that_is_a_file_is_a_usage_error(tmp_path, capsys, args, message):
+    path = tmp_path / "taken.txt"
+    path.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        main([a.format(file=path) for a in args])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message.format(file=path) in err and "Traceback" not in err
+    assert path.read_text(encoding="utf-8") == "not a directory"
+
+
+def test_cli_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "patient3.dot").mkdir()  # the file to write is taken by a directory
+    assert main(["article", "--format", "dot", "-o", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("python -m viz: error: cannot write") and "patient3.dot" in err
+
+
 @pytest.mark.parametrize("number", [1, 2, 3])
 def test_gallery_is_up_to_date(number):
     """docs/gallery is made by `bash run.sh demo` (python -m viz gallery); rerun it after a change."""

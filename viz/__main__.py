@@ -32,15 +32,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "article":
         views = VIEWS if args.view == "both" else (args.view,)
         jobs = [(args.patient, view, args.format, args.output) for view in views]
+        chosen = commands.choices["article"], "-o/--output", args.output
     else:
         jobs = [(n, "backward", "svg", args.directory) for n in (1, 2, 3)]
+        chosen = commands.choices["gallery"], "directory", args.directory
+    command, option, directory = chosen
+    problem = _not_a_directory(directory)
+    if problem is not None:
+        command.error(f"argument {option}: {problem}; give a directory (it is made if missing)")
     try:
         for number, view, fmt, directory in jobs:
             print(write_patient(number, directory, view, fmt))
-    except DotNotFoundError as error:
-        print(f"python -m viz: {error}", file=sys.stderr)
+    except (DotNotFoundError, RuntimeError, TimeoutError) as error:
+        print(f"python -m viz: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # Permissions, a full disk, ...: a message, not a traceback.
+        where = f" {error.filename}" if error.filename else ""
+        print(f"python -m viz: error: cannot write{where}: {error.strerror or error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _not_a_directory(path: Path) -> str | None:
+    """Why `path` cannot be (or become) an output directory, or None when it can."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if part.is_dir():
+                return None
+            which = "is" if part == path else f"is inside {str(part)!r}, which is"
+            return f"{str(path)!r} {which} a file, not a directory"
+    return None
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import graphviz
 from autodiff import is_exact
 
 from . import text
-from .layout import rank_groups
+from .layout import beside, rank_groups
 from .legend import legend_html
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
 from .style import FONT, KIND_WORD, STYLE, ZERO, sign_colour
@@ -55,7 +55,7 @@ def digraph(
             "labelloc": "t",
             "fontname": FONT,
             "fontsize": "16",
-            "nodesep": "0.25",
+            "nodesep": "0.35",
             "ranksep": "0.45",
             "newrank": "true",
         },
@@ -67,6 +67,10 @@ def digraph(
     node_of = {node.id: node for node in graph.nodes}
     _add_nodes(g, groups.get(None, []), node_of, backward, sums)
     for i, layer in enumerate(graph.layers):
+        members = groups.get(layer, [])
+        if len(members) == 1 and len(members[0]) == 1 and node_of[members[0][0]].kind == SUMMARY:
+            _add_nodes(g, members, node_of, backward, sums)  # a collapsed layer is its own box
+            continue
         with g.subgraph(name=f"cluster_{i}") as box:
             box.attr(
                 label=f"<<B>{text.html(text.name(layer))}</B>>",
@@ -77,8 +81,24 @@ def digraph(
                 fontname=FONT,
             )
             _add_nodes(box, groups.get(layer, []), node_of, backward, sums)
+    flat = beside(graph)
+    inputs: dict[str, int] = defaultdict(int)  # the arrows that leave a node's column
+    arity: dict[str, int] = defaultdict(int)
     for edge in graph.edges:
-        g.edge(edge.parent, edge.child, **_edge_attrs(edge, backward))
+        arity[edge.child] += 1
+        if edge.carries_delta and edge.parent not in flat:
+            inputs[edge.child] += 1
+    for edge in graph.edges:
+        op = node_of[edge.child].op
+        unary = (op, node_of[edge.parent].data) if arity[edge.child] == 1 and op is not None else None
+        attrs = _edge_attrs(edge, backward, unary)
+        if "label" in attrs and flat.get(edge.parent) == edge.child:
+            # An arrow inside a column runs through a centred label; an xlabel sits beside it.
+            attrs["xlabel"] = _pad(attrs.pop("label"))
+        elif "label" in attrs and inputs[edge.child] > 1:
+            # Arrows fanning out of one node cross rows; a line ties each label to its own arrow.
+            attrs["decorate"] = "true"
+        g.edge(edge.parent, edge.child, **attrs)
     return g
 
 
@@ -93,13 +113,19 @@ def _add_nodes(
     for group in groups:
         if len(group) == 1:
             node = node_of[group[0]]
-            g.node(node.id, _node_label(node, backward, sums.get(node.id)), **STYLE[node.kind])
+            g.node(node.id, _node_label(node, backward, sums.get(node.id)), **_style(node))
             continue
         with g.subgraph() as same:
             same.attr(rank="same")
             for node_id in group:
                 node = node_of[node_id]
-                same.node(node.id, _node_label(node, backward, sums.get(node.id)), **STYLE[node.kind])
+                same.node(node.id, _node_label(node, backward, sums.get(node.id)), **_style(node))
+
+
+def _style(node: NodeRecord) -> dict[str, str]:
+    if node.of_kind is not None:  # a box of leaves keeps their colours, dashed like every summary
+        return {**STYLE[node.of_kind], "style": STYLE[SUMMARY]["style"], "fontsize": "12"}
+    return STYLE[node.kind]
 
 
 def _incoming(edges: tuple[EdgeRecord, ...]) -> dict[str, list[Any]]:
@@ -159,16 +185,25 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _summary_label(node: NodeRecord) -> str:
-    ops = ", ".join(f"{op} ×{n}" for op, n in node.ops[:4]) + (", …" if len(node.ops) > 4 else "")
+    shown = ", ".join(f"{text.name(op)} ×{n}" if n > 1 else text.name(op) for op, n in node.ops[:4])
+    ops = shown + (f", … ({len(node.ops)} different)" if len(node.ops) > 4 else "")
+    what = "nodes" if node.of_kind is None else "leaves outside any layer"
     rows = [
         _row(f"<B>{text.html(text.name(node.name))}</B>"),
-        _row(text.html(f"{node.count} nodes (collapsed)"), 10),
+        _row(text.html(f"{node.count} {what} (collapsed)"), 10),
         _row(text.html(ops), 10, "#555555"),
     ]
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
 
-def _edge_attrs(edge: EdgeRecord, backward: bool) -> dict[str, str]:
+def _pad(label: str) -> str:
+    """An HTML-like label with a margin left and right, so that beside its arrow it keeps off it."""
+    cells = f'<TD WIDTH="8"></TD><TD>{label[1:-1]}</TD><TD WIDTH="8"></TD>'
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
+
+
+def _edge_attrs(edge: EdgeRecord, backward: bool, unary: tuple[str, Any] | None = None) -> dict[str, str]:
+    """The arrow's look and label; `unary` is (op, input value) when the op has one input."""
     if edge.count:
         words = "1 edge" if edge.count == 1 else f"{edge.count} edges"
         direction = "back" if backward else "forward"
@@ -189,13 +224,24 @@ def _edge_attrs(edge: EdgeRecord, backward: bool) -> dict[str, str]:
     # On two lines: long fractions would otherwise widen the gap between two columns.
     product = f"{_factor(edge.delta_out)} · {_factor(edge.local)}"
     result = f"= {text.number(edge.contribution)}"
+    why = "" if unary is None else _local_line(edge, *unary)
     attrs.update(
-        label=f'<<FONT COLOR="{colour}">{text.html(product)}<BR/>{text.html(result)}</FONT>>',
+        label=f'<<FONT COLOR="{colour}">{why}{text.html(product)}<BR/>{text.html(result)}</FONT>>',
         color=colour,
         fontcolor=colour,
         penwidth="2" if colour != ZERO else "1",
     )
     return attrs
+
+
+def _local_line(edge: EdgeRecord, op: str, value: Any) -> str:
+    """Where a one-input op's local derivative was taken, e.g. `relu′(0) = 1`, as a label line.
+
+    With one input the product `δ · local` does not show why the local derivative has its value (the
+    articles' ReLU passes δ because its input 0 is >= 0); the op and the input value do, for any op.
+    """
+    line = f"{op}′({text.number(value)}) = {text.number(edge.local)}"
+    return f'<FONT POINT-SIZE="10">{text.html(line)}</FONT><BR/>'
 
 
 def _factor(x: Any) -> str:

@@ -15,19 +15,29 @@ from collections import defaultdict
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT, GraphRecords
 
 
-def rank_groups(graph: GraphRecords) -> dict[str | None, list[list[str]]]:
-    """For each layer (None: outside any layer), its nodes in forward order, grouped by column."""
+def beside(graph: GraphRecords) -> dict[str, str]:
+    """The weights and constants drawn beside their only user, in its column: {leaf id: user id}."""
     node_of = {node.id: node for node in graph.nodes}
     uses: dict[str, list[str]] = defaultdict(list)
-    feeds: dict[str, list[str]] = defaultdict(list)
     for edge in graph.edges:
         uses[edge.parent].append(edge.child)
-        feeds[edge.child].append(edge.parent)
-    partners: dict[str, list[str]] = defaultdict(list)
+    out = {}
     for node_id, users in uses.items():
         node = node_of[node_id]
         if node.kind in (WEIGHT, CONSTANT) and len(users) == 1 and node_of[users[0]].layer == node.layer:
-            partners[users[0]].append(node_id)
+            out[node_id] = users[0]
+    return out
+
+
+def rank_groups(graph: GraphRecords) -> dict[str | None, list[list[str]]]:
+    """For each layer (None: outside any layer), its nodes in forward order, grouped by column."""
+    node_of = {node.id: node for node in graph.nodes}
+    feeds: dict[str, list[str]] = defaultdict(list)
+    for edge in graph.edges:
+        feeds[edge.child].append(edge.parent)
+    partners: dict[str, list[str]] = defaultdict(list)
+    for leaf, user in beside(graph).items():
+        partners[user].append(leaf)
     placed = {p for ps in partners.values() for p in ps}
     groups: dict[str | None, list[list[str]]] = defaultdict(list)
     entries: dict[str | None, list[list[str]]] = defaultdict(list)

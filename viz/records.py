@@ -7,6 +7,7 @@ the same records, and byte-identical DOT, on every run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,15 @@ from autodiff import Value, topological_order
 
 WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
 """The kinds of node: leaves are weights, inputs or constants; the rest are operations."""
+
+WEIGHT_NAME = re.compile(r"w|b(ias)?(\d|_|$)")
+"""Default rule for a leaf's kind, by the names `autodiff.nn` gives: weights `w2_1`, biases `b2_1`
+(also `b`, `bias`, `weight`); `Sequential.trace` names inputs x1, x2, ..., which stay inputs."""
+
+
+def is_weight_name(name: str | None) -> bool:
+    """Whether a leaf named `name` is drawn as a weight when `params` is not given."""
+    return name is not None and WEIGHT_NAME.match(name) is not None
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,8 @@ class NodeRecord:
     grad: Any
     delta_name: str = "δ"
     count: int = 1  # a summary box of a collapsed layer stands for `count` nodes
-    ops: tuple[tuple[str, int], ...] = ()  # and holds these ops, with their numbers
+    ops: tuple[tuple[str, int], ...] = ()  # and holds these ops (or leaf names), with their numbers
+    of_kind: str | None = None  # a summary box of the leaves outside any layer: their kind
 
 
 @dataclass(frozen=True)
@@ -72,8 +83,9 @@ def records(
     """Walk the graph that produced `root` into records, without changing any node.
 
     Leaves are sorted into kinds: `requires_grad=False` is a constant; otherwise a leaf is a weight
-    when it is in `params`, or, when `params` is not given, when its name starts with "w"; every
-    other leaf is an input. `delta_names` renames a node's δ in the picture (e.g. {o3: "δ4"}),
+    when it is in `params`, or, when `params` is not given, when its name starts with "w" or is a
+    bias name ("b", "bias", or "b" then a digit or "_", as `autodiff.nn` names biases: `b2_1`);
+    every other leaf is an input. `delta_names` renames a node's δ in the picture (e.g. {o3: "δ4"}),
     `names` gives a name to show for a node (e.g. {y: "y_truth"}) without renaming the Value.
     """
     if not isinstance(root, Value):
@@ -151,7 +163,7 @@ def _node_record(
     elif param_ids is not None:
         kind = WEIGHT if id(node) in param_ids else INPUT
     else:
-        kind = WEIGHT if (node.name or "").startswith("w") else INPUT
+        kind = WEIGHT if is_weight_name(node.name) else INPUT
     layer = node.layer
     if layer is None and kind == WEIGHT:
         # A weight made before any layer block belongs, in the articles' figures, to the layer using it.

@@ -40,7 +40,9 @@ def draw(
     """The graph that produced `root` as a `graphviz.Digraph` (shown inline in Jupyter).
 
     `view` is "backward" (arrows from the loss back to the inputs, labelled with δs) or "forward".
-    `params` lists the weights (default: leaves whose name starts with "w"); `delta_names` renames
+    `params` lists the weights (pass `model.parameters()`); by default a leaf is a weight when its
+    name starts with "w" or is a bias name as `autodiff.nn` gives them ("b2_1", "b", "bias"), and an
+    input otherwise (`Sequential.trace` names inputs x1, x2, ...); `delta_names` renames
     δs, e.g. {o3: "δ4"}; `names` names nodes in the picture only, e.g. {y: "y_truth"}. Beyond
     `max_nodes` nodes, layers are collapsed into boxes, or a GraphTooLargeError says what to do;
     `max_nodes=None` draws everything.

@@ -7,9 +7,10 @@ it is still too large.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
-from .records import EdgeRecord, GraphRecords, NodeRecord
+from .records import CONSTANT, INPUT, WEIGHT, EdgeRecord, GraphRecords, NodeRecord
 
 SUMMARY = "summary"
 DEFAULT_MAX_NODES = 500
@@ -29,7 +30,7 @@ def limit(graph: GraphRecords, max_nodes: int | None) -> GraphRecords:
     small = collapse(graph)
     if len(small.nodes) <= max_nodes:
         return small
-    unlayered = sum(1 for n in small.nodes if n.kind != SUMMARY)
+    unlayered = sum(1 for n in small.nodes if n.kind != SUMMARY)  # operations made outside any layer
     raise GraphTooLargeError(
         f"the graph has {len(graph.nodes)} nodes, more than max_nodes={max_nodes}, and collapsing its "
         f"layers still leaves {len(small.nodes)} ({unlayered} outside any layer). Group the nodes into "
@@ -38,22 +39,54 @@ def limit(graph: GraphRecords, max_nodes: int | None) -> GraphRecords:
     )
 
 
+LEAF_GROUPS = {INPUT: "inputs", WEIGHT: "weights", CONSTANT: "constants"}
+"""The boxes that gather the leaves outside any layer (a batch's data points, shared parameters)."""
+
+
+def _natural(text: str) -> tuple[tuple[int, str, int], ...]:
+    """Sort key that puts x2 before x10 and b1_2 before b1_10."""
+    return tuple((0, "", int(part)) if part.isdigit() else (1, part, 0) for part in re.split(r"(\d+)", text))
+
+
+def _counted(items: list[str]) -> tuple[tuple[str, int], ...]:
+    """Each distinct item with its number, most frequent first, ties in natural order (x2 before x10)."""
+    return tuple(sorted(Counter(items).items(), key=lambda item: (-item[1], _natural(item[0]))))
+
+
 def collapse(graph: GraphRecords) -> GraphRecords:
-    """Replace the nodes of each layer by one summary node; edges between boxes are merged and counted."""
+    """Replace each layer's nodes, and the leaves outside layers of each kind, by one summary node.
+
+    Edges between boxes are merged and counted. A kind with a single leaf outside layers keeps it.
+    """
     box_ids = {label: f"layer{i}" for i, label in enumerate(graph.layers)}
     members: dict[str, list[NodeRecord]] = {label: [] for label in graph.layers}
+    loose: dict[str, list[NodeRecord]] = {kind: [] for kind in LEAF_GROUPS}
+    for node in graph.nodes:
+        if node.layer is not None:
+            members[node.layer].append(node)
+        elif node.kind in loose:
+            loose[node.kind].append(node)
     nodes: list[NodeRecord] = []
     where: dict[str, str] = {}
     for node in graph.nodes:
-        if node.layer is None:
+        if node.layer is not None:
+            where[node.id] = box_ids[node.layer]
+        elif node.kind in loose and len(loose[node.kind]) > 1:
+            where[node.id] = f"leaves_{node.kind}"
+        else:
             nodes.append(node)
             where[node.id] = node.id
-        else:
-            members[node.layer].append(node)
-            where[node.id] = box_ids[node.layer]
+    for kind, leaves in loose.items():
+        if len(leaves) > 1:
+            names = _counted([n.name or "(no name)" for n in leaves])
+            nodes.append(
+                NodeRecord(
+                    f"leaves_{kind}", SUMMARY, LEAF_GROUPS[kind], None, None, None, None,
+                    count=len(leaves), ops=names, of_kind=kind,
+                )
+            )  # fmt: skip
     for label in graph.layers:
-        ops = Counter(n.op or n.kind for n in members[label])
-        shown = tuple(sorted(ops.items(), key=lambda item: (-item[1], item[0])))
+        shown = _counted([n.op or n.kind for n in members[label]])
         nodes.append(
             NodeRecord(
                 box_ids[label], SUMMARY, label, None, label, None, None, count=len(members[label]), ops=shown

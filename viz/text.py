@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import unicodedata
 from typing import Any
 
@@ -13,8 +14,16 @@ MAX_NUMBER_CHARS = 32
 MAX_NAME_CHARS = 40
 
 
+FLOAT_DIGITS = 4
+"""Floats are shown to this many significant digits, as the tables print them; exact numbers exactly."""
+
+
 def number(x: Any) -> str:
-    """`1/200`, `-3/11600`, `0.5`; a huge exact fraction as `≈1.2345e+67`."""
+    """`1/200`, `-3/11600`, `0.4828`; a huge exact fraction as `≈1.2345e+67`."""
+    if isinstance(x, numbers.Real) and not isinstance(x, numbers.Rational):
+        # `g` switches to an exponent rather than round a small nonzero to 0, and keeps the sign.
+        shown = f"{float(x):.{FLOAT_DIGITS}g}"
+        return "0" if shown == "-0" else shown
     text = format_number(x)
     if len(text) > MAX_NUMBER_CHARS:
         try:
