@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from autodiff import Value
+from autodiff.datasets import make_moons, moons_loss, moons_model
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -55,22 +58,49 @@ def test_an_unknown_workload_is_refused():
 
 
 def test_hand_written_moons_gradients_match_autodiff():
-    points, labels = W.two_moons(8)
-    init = W.moons_initial_weights()
+    points, labels, init = W.moons_problem(8)
     params = [Value(w) for w in init]
     loss = W.moons_loss(params, points, labels, lambda v: v.relu())
     loss.backward()
     hand_loss, hand_grads = W.hand_moons_gradients(init, points, labels)
     assert loss.data == pytest.approx(hand_loss, abs=1e-12)
     assert [p.grad for p in params] == pytest.approx(hand_grads, abs=1e-12)
-    assert any(g != 0 for g in hand_grads[:32])  # the first layer learns something
+    assert any(g != 0 for g in hand_grads[:48])  # the first layer learns something
 
 
-def test_two_moons_is_seeded_and_balanced():
-    points, labels = W.two_moons(100)
-    assert (points, labels) == W.two_moons(100)
-    assert points != W.two_moons(100, seed=2)[0]
-    assert labels.count(1.0) == labels.count(-1.0) == 50
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_moons_workload_is_the_examples():
+    defaults = {k: p.default for k, p in inspect.signature(load_example("moons").train).parameters.items()}
+    assert (defaults["n_samples"], defaults["seed"]) == (W.MOONS_POINTS, W.MOONS_SEED)
+    assert (defaults["lr"], defaults["l2"]) == (W.MOONS_LEARNING_RATE, W.MOONS_ALPHA)
+    points, labels, init = W.moons_problem()
+    assert (points, labels) == make_moons(defaults["n_samples"], noise=0.1, seed=defaults["seed"])
+    model = moons_model(seed=defaults["seed"])
+    assert init == [p.data for p in model.parameters()]
+    assert [2, *model.sizes] == list(W.MOONS_SIZES)
+
+
+def test_the_benchmark_loss_and_step_are_the_examples():
+    points, labels, init = W.moons_problem(20)
+    model = moons_model(seed=W.MOONS_SEED)
+    loss, _ = moons_loss(model, points, labels)
+    loss.backward()
+    ours = W.moons_loss([Value(w) for w in init], points, labels, lambda v: v.relu())
+    # Same operations in the same order: the same floats, not merely close ones.
+    assert ours.data == loss.data == W.hand_moons_gradients(init, points, labels)[0]
+    # One step of the example's own training loop lands where the benchmark's step does.
+    result = load_example("moons").train(1, n_samples=20)
+    assert float(result.history.steps[0]) == loss.data
+    stepped = list(init)
+    W.hand_moons_step(stepped, points, labels, W.MOONS_LEARNING_RATE)
+    assert [p.data for p in result.model.parameters()] == pytest.approx(stepped, abs=1e-12)
 
 
 def test_hand_written_chain_wide_and_article_match_autodiff():
