@@ -174,10 +174,18 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         seed = Value(seed, requires_grad=False)
     # create_graph records the δs' own graph, even inside no_grad(): that is what it asks for.
     with enable_grad() if create_graph else nullcontext():
+        anomaly = state.anomaly
         for node, delta in propagate(root, seed, create_graph=create_graph):
-            _value.accumulate_grad(node, delta)
-            if state.anomaly:
-                _value._check_finite(_number(node.grad), f"adding into the .grad of {_label(node)}", (delta,))
+            # `value.accumulate_grad`, written out: a call per node is a tenth of a moons step.
+            current = node.grad
+            if current.__class__ is not Value and current == 0:
+                node.grad = delta
+            else:
+                node.grad = current + delta
+                if anomaly:
+                    _value._check_finite(
+                        _number(node.grad), f"adding into the .grad of {_label(node)}", (delta,)
+                    )
 
 
 def _checked_contribution(delta: Any, prim: Any, args: tuple[Any, ...], node: Value, index: int) -> Any:
