@@ -29,34 +29,31 @@ Argnums = int | Sequence[int]
 
 def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """A function computing ∂f/∂(argument `argnums`); a tuple of them when `argnums` is a tuple."""
-    _check_callable(f, "grad")
-    _check_argnums_type(argnums, "grad")
-
-    @functools.wraps(f)
-    def grad_f(*args: Any, **kwargs: Any) -> Any:
-        positions, single = _positions(argnums, len(args), "grad")
-        keep = _keeps_graph(args, kwargs)
-        leaves, out = _trace(f, args, kwargs, positions, "grad")
-        result = tuple(_unwrap(g, keep) for g in _derivatives(out, leaves))
-        return result[0] if single else result
-
-    return grad_f
+    return _first_derivatives(f, argnums, "grad", with_value=False)
 
 
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple[Any, Any]]:
     """A function returning `(f(...), ∂f/∂(argument argnums))` from one forward and one backward pass."""
-    _check_callable(f, "value_and_grad")
-    _check_argnums_type(argnums, "value_and_grad")
+    return _first_derivatives(f, argnums, "value_and_grad", with_value=True)
+
+
+def _first_derivatives(
+    f: Callable[..., Any], argnums: Argnums, name: str, with_value: bool
+) -> Callable[..., Any]:
+    """The body of `grad` and `value_and_grad`; `name` is the one the user called, for errors."""
+    _check_callable(f, name)
+    _check_argnums_type(argnums, name)
 
     @functools.wraps(f)
-    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        positions, single = _positions(argnums, len(args), "value_and_grad")
+    def transformed(*args: Any, **kwargs: Any) -> Any:
+        positions, single = _positions(argnums, len(args), name)
         keep = _keeps_graph(args, kwargs)
-        leaves, out = _trace(f, args, kwargs, positions, "value_and_grad")
+        leaves, out = _trace(f, args, kwargs, positions, name)
         firsts = tuple(_unwrap(g, keep) for g in _derivatives(out, leaves))
-        return _unwrap(out, keep), firsts[0] if single else firsts
+        derivative = firsts[0] if single else firsts
+        return (_unwrap(out, keep), derivative) if with_value else derivative
 
-    return value_and_grad_f
+    return transformed
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
