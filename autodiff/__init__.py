@@ -1,14 +1,26 @@
-"""autodiff: scalar reverse-mode automatic differentiation that keeps exact numbers exact."""
+"""autodiff: scalar reverse-mode automatic differentiation that keeps exact numbers exact.
+
+Layout, from the engine outwards:
+- core: `value` (the `Value` node), `ops` (the table of primitives), `backward` (graph walks and the
+  chain rule), `modes` (no_grad, layer, anomaly), `exact` (exact arithmetic), `checks` (validation);
+- tools on the core: `functional` (grad, hessian), `tape` (compiled replays), `gradcheck`;
+- learning: `autodiff.learn` (nn, optim, train, datasets);
+- teaching: `autodiff.articles` (the articles' example and its tables).
+Drawing lives in the separate `viz` package, which reads graphs through the public API below.
+"""
+
+import sys as _sys
 
 from . import ops
-from .backward import topological_order
+from .backward import leading_to, propagate, topological_order
+from .checks import check_number
 from .exact import format_number, is_exact
 from .functional import grad, gradients, hessian, value_and_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
 from .tape import Tape
-from .value import Value, zero_grad
+from .value import Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
 
 __all__ = [
     "GradcheckError",
@@ -16,6 +28,7 @@ __all__ = [
     "Primitive",
     "Tape",
     "Value",
+    "check_number",
     "detect_anomaly",
     "enable_grad",
     "format_number",
@@ -26,11 +39,36 @@ __all__ = [
     "is_exact",
     "is_grad_enabled",
     "layer",
+    "leading_to",
     "no_grad",
     "ops",
     "primitive",
+    "propagate",
+    "sum",
     "topological_order",
     "value_and_grad",
     "zero_grad",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+# The import paths of version 0.1 (autodiff.nn, autodiff.article, ...) still work: the same module
+# objects, registered under their old names.
+from . import learn as _learn  # after the core, which learn builds on
+from .articles import gradient_descent as _gradient_descent
+from .articles import tables as _tables
+from .learn import datasets as _datasets
+from .learn import nn as _nn
+from .learn import optim as _optim
+from .learn import train as _train
+
+for _old, _module in {
+    "nn": _nn,
+    "optim": _optim,
+    "train": _train,
+    "datasets": _datasets,
+    "article": _gradient_descent,
+    "tables": _tables,
+}.items():
+    _sys.modules[f"{__name__}.{_old}"] = _module
+    globals()[_old] = _module
+del _learn, _old, _module

@@ -12,7 +12,8 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from . import value as _value  # a module object: `value` imports this module while it loads
-from .exact import check_number, one_like
+from .checks import check_finite, check_number
+from .exact import one_like
 from .modes import enable_grad, state
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def propagate(
                 if replaced is not None:
                     delta = replaced
             if anomaly:
-                _value._check_finite(_number(delta), f"the hook on {_label(node)}", (delta,))
+                check_finite(_number(delta), f"the hook on {_label(node)}", (delta,))
         yield node, delta
         prim = node._op
         if prim is None:
@@ -137,7 +138,7 @@ def propagate(
             else:
                 total = previous + contribution
                 if anomaly:
-                    _value._check_finite(
+                    check_finite(
                         _number(total),
                         f"adding up the δs of {_label(parent)} (in the backward of {prim.name})",
                         (previous, contribution),
@@ -183,9 +184,7 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
             else:
                 node.grad = current + delta
                 if anomaly:
-                    _value._check_finite(
-                        _number(node.grad), f"adding into the .grad of {_label(node)}", (delta,)
-                    )
+                    check_finite(_number(node.grad), f"adding into the .grad of {_label(node)}", (delta,))
 
 
 def _checked_contribution(delta: Any, prim: Any, args: tuple[Any, ...], node: Value, index: int) -> Any:
@@ -203,9 +202,7 @@ def _checked_contribution(delta: Any, prim: Any, args: tuple[Any, ...], node: Va
 
 def _check_delta(contribution: Any, op: str, node: Value, index: int) -> None:
     label = f" (node {node.name!r})" if node.name else ""
-    _value._check_finite(
-        _number(contribution), f"the backward of {op}{label}, for input {index},", node._parents
-    )
+    check_finite(_number(contribution), f"the backward of {op}{label}, for input {index},", node._parents)
 
 
 def _number(x: Any) -> Any:

@@ -19,23 +19,6 @@ PLAIN_NUMBERS = frozenset({int, float, Fraction})
 """The number types accepted without further checks (the common, fast case)."""
 
 
-def check_number(x: object, what: str = "Value") -> Number:
-    """Return `x` if it is a real number autodiff can carry, else raise a TypeError naming its type."""
-    if type(x) in PLAIN_NUMBERS:
-        return x  # type: ignore[return-value]  # the common case, without the slower ABC checks below
-    if isinstance(x, bool):
-        raise TypeError(f"{what} got a bool ({x!r}); pass an int (0 or 1) if you mean a number")
-    if isinstance(x, numbers.Real):
-        if isinstance(x, numbers.Integral) and not isinstance(x, int):
-            # Fixed-width integers (numpy.int64, ...) overflow silently; Python's int does not.
-            return int(x)
-        return x  # type: ignore[return-value]
-    if isinstance(x, numbers.Complex):
-        raise TypeError(f"{what} got a complex number ({x!r}); autodiff works on real numbers only")
-    hint = " (did you mean float(...) or Fraction(...)?)" if isinstance(x, str) else ""
-    raise TypeError(f"{what} needs a real number (int, float, Fraction), got {type(x).__name__}: {x!r}{hint}")
-
-
 def is_exact(x: object) -> bool:
     """True when `x` is an exact rational (int or Fraction), so arithmetic on it has no rounding."""
     kind = type(x)

@@ -20,7 +20,8 @@ from typing import Any
 
 from . import ops
 from .backward import leading_to, propagate
-from .exact import Number, check_number, one_like, zero_like
+from .checks import check_number
+from .exact import Number, one_like, zero_like
 from .modes import enable_grad
 from .value import Value
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .exact import check_number, format_number
+from .checks import check_number
+from .exact import format_number
 from .functional import gradients, hessian
 from .modes import enable_grad, no_grad
 from .value import Value

@@ -17,8 +17,9 @@ derivative tests (`tests/test_ops.py`, `tests/test_higher_order.py`) run over th
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import value as _value
@@ -31,18 +32,66 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 
 class Primitive:
-    """A named operation: `forward` on plain numbers plus one local derivative per input."""
+    """A named operation: `forward` on plain numbers plus one local derivative per input.
 
-    __slots__ = ("arity", "derivatives", "forward", "name")
+    A primitive with parameters (a slope, a number of inputs) is registered once; `bind(**params)`
+    gives the operation with those parameters fixed, and that bound primitive is what a node
+    records. Its `params` are passed to the forward and to every local derivative as keywords.
+    """
 
-    def __init__(self, name: str, forward: Callable[..., Number], derivatives: tuple[Derivative, ...]):
+    __slots__ = ("_bound", "arity", "base", "derivatives", "forward", "name", "param_names", "params")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Number],
+        derivatives: tuple[Derivative, ...],
+        *,
+        param_names: tuple[str, ...] = (),
+        params: dict[str, Any] | None = None,
+        base: Primitive | None = None,
+    ):
         self.name = name
         self.forward = forward
         self.derivatives = derivatives
         self.arity = len(derivatives)
+        self.param_names = param_names
+        self.params: dict[str, Any] = params or {}
+        self.base = base if base is not None else self
+        self._bound: dict[tuple[Any, ...], Primitive] = {}
 
-    def __call__(self, *args: Any) -> Any:
+    def local_derivative(self, index: int, inputs: Sequence[Any], out: Any) -> Any:
+        """∂out/∂inputs[index]: the one calling convention of every rule, `rule(*inputs, out)`."""
+        return self.derivatives[index](*inputs, out)
+
+    def bind(self, **params: Any) -> Primitive:
+        """This operation with its parameters fixed (cached: equal parameters give the same object)."""
+        if self.base is not self:
+            return self.base.bind(**{**self.params, **params})
+        if set(params) != set(self.param_names):
+            expected = ", ".join(self.param_names) or "no parameters"
+            given = ", ".join(params) or "none"
+            raise TypeError(f"{self.name} takes the parameters ({expected}), got ({given})")
+        key = tuple((k, type(params[k]), params[k]) for k in self.param_names)
+        found = self._bound.get(key)
+        if found is None:
+            make = self.derivatives[0]
+            # A rule factory: the parameters decide the derivatives (and, for `sum`, how many).
+            derivatives = (
+                tuple(make(**params))
+                if self.arity == 1 and _is_factory(make)
+                else tuple(functools.partial(rule, **params) for rule in self.derivatives)
+            )
+            found = Primitive(
+                self.name, functools.partial(self.forward, **params), derivatives, params=params, base=self
+            )
+            self._bound[key] = found
+        return found
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
         """Apply to plain numbers (giving a number) or to Values (giving a recorded Value)."""
+        if params or (self.param_names and self.base is self):
+            return self.bind(**params)(*args)
         if len(args) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(args)}")
         for a in args:
@@ -51,11 +100,28 @@ class Primitive:
         return self.forward(*args)
 
     def __repr__(self) -> str:
-        return f"<primitive {self.name}/{self.arity}>"
+        shown = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"<primitive {self.name}/{self.arity}{shown}>"
 
 
-def primitive(name: str, forward: Callable[..., Number], *derivatives: Derivative) -> Primitive:
-    """Register a new operation: its forward on plain numbers and one local derivative per input."""
+def _is_factory(rule: Derivative) -> bool:
+    return getattr(rule, "_derivative_factory", False)
+
+
+def derivative_factory(make: Callable[..., Sequence[Derivative]]) -> Callable[..., Sequence[Derivative]]:
+    """Mark `make(**params) -> [rule, ...]` as giving a parametrised primitive's derivatives."""
+    make._derivative_factory = True  # type: ignore[attr-defined]
+    return make
+
+
+def primitive(
+    name: str, forward: Callable[..., Number], *derivatives: Derivative, params: Sequence[str] = ()
+) -> Primitive:
+    """Register a new operation: its forward on plain numbers and one local derivative per input.
+
+    With `params=("slope",)` the forward and the derivatives take `slope` as a keyword, and
+    `prim(x, slope=0.1)` records the operation with that slope.
+    """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"a primitive's name must be an identifier such as 'softplus', got {name!r}")
     if name in PRIMITIVES:
@@ -67,7 +133,11 @@ def primitive(name: str, forward: Callable[..., Number], *derivatives: Derivativ
     for i, d in enumerate(derivatives):
         if not callable(d):
             raise TypeError(f"primitive {name!r}: derivative {i} must be callable, got {type(d).__name__}")
-    prim = Primitive(name, forward, tuple(derivatives))
+    names = tuple(params)
+    for p in names:
+        if not isinstance(p, str) or not p.isidentifier():
+            raise ValueError(f"primitive {name!r}: parameter names must be identifiers, got {p!r}")
+    prim = Primitive(name, forward, tuple(derivatives), param_names=names)
     PRIMITIVES[name] = prim
     return prim
 
@@ -102,6 +172,23 @@ def _sqrt(x: Number) -> float:
     if x < 0:
         raise ValueError(f"sqrt: the input must be >= 0, got {format_number(x)}")
     return math.sqrt(x)
+
+
+def _sum(*xs: Number, n: int) -> Number:
+    # Left to right, as a chain of `+` would add them (Python 3.12's builtin sum of floats does not).
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
+
+
+def _softplus(x: Number) -> float:
+    # log(1 + e**x) written so that neither exp nor log overflows for large |x|.
+    return max(float(x), 0.0) + math.log1p(math.exp(-math.fabs(x)))
+
+
+def _leaky_relu(x: Number, *, slope: Number) -> Number:
+    return x if x >= 0 else slope * x
 
 
 def _sigmoid(x: Number) -> float:
@@ -167,3 +254,21 @@ log = primitive("log", _log, lambda x, out: div(1, x))
 sqrt = primitive("sqrt", _sqrt, _d_sqrt)
 tanh = primitive("tanh", math.tanh, lambda x, out: 1 - out * out)
 sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out))
+sin = primitive("sin", math.sin, lambda x, out: cos(x))
+cos = primitive("cos", math.cos, lambda x, out: -sin(x))
+softplus = primitive("softplus", _softplus, lambda x, out: sigmoid(x))
+# Parametrised: one primitive, bound to a slope per use (`leaky_relu(x, slope=0.01)`).
+leaky_relu = primitive(
+    "leaky_relu", _leaky_relu, lambda x, out, *, slope: 1 if data(x) >= 0 else slope, params=("slope",)
+)
+
+
+@derivative_factory
+def _sum_rules(*, n: int) -> list[Derivative]:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"sum needs at least one input, got n={n!r}")
+    return [lambda *inputs_and_out: 1] * n
+
+
+# n inputs, one node (the Σ of a neuron), ∂out/∂input_i = 1 for each; `sum(*xs, n=len(xs))`.
+sum = primitive("sum", _sum, _sum_rules, params=("n",))  # noqa: A001 - the op's name

@@ -28,7 +28,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .backward import leading_to, topological_order
-from .exact import Number, check_number, format_number, is_finite, one_like
+from .checks import check_number
+from .exact import Number, format_number, is_finite, one_like
 from .modes import state
 from .ops import Primitive
 from .value import Value, accumulate_grad
@@ -57,7 +58,7 @@ class Tape:
             )
         order = topological_order(output)
         nodes = set(order)
-        hooked = [n for n in order if n._hooks]
+        hooked = [n for n in order if n.hooks]
         if hooked:
             raise ValueError(
                 f"Tape: {_label(hooked[0])} has a hook; a replay does not call hooks. "
@@ -84,7 +85,7 @@ class Tape:
         seed = None if grad is None else check_number(grad, "Tape.gradients(grad=...)")
         result, grads = self._run(self._leaves, seed, True)
         if state.anomaly:
-            self._check_finite(result, grads)
+            self._refuse_non_finite(result, grads)
         return result, list(grads)
 
     def backward(self, grad: Any = None) -> Number:
@@ -98,7 +99,7 @@ class Tape:
         """Replay only the forward pass: the output's number for the leaves' current numbers."""
         return self._run(self._leaves, None, False)[0]
 
-    def _check_finite(self, result: Number, grads: Sequence[Number]) -> None:
+    def _refuse_non_finite(self, result: Number, grads: Sequence[Number]) -> None:
         # A replay has no per-operation checks; say what went wrong and where to look.
         named = [(f"the δ of {_label(v)}", g) for v, g in zip(self.inputs, grads, strict=True)]
         for what, x in [("the output", result), *named]:
@@ -125,7 +126,7 @@ def _leaves_in_reading_order(output: Value) -> list[Value]:
         if node.is_leaf:
             found.append(node)
         else:
-            stack.extend(reversed(node._parents))
+            stack.extend(reversed(node.parents))
     return found
 
 
@@ -259,7 +260,7 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
     leaves: list[Value] = []
     lines: list[str] = []
     for node in forward_order:
-        for p in node._parents:
+        for p in node.parents:
             # A parent that needs no δ (a constant, or a node frozen with requires_grad_(False))
             # is read like a leaf: backward does not look behind it either.
             if p not in var and (p.is_leaf or not p.requires_grad):
@@ -274,8 +275,8 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
         if node.is_leaf:
             continue
         var[node] = f"v{len(var)}"
-        forward, _ = rules.of(node._op)
-        args = [var[p] for p in node._parents]
+        forward, _ = rules.of(node.primitive)
+        args = [var[p] for p in node.parents]
         lines.append(f"    {var[node]} = {forward.format(*args)}")
     out_var = var[output]
     # δs are needed only on nodes from which some input can be reached.
@@ -287,10 +288,10 @@ def _compile(output: Value, order: list[Value], inputs: Sequence[Value]) -> tupl
     for node in order:
         if node.is_leaf or node not in leads:
             continue
-        _, derivatives = rules.of(node._op)
-        args = [var[p] for p in node._parents]
+        _, derivatives = rules.of(node.primitive)
+        args = [var[p] for p in node.parents]
         d_node = delta[node]
-        for i, parent in enumerate(node._parents):
+        for i, parent in enumerate(node.parents):
             if not parent.requires_grad or parent not in leads:
                 continue
             local = derivatives[i].format(*args, out=var[node])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from typing import Any
 
 from . import backward as _backward
 from . import ops
-from .exact import PLAIN_NUMBERS, Number, check_number, format_number, is_finite
+from .checks import check_finite, check_number
+from .exact import PLAIN_NUMBERS, Number, format_number
 from .modes import state
 
 Operand = Any  # a Value or a plain number
@@ -44,6 +46,16 @@ class Value:
     def op(self) -> str | None:
         """Name of the primitive that produced this Value, or None for a leaf."""
         return self._op.name if self._op is not None else None
+
+    @property
+    def primitive(self) -> ops.Primitive | None:
+        """The primitive that produced this Value (with its `params`), or None for a leaf."""
+        return self._op
+
+    @property
+    def hooks(self) -> tuple[Callable[[Any], Any], ...]:
+        """The hooks registered on this Value, in the order they are called."""
+        return tuple(self._hooks) if self._hooks else ()
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -162,6 +174,22 @@ class Value:
         """Square root (a float result); x must be >= 0."""
         return _record(ops.sqrt, (self,))
 
+    def sin(self) -> Value:
+        """Sine (a float result)."""
+        return _record(ops.sin, (self,))
+
+    def cos(self) -> Value:
+        """Cosine (a float result)."""
+        return _record(ops.cos, (self,))
+
+    def softplus(self) -> Value:
+        """log(1 + e ** x) (a float result), a smooth ReLU."""
+        return _record(ops.softplus, (self,))
+
+    def leaky_relu(self, slope: Number = Fraction(1, 100)) -> Value:
+        """x where x >= 0, slope · x elsewhere (derivative 1 at 0, as for relu)."""
+        return _record(ops.leaky_relu.bind(slope=check_number(slope, "leaky_relu(slope=...)")), (self,))
+
     # --- conversions to plain numbers, and what a Value does not do -----------------------------
 
     def __float__(self) -> float:
@@ -232,7 +260,7 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
         result = _checked_result(result, prim, args)
     st = state
     if st.anomaly:
-        _check_finite(result, prim.name, args)
+        check_finite(result, prim.name, args)
     out = _new_value(Value)
     out.data = result
     out.grad = 0
@@ -311,18 +339,14 @@ def accumulate_grad(node: Value, delta: Any) -> None:
         node.grad = current + delta
 
 
-def _check_finite(result: Number, what: str, inputs: Iterable[Any]) -> None:
-    """Raise FloatingPointError if `result` is NaN or infinite (used by `detect_anomaly`)."""
-    if not is_finite(result):
-        shown = ", ".join(_describe(x) for x in inputs)
-        raise FloatingPointError(f"{what} produced {result!r} from ({shown})")
-
-
-def _describe(x: Any) -> str:
-    if isinstance(x, Value):
-        label = f"{x.name}=" if x.name else ""
-        return f"{label}{format_number(x.data)}"
-    return format_number(x)
+def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin it replaces
+    """Σ of `values` as one node (the articles' Σ w·x), with derivative 1 for every input."""
+    items = list(values)
+    if not items:
+        raise ValueError("autodiff.sum needs at least one value; for an empty sum write Value(0)")
+    if len(items) == 1:
+        return items[0] if isinstance(items[0], Value) else Value(check_number(items[0], "sum"))
+    return _record(ops.sum.bind(n=len(items)), tuple(items))
 
 
 def zero_grad(values: Value | Iterable[Value]) -> None:

@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import workloads as W
 
 import autodiff
-from autodiff import article
-from autodiff.datasets import moons_loss, moons_model
-from autodiff.optim import SGD
+from autodiff.articles import gradient_descent as article
+from autodiff.learn.datasets import moons_loss, moons_model
+from autodiff.learn.optim import SGD
 
 HAND = "hand-written floats"
 AUTODIFF_GC_OFF = "autodiff, cyclic GC off"

@@ -5,7 +5,7 @@ An *engine* here is anything with Python operators on scalars: autodiff's `Value
 `article_loss`) uses only `+ - * / **` and a `relu` function passed in, so every engine performs
 the same floating-point operations in the same order and the results agree to 1e-12 (checked
 before timing). The moons workload is that of `examples/moons.py`: its data, its initial weights,
-its learning rate and its loss, `autodiff.datasets.moons_loss`, written again here for any engine.
+its learning rate and its loss, `autodiff.learn.datasets.moons_loss`, written again here for any engine.
 The hand-written baseline (`hand_moons_step`, ...) computes the same forward and backward with
 plain floats and no graph: the floor a graph engine is measured against.
 """
@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autodiff.datasets import make_moons, moons_model
+from autodiff.learn.datasets import make_moons, moons_model
 
 MOONS_SIZES = (2, 16, 16, 1)
 MOONS_POINTS = 100
@@ -59,7 +59,7 @@ def moons_layers(params: Sequence[Any], sizes: Sequence[int] = MOONS_SIZES) -> l
 
 
 def moons_loss(params: Sequence[Any], points: Sequence, labels: Sequence[int], relu: Callable) -> Any:
-    """`autodiff.datasets.moons_loss` for any engine: mean(relu(1 − y·score)) + α·Σp², MLP 2-16-16-1.
+    """`autodiff.learn.datasets.moons_loss` for any engine: mean(relu(1 − y·score)) + α·Σp², MLP 2-16-16-1.
 
     The operations and their order are those of the example's graph (`Neuron.fire`, `MaxMargin`,
     `l2_penalty`): w1·x1 + w2·x2 + ... + b left to right, the hinge losses summed left to right and

@@ -17,11 +17,19 @@ import argparse
 from fractions import Fraction
 from typing import Any
 
-from autodiff import article, format_number
-from autodiff.nn import HalfSquaredError
-from autodiff.optim import SGD
-from autodiff.tables import backward_table, format_vector, forward_table, loss_table, run, update_table
-from autodiff.train import Step, batch_learning
+from autodiff import format_number
+from autodiff.articles import gradient_descent as article
+from autodiff.articles.tables import (
+    backward_table,
+    format_vector,
+    forward_table,
+    loss_table,
+    run,
+    update_table,
+)
+from autodiff.learn.nn import HalfSquaredError
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import Step, batch_learning
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 from fractions import Fraction
 
-from autodiff import article, format_number
-from autodiff.nn import HalfSquaredError, Sequential
-from autodiff.optim import SGD
-from autodiff.tables import backward_table, forward_table, loss_table, run, update_table
-from autodiff.train import History, Step, gradient_descent
+from autodiff import format_number
+from autodiff.articles import gradient_descent as article
+from autodiff.articles.tables import backward_table, forward_table, loss_table, run, update_table
+from autodiff.learn.nn import HalfSquaredError, Sequential
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import History, Step, gradient_descent
 
 
 def main(argv: list[str] | None = None) -> tuple[Sequential, History]:

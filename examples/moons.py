@@ -1,8 +1,8 @@
 """Beyond the articles: a 2-16-16-1 ReLU network learns to separate two moons.
 
-100 points on two interleaving half circles (`autodiff.datasets.make_moons`, seeded), labels ±1.
+100 points on two interleaving half circles (`autodiff.learn.datasets.make_moons`, seeded), labels ±1.
 Loss: the mean max-margin loss relu(1 − y·score) plus an L2 penalty 1e-4·Σp²; plain SGD on the
-whole batch (`autodiff.train.batch_learning`). It prints the loss and training accuracy as it goes
+whole batch (`autodiff.learn.train.batch_learning`). It prints the loss and training accuracy as it goes
 and writes a loss curve and the decision boundary to `out/moons.png` (needs matplotlib:
 `pip install 'autodiff[plot]'`).
 
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from autodiff import no_grad
-from autodiff.datasets import make_moons, moons_accuracy, moons_model, sign_accuracy
-from autodiff.nn import MLP, MaxMargin, l2_penalty
-from autodiff.optim import SGD
-from autodiff.train import History, Step, batch_learning
+from autodiff.learn.datasets import make_moons, moons_accuracy, moons_model, sign_accuracy
+from autodiff.learn.nn import MLP, MaxMargin, l2_penalty
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import History, Step, batch_learning
 
 
 @dataclass

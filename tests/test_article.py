@@ -15,7 +15,8 @@ from fractions import Fraction as F
 
 import pytest
 
-from autodiff import Value, article
+from autodiff import Value
+from autodiff.articles import gradient_descent as article
 
 W2 = (F(1, 200), F(-3000, 11_600_000), F(1, 5800))
 

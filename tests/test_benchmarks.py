@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autodiff import Value
-from autodiff.datasets import make_moons, moons_loss, moons_model
+from autodiff.learn.datasets import make_moons, moons_loss, moons_model
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autodiff.datasets import make_moons, moons_accuracy, moons_loss, moons_model, sign_accuracy
-from autodiff.nn import MaxMargin, l2_penalty
-from autodiff.optim import SGD
-from autodiff.train import batch_learning
+from autodiff.learn.datasets import make_moons, moons_accuracy, moons_loss, moons_model, sign_accuracy
+from autodiff.learn.nn import MaxMargin, l2_penalty
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import batch_learning
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -7,7 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value, article, grad, gradients, hessian, no_grad, value_and_grad
+from autodiff import Value, grad, gradients, hessian, no_grad, value_and_grad
+from autodiff.articles import gradient_descent as article
 
 
 def test_grad_keeps_exact_numbers_exact():

@@ -34,7 +34,7 @@ def softplus(register):
     # log(1 + eˣ), written so that eˣ never overflows; its derivative is the sigmoid, a primitive
     # itself, so the second derivative comes for free from the sigmoid's own entry.
     return register(
-        "softplus",
+        "my_softplus",
         lambda x: max(x, 0) + math.log1p(math.exp(-abs(x))),
         lambda x, out: ops.sigmoid(x),
     )
@@ -44,7 +44,7 @@ def softplus(register):
 def leaky_relu(register):
     slope = Fraction(1, 100)
     return register(
-        "leaky_relu",
+        "my_leaky_relu",
         lambda x: x if x >= 0 else slope * x,
         lambda x, out: 1 if ops.data(x) >= 0 else slope,
     )

@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value, article, gradients
+from autodiff import Value, gradients
+from autodiff.articles import gradient_descent as article
 
 
 def test_hooks_see_the_article_deltas():

@@ -8,8 +8,9 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value, article
-from autodiff.nn import (
+from autodiff import Value
+from autodiff.articles import gradient_descent as article
+from autodiff.learn.nn import (
     MLP,
     HalfSquaredError,
     Input,

@@ -24,14 +24,27 @@ POINTS = {
     "sqrt": [(1.5,), (0.2,)],
     "tanh": [(1.5,), (-0.2,)],
     "sigmoid": [(1.5,), (-0.2,), (-30.0,)],
+    "sin": [(1.5,), (-0.2,)],
+    "cos": [(1.5,), (-0.2,)],
+    "softplus": [(1.5,), (-0.2,), (-30.0,), (40.0,)],
+    "leaky_relu": [(1.5,), (-0.2,)],
+    "sum": [(1.5, -2.0, 0.25)],
 }
 BUILTIN = sorted(POINTS)
+PARAMS = {"leaky_relu": {"slope": 0.1}, "sum": {"n": 3}}
+"""Parameters for the primitives that take some: the table tests run them bound to these."""
+
+
+def bound(name):
+    """The table's primitive `name`, bound to test parameters when it takes any."""
+    prim = ops.PRIMITIVES[name]
+    return prim.bind(**PARAMS[name]) if prim.param_names else prim
 
 
 def test_every_builtin_primitive_has_test_points():
     # A primitive added to the table without points here fails this test.
     builtins = {name for name, p in ops.PRIMITIVES.items() if getattr(ops, name, None) is p}
-    assert len(builtins) == 14
+    assert len(builtins) == 19
     assert builtins <= set(POINTS), f"add test points for {sorted(builtins - set(POINTS))}"
 
 
@@ -45,7 +58,7 @@ def central_difference(prim, args, i, h=1e-6):
 
 @pytest.mark.parametrize("name", BUILTIN)
 def test_gradient_matches_central_differences(name):
-    prim = ops.PRIMITIVES[name]
+    prim = bound(name)
     for args in POINTS[name]:
         inputs = [Value(a) for a in args]
         out = prim(*inputs)

@@ -7,9 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value, article
-from autodiff.nn import MLP, Linear
-from autodiff.optim import SGD, Adam
+from autodiff import Value
+from autodiff.articles import gradient_descent as article
+from autodiff.learn.nn import MLP, Linear
+from autodiff.learn.optim import SGD, Adam
 
 
 def test_sgd_is_the_articles_update_and_stays_exact():

@@ -101,9 +101,9 @@ def test_each_learning_snippet_runs_on_its_own(index, tmp_path, monkeypatch):
 
 
 def test_the_article_tables_shown_are_what_article_tables_returns():
-    from autodiff import article
-    from autodiff.nn import HalfSquaredError
-    from autodiff.tables import article_tables
+    from autodiff.articles import gradient_descent as article
+    from autodiff.articles.tables import article_tables
+    from autodiff.learn.nn import HalfSquaredError
 
     text = README.read_text(encoding="utf-8")
     section = text[text.index(f"## {LEARNING}") :]

@@ -8,10 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import article
-from autodiff.nn import HalfSquaredError
-from autodiff.optim import SGD
-from autodiff.tables import (
+from autodiff.articles import gradient_descent as article
+from autodiff.articles.tables import (
     article_tables,
     backward_table,
     format_cell,
@@ -22,7 +20,9 @@ from autodiff.tables import (
     run,
     update_table,
 )
-from autodiff.train import gradient_descent
+from autodiff.learn.nn import HalfSquaredError
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import gradient_descent
 
 FORWARD_MD = """\
 | x                | o1 = L1(x)       | o2 = L2(o1) | o3 = L3(o2) |
@@ -198,9 +198,9 @@ def test_run_names_a_dataset_item_that_is_not_a_pair():
 def test_tables_do_not_call_hooks():
     from fractions import Fraction
 
-    from autodiff import article
-    from autodiff.nn import HalfSquaredError
-    from autodiff.tables import article_tables
+    from autodiff.articles import gradient_descent as article
+    from autodiff.articles.tables import article_tables
+    from autodiff.learn.nn import HalfSquaredError
 
     model = article.model()
     plain = article_tables(model, HalfSquaredError(), article.PATIENTS)

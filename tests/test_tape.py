@@ -6,8 +6,10 @@ import random
 from fractions import Fraction as F
 
 import pytest
+from test_ops import bound
 
-from autodiff import Primitive, Tape, Value, article, detect_anomaly, ops
+from autodiff import Primitive, Tape, Value, detect_anomaly, ops
+from autodiff.articles import gradient_descent as article
 
 
 def plain_gradients(build, numbers):
@@ -119,6 +121,11 @@ REPLAYS = {
     "sqrt": ((1.5,), (0.2,)),
     "tanh": ((1.5,), (-0.2,)),
     "sigmoid": ((1.5,), (-30.0,)),  # the other branch of the stable formula
+    "sin": ((1.5,), (-0.2,)),
+    "cos": ((1.5,), (-0.2,)),
+    "softplus": ((1.5,), (-30.0,)),
+    "leaky_relu": ((1.5,), (-0.2,)),  # the side flips
+    "sum": ((1.5, -2.0, 0.5), (0.25, 3.0, -1.0)),
 }
 
 
@@ -129,7 +136,7 @@ def test_every_builtin_primitive_has_a_replay_case():
 
 @pytest.mark.parametrize("name", sorted(REPLAYS))
 def test_every_primitive_replays_like_the_plain_path(name):
-    prim = ops.PRIMITIVES[name]
+    prim = bound(name)
     recorded, numbers = REPLAYS[name]
 
     def build(*leaves):

@@ -7,10 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import article
-from autodiff.nn import HalfSquaredError, Linear, Sequential
-from autodiff.optim import SGD
-from autodiff.train import batch_learning, fit, gradient_descent
+from autodiff.articles import gradient_descent as article
+from autodiff.learn.nn import HalfSquaredError, Linear, Sequential
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import batch_learning, fit, gradient_descent
 
 W2 = article.W2
 ALPHA = article.LEARNING_RATE

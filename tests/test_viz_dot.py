@@ -195,8 +195,8 @@ def test_big_graph_collapses_layers_into_summary_boxes():
 
 
 def test_collapsed_batch_gathers_data_points_and_shared_weights_into_boxes():
-    from autodiff.datasets import make_moons, moons_loss
-    from autodiff.nn import MLP
+    from autodiff.learn.datasets import make_moons, moons_loss
+    from autodiff.learn.nn import MLP
 
     points, labels = make_moons(4, seed=0)
     loss, _ = moons_loss(MLP(2, [4, 1], seed=0), points, labels)  # the L2 penalty shares every parameter

@@ -8,7 +8,7 @@ import pytest
 
 import autodiff
 from autodiff import Value
-from autodiff.nn import MLP, MaxMargin
+from autodiff.learn.nn import MLP, MaxMargin
 from viz import records
 from viz.article import patient
 from viz.records import CONSTANT, INPUT, OPERATION, WEIGHT, is_weight_name

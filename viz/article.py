@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from autodiff import Value, article, format_number
+from autodiff import Value, format_number
+from autodiff.articles import gradient_descent as article
 
 from .render import to_dot, write
 

@@ -18,7 +18,7 @@ WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
 """The kinds of node: leaves are weights, inputs or constants; the rest are operations."""
 
 WEIGHT_NAME = re.compile(r"w|b(ias)?(\d|_|$)")
-"""Default rule for a leaf's kind, by the names `autodiff.nn` gives: weights `w2_1`, biases `b2_1`
+"""Default rule for a leaf's kind, by the names `autodiff.learn.nn` gives: weights `w2_1`, biases `b2_1`
 (also `b`, `bias`, `weight`); `Sequential.trace` names inputs x1, x2, ..., which stay inputs."""
 
 
@@ -84,7 +84,7 @@ def records(
 
     Leaves are sorted into kinds: `requires_grad=False` is a constant; otherwise a leaf is a weight
     when it is in `params`, or, when `params` is not given, when its name starts with "w" or is a
-    bias name ("b", "bias", or "b" then a digit or "_", as `autodiff.nn` names biases: `b2_1`);
+    bias name ("b", "bias", or "b" then a digit or "_", as `autodiff.learn.nn` names biases: `b2_1`);
     every other leaf is an input. `delta_names` renames a node's δ in the picture (e.g. {o3: "δ4"}),
     `names` gives a name to show for a node (e.g. {y: "y_truth"}) without renaming the Value.
     """
@@ -98,7 +98,7 @@ def records(
     users: dict[int, set[str | None]] = {}
     edges: list[EdgeRecord] = []
     for node in order:
-        parents = node._parents
+        parents = node.parents
         if not parents:
             continue
         for parent in parents:
@@ -114,7 +114,7 @@ def records(
             edges.append(
                 EdgeRecord(ids[id(parent)], ids[id(node)], i, True, local, delta_out, contribution, problem)
             )
-    nodes = tuple(_node_record(node, ids[id(node)], param_ids, users, deltas, shown) for node in order)
+    nodes = tuple(_node_of(node, ids[id(node)], param_ids, users, deltas, shown) for node in order)
     return GraphRecords(nodes, tuple(edges), _layer_order(nodes))
 
 
@@ -140,15 +140,15 @@ def _check_values(values: Iterable[Value], what: str) -> list[Value]:
 
 def _local_derivative(node: Value, index: int) -> tuple[Any, str | None]:
     """∂node/∂input number `index`, from the primitive table, on plain numbers (as backward does)."""
-    prim = node._op
+    prim = node.primitive
     assert prim is not None
     try:
-        return _number(prim.derivatives[index](*[p.data for p in node._parents], node.data)), None
+        return _number(prim.local_derivative(index, [p.data for p in node.parents], node.data)), None
     except Exception as error:  # a derivative with no value here (sqrt at 0, ...) must not stop the drawing
         return None, f"{type(error).__name__}: {error}"
 
 
-def _node_record(
+def _node_of(
     node: Value,
     node_id: str,
     param_ids: set[int] | None,
@@ -156,7 +156,7 @@ def _node_record(
     deltas: dict[int, str],
     shown: dict[int, str],
 ) -> NodeRecord:
-    if node._op is not None:
+    if not node.is_leaf:
         kind = OPERATION
     elif not node.requires_grad:
         kind = CONSTANT

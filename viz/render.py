@@ -41,7 +41,7 @@ def draw(
 
     `view` is "backward" (arrows from the loss back to the inputs, labelled with δs) or "forward".
     `params` lists the weights (pass `model.parameters()`); by default a leaf is a weight when its
-    name starts with "w" or is a bias name as `autodiff.nn` gives them ("b2_1", "b", "bias"), and an
+    name starts with "w" or is a bias name as `autodiff.learn.nn` gives them ("b2_1", "b", "bias"), and an
     input otherwise (`Sequential.trace` names inputs x1, x2, ...); `delta_names` renames
     δs, e.g. {o3: "δ4"}; `names` names nodes in the picture only, e.g. {y: "y_truth"}. Beyond
     `max_nodes` nodes, layers are collapsed into boxes, or a GraphTooLargeError says what to do;

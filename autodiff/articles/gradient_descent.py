@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from . import ops
-from .modes import layer
-from .nn import Input, Linear, ReLU, Sequential
-from .value import Value
+from .. import ops
+from ..learn.nn import Input, Linear, ReLU, Sequential
+from ..modes import layer
+from ..value import Value
 
 PATIENTS: tuple[tuple[tuple[int, int, int], int], ...] = (
     ((100, 2000, 100), 0),  # 100 broccoli, 2000 Tagada strawberries, 100 workout hours: bad shape

@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import ops
-from .exact import check_number, format_number
-from .modes import layer
-from .value import Value
+from .. import ops
+from ..checks import check_number
+from ..exact import format_number
+from ..modes import layer
+from ..value import Value
 
 Vector = list[Value]
 Operand = Any  # a Value or a plain number

@@ -15,11 +15,11 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from .modes import no_grad
+from ..modes import no_grad
+from ..ops import data
+from ..value import Value
 from .nn import MLP, MaxMargin, l2_penalty
-from .ops import data
 from .train import objective
-from .value import Value
 
 Point = tuple[float, float]
 

@@ -14,9 +14,9 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from .exact import format_number
-from .ops import data
-from .value import Value
+from ..exact import format_number
+from ..ops import data
+from ..value import Value
 
 
 def _check_rate(x: Any, what: str, *, low_inclusive: bool = False, high: Any = None) -> Any:

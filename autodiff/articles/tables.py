@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from . import ops
-from .backward import propagate
-from .exact import format_number
-from .nn import Sequential, Trace
-from .train import samples
-from .value import Value
+from .. import ops
+from ..backward import propagate
+from ..exact import format_number
+from ..learn.nn import Sequential, Trace
+from ..learn.train import samples
+from ..value import Value
 
 STYLES = ("markdown", "text")
 

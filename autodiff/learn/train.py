@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ops
-from .exact import exact_div
-from .modes import layer
+from .. import ops
+from ..exact import exact_div
+from ..modes import layer
+from ..value import Value
 from .nn import Sequential, Trace
 from .optim import Optimizer
-from .value import Value
 
 Sample = tuple[Any, Any]  # (data input, data output)
 

@@ -1,0 +1,115 @@
+"""The public surface that tools (viz, tape, functional) read the graph through, and the module layout."""
+
+from __future__ import annotations
+
+import importlib
+import pathlib
+import re
+from fractions import Fraction as F
+
+import pytest
+
+import autodiff
+from autodiff import Value, ops
+
+
+def test_a_node_shows_its_primitive_parents_and_hooks():
+    a, b = Value(F(1, 2), "a"), Value(3, "b")
+    c = a * b + a
+    assert c.primitive is ops.add and c.op == "add"
+    mul = c.parents[0]
+    assert mul.primitive is ops.mul and mul.parents == (a, b)
+    assert a.primitive is None and a.parents == () and a.is_leaf
+    assert c.hooks == ()
+    handle = c.register_hook(lambda d: None)
+    assert len(c.hooks) == 1
+    handle.remove()
+    assert c.hooks == ()
+
+
+def test_local_derivative_is_the_one_calling_convention():
+    x, y = Value(F(1, 3)), Value(F(2, 5))
+    out = x / y
+    inputs = [p.data for p in out.parents]
+    assert out.primitive.local_derivative(0, inputs, out.data) == F(5, 2)
+    assert out.primitive.local_derivative(1, inputs, out.data) == -F(1, 3) / F(2, 5) ** 2
+
+
+def test_parametrised_primitives_are_bound_once_per_parameter():
+    first = ops.leaky_relu.bind(slope=F(1, 10))
+    assert first is ops.leaky_relu.bind(slope=F(1, 10))
+    assert first is not ops.leaky_relu.bind(slope=F(1, 5))
+    assert first.params == {"slope": F(1, 10)} and first.base is ops.leaky_relu
+    assert "leaky_relu" in ops.PRIMITIVES and len([n for n in ops.PRIMITIVES if "leaky" in n]) == 1
+    x = Value(F(-3))
+    y = x.leaky_relu(F(1, 10))
+    y.backward()
+    assert (y.data, x.grad) == (F(-3, 10), F(1, 10))
+    z = Value(0)
+    z.leaky_relu(F(1, 10)).backward()
+    assert z.grad == 1  # derivative 1 at exactly 0, as for relu
+    with pytest.raises(TypeError, match=r"leaky_relu takes the parameters \(slope\)"):
+        ops.leaky_relu.bind(alpha=1)
+    with pytest.raises(TypeError, match="slope"):
+        Value(1).leaky_relu("0.1")
+
+
+def test_sum_is_one_node_with_derivative_one_per_input():
+    a, b = Value(F(1, 2)), Value(F(1, 3))
+    s = autodiff.sum([a, b, a, 2])
+    assert s.op == "sum" and len(s.parents) == 4 and s.data == F(10, 3)
+    s.backward()
+    assert (a.grad, b.grad) == (2, 1)
+    with pytest.raises(ValueError, match="at least one"):
+        autodiff.sum([])
+    assert autodiff.sum([a]) is a
+
+
+def test_sum_adds_left_to_right_like_a_chain_of_plus():
+    xs = [0.1, 0.2, 0.3, 1e16, -1e16]
+    chained = xs[0]
+    for x in xs[1:]:
+        chained = chained + x
+    assert autodiff.sum([Value(x) for x in xs]).data == chained
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("autodiff.nn", "autodiff.learn.nn"),
+        ("autodiff.optim", "autodiff.learn.optim"),
+        ("autodiff.train", "autodiff.learn.train"),
+        ("autodiff.datasets", "autodiff.learn.datasets"),
+        ("autodiff.article", "autodiff.articles.gradient_descent"),
+        ("autodiff.tables", "autodiff.articles.tables"),
+    ],
+)
+def test_the_old_import_paths_give_the_same_modules(old, new):
+    assert importlib.import_module(old) is importlib.import_module(new)
+
+
+CORE = ["value", "ops", "backward", "modes", "exact", "checks", "functional", "tape", "gradcheck"]
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_imports_nothing_from_learning_teaching_or_drawing(module):
+    source = (ROOT / "autodiff" / f"{module}.py").read_text(encoding="utf-8")
+    imports = re.findall(r"^\s*(?:from|import)\s+(\S+)", source, flags=re.M)
+    for name in imports:
+        assert not re.search(r"learn|articles|nn|optim|train|tables|datasets|article|viz", name), (
+            module,
+            name,
+        )
+
+
+@pytest.mark.parametrize(
+    "path", ["viz", "autodiff/tape.py", "autodiff/functional.py", "autodiff/gradcheck.py"]
+)
+def test_tools_use_only_the_public_introspection_api(path):
+    target = ROOT / path
+    files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        found = re.findall(r"\._parents|\._op\b|_record\b|_check_finite|\._p0|\._p1|\._more|\._hooks", text)
+        assert not found, (file.name, found)
