@@ -20,11 +20,12 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
 from .tape import Tape
-from .value import Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
+from .value import Parameter, Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
 
 __all__ = [
     "GradcheckError",
     "GradcheckReport",
+    "Parameter",
     "Primitive",
     "Tape",
     "Value",

@@ -230,6 +230,16 @@ class Value:
         raise TypeError("a Value has no truth value; compare its number instead, e.g. `if v.data >= 0:`")
 
 
+class Parameter(Value):
+    """A Value a model learns (a weight or a bias): what optimizers update and viz draws as a weight.
+
+    It behaves exactly like a Value; the class only says what the number is for, so tools need not
+    guess it from a name. `autodiff.learn` makes its weights and biases Parameters.
+    """
+
+    __slots__ = ()
+
+
 def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     """Run `prim` on Values and numbers and record the result as a node of the graph."""
     # The hot path of every model: one call per operation, no generators, unary and binary

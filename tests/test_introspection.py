@@ -113,3 +113,15 @@ def test_tools_use_only_the_public_introspection_api(path):
         text = file.read_text(encoding="utf-8")
         found = re.findall(r"\._parents|\._op\b|_record\b|_check_finite|\._p0|\._p1|\._more|\._hooks", text)
         assert not found, (file.name, found)
+
+
+def test_models_mark_what_they_learn_as_parameters():
+    from autodiff.articles import gradient_descent as article
+    from autodiff.learn import MLP
+
+    assert all(isinstance(w, autodiff.Parameter) for w in article.weights())
+    model = MLP(2, [3, 1], seed=0)
+    assert all(isinstance(p, autodiff.Parameter) for p in model.parameters())
+    out = model([1.0, 2.0])[0]
+    assert not isinstance(out, autodiff.Parameter)  # results of operations are plain Values
+    assert type(autodiff.Parameter(1.0).detach()) is Value

@@ -40,7 +40,7 @@ def test_article_patient3_records_carry_the_learning_flow():
     assert [nodes[f"w2_{i}"].grad for i in (1, 2, 3)] == [0, -2000, -3000]
     assert {nodes[f"w2_{i}"].kind for i in (1, 2, 3)} == {WEIGHT}
     assert {nodes[f"x{i}"].kind for i in (1, 2, 3)} == {INPUT}
-    assert nodes["o2"].kind == OPERATION and nodes["o2"].op == "add"
+    assert nodes["o2"].kind == OPERATION and nodes["o2"].op == "sum"
     # Weights made outside any layer are drawn in the layer that uses them; inputs stay outside.
     assert nodes["w2_1"].layer == "L2" and nodes["x1"].layer is None
     constants = [n for n in graph.nodes if n.kind == CONSTANT]
@@ -195,7 +195,7 @@ def test_columns_follow_the_layers():
     }
     assert groups[None] == [["x1", "x2", "x3"]]
     assert groups["L1"] == [["o1_1", "o1_2", "o1_3"]]
-    # Each product w·x sits in one column with its weight beside it; the sums follow.
-    assert groups["L2"] == [["mul", "w2_1", "mul", "w2_2", "mul", "w2_3"], ["add"], ["o2"]]
+    # Each product w·x sits in one column with its weight beside it; the Σ follows.
+    assert groups["L2"] == [["mul", "w2_1", "mul", "w2_2", "mul", "w2_3"], ["o2"]]
     # Constants sit beside the operation that uses them.
     assert groups["Loss"] == [["sub", "y_truth"], ["pow", "2"], ["loss", "2"]]

@@ -13,7 +13,8 @@ from typing import Any
 from .. import ops
 from ..learn.nn import Input, Linear, ReLU, Sequential
 from ..modes import layer
-from ..value import Value
+from ..value import Parameter, Value
+from ..value import sum as autodiff_sum
 
 PATIENTS: tuple[tuple[tuple[int, int, int], int], ...] = (
     ((100, 2000, 100), 0),  # 100 broccoli, 2000 Tagada strawberries, 100 workout hours: bad shape
@@ -47,8 +48,8 @@ class ArticleGraph:
 
 
 def weights(number: Callable[[Any], Any] = Fraction) -> tuple[Value, ...]:
-    """Fresh weight Values w2_1, w2_2, w2_3 holding the initial w2 (converted by `number`)."""
-    return tuple(Value(number(w), name=f"w2_{i}") for i, w in enumerate(W2, 1))
+    """Fresh weights w2_1, w2_2, w2_3 (Parameters) holding the initial w2 (converted by `number`)."""
+    return tuple(Parameter(number(w), name=f"w2_{i}") for i, w in enumerate(W2, 1))
 
 
 def forward(
@@ -59,7 +60,8 @@ def forward(
     with layer("L1"):
         o1 = tuple(ops.identity(v) for v in inputs)
     with layer("L2"):
-        o2 = w2[0] * o1[0] + w2[1] * o1[1] + w2[2] * o1[2]
+        # One Σ node over the products, as the article draws L2.
+        o2 = autodiff_sum([w * o for w, o in zip(w2, o1, strict=True)])
     with layer("L3"):
         o3 = o2.relu()
     with layer("Loss"):

@@ -23,7 +23,8 @@ from .. import ops
 from ..checks import check_number
 from ..exact import format_number
 from ..modes import layer
-from ..value import Value
+from ..value import Parameter, Value
+from ..value import sum as value_sum
 
 Vector = list[Value]
 Operand = Any  # a Value or a plain number
@@ -156,8 +157,8 @@ class Neuron(Module):
     ):
         if len(weights) == 0:
             raise ValueError("a Neuron needs at least one weight")
-        self.weights = [w if isinstance(w, Value) else Value(w) for w in weights]
-        self.bias = None if bias is None else bias if isinstance(bias, Value) else Value(bias)
+        self.weights = [w if isinstance(w, Value) else Parameter(w) for w in weights]
+        self.bias = None if bias is None else bias if isinstance(bias, Value) else Parameter(bias)
         self.activation = activation
         self._act = _activation(activation)
         self.label = label
@@ -185,18 +186,17 @@ class Neuron(Module):
         return super().__call__(xs)
 
     def forward(self, x: list[Operand]) -> Vector:
-        """`[act(w1·x1 + w2·x2 + ... + b)]`, summed left to right as the articles write it."""
+        """`[act(Σ(w1·x1, w2·x2, ..., b))]`: one Σ node, summed left to right as the articles write it."""
         return [self.fire(x)]
 
     def fire(self, x: Sequence[Operand]) -> Value:
         """The neuron's single output Value for the input vector `x`."""
         if len(x) != len(self.weights):
             _check_width(self, len(self.weights), x, list(x))
-        total = self.weights[0] * x[0]
-        for w, v in zip(self.weights[1:], x[1:], strict=True):
-            total = total + w * v
+        terms: list[Operand] = [w * v for w, v in zip(self.weights, x, strict=True)]
         if self.bias is not None:
-            total = total + self.bias
+            terms.append(self.bias)
+        total = value_sum(terms)
         return self._act(total) if self._act is not None else total
 
     def __repr__(self) -> str:
