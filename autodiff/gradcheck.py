@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import check_number
+from .checks import check_depends, check_number
 from .exact import format_number
 from .functional import gradients, hessian
 from .modes import enable_grad, no_grad
@@ -144,6 +144,7 @@ def gradcheck(
     def allowed(numeric: float) -> float:
         return atol + rtol * abs(numeric)
 
+    _check_depends(f, point, names)
     checks: list[DerivativeCheck] = []
     analytic = gradient(point)
     for i in range(n):
@@ -161,6 +162,21 @@ def gradcheck(
     if raise_exception and not report.ok:
         raise GradcheckError(report)
     return report
+
+
+def _check_depends(f: Callable[..., Any], point: Sequence[float], names: Sequence[str]) -> None:
+    """Refuse f when its result does not depend on every input (`math.sin` in place of `x.sin()`)."""
+    with enable_grad():
+        leaves = [Value(v) for v in point]
+        out = f(*leaves)
+    if not isinstance(out, Value):
+        check_number(out, "gradcheck: f's result")
+        reached = [False] * len(leaves)
+    elif not out.requires_grad:
+        reached = [False] * len(leaves)
+    else:
+        reached = [g is not None for g in gradients(out, leaves, allow_unused=True)]
+    check_depends("gradcheck()", out, reached, [f"input {name}" for name in names])
 
 
 def _point(inputs: Any) -> list[float]:
