@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value, grad, ops, gradients, hessian, no_grad, value_and_grad
+from autodiff import Value, grad, gradients, hessian, no_grad, ops, value_and_grad
 from autodiff.articles import gradient_descent as article
 
 
