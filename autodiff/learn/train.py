@@ -24,7 +24,7 @@ from .. import ops
 from ..exact import exact_div
 from ..modes import layer
 from ..value import Value
-from .nn import Sequential, Trace
+from .nn import Sequential, Trace, check_loss
 from .optim import Optimizer
 
 Sample = tuple[Any, Any]  # (data input, data output)
@@ -152,6 +152,7 @@ def fit(
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     if not isinstance(model, Sequential):
         raise TypeError(f"fit() needs a Sequential model (or MLP), got {type(model).__name__}")
+    check_loss(loss_fn, "fit()")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
             "fit() needs an optimizer such as SGD(model.parameters(), lr=...), "
