@@ -118,3 +118,11 @@ def check_depends(who: str, result: object, reached: Iterable[bool], labels: Ite
             f"would be a meaningless 0. If that is expected, leave it out of argnums; if not, "
             f"{GRAPH_CUT_HINT}"
         )
+
+
+class NoGradientError(ValueError, RuntimeError):
+    """Nothing that requires a gradient lies on the path asked about (a constant, a detached Value).
+
+    A ValueError by the project's rule (the right kind of thing, a Value, in a state that cannot
+    be differentiated) and a RuntimeError as PyTorch raises there, so either `except` catches it.
+    """

@@ -31,7 +31,7 @@ from typing import Any
 
 from . import ops
 from .backward import leading_to, propagate
-from .checks import check_depends, check_number
+from .checks import NoGradientError, check_depends, check_number
 from .exact import Number, one_like, zero_like
 from .modes import enable_grad
 from .value import Value
@@ -108,13 +108,13 @@ def gradients(
     ins = _as_values(inputs, "inputs")
     for k, out in enumerate(outs):
         if not out.requires_grad:
-            raise RuntimeError(
+            raise NoGradientError(
                 f"gradients(): outputs[{k}] does not depend on anything that requires a gradient "
                 "(it is a constant, a detached Value, or was computed inside no_grad())"
             )
     for k, v in enumerate(ins):
         if not v.requires_grad:
-            raise RuntimeError(
+            raise NoGradientError(
                 f"gradients(): inputs[{k}] does not require a gradient; make it with "
                 "requires_grad=True (the default) or call .requires_grad_()"
             )
@@ -133,7 +133,7 @@ def gradients(
                     found[k] = delta if found[k] is None else found[k] + delta
     for k, g in enumerate(found):
         if g is None and not allow_unused:
-            raise RuntimeError(
+            raise NoGradientError(
                 f"gradients(): inputs[{k}] is not used to compute the outputs; pass allow_unused=True "
                 "to get None for it"
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import subprocess
 import sys
 from fractions import Fraction
@@ -213,3 +214,18 @@ def test_moons_checks_out_before_training(tmp_path, monkeypatch, capsys):
         assert f"--out {out}: {message}" in err and "give a folder that can be created" in err
     assert moons._unwritable(tmp_path / "new" / "deeper") is None  # can be created later
     assert not (tmp_path / "new").exists()  # checking does not create it
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_samples": 10.0}, TypeError, "n_samples must be a positive int, got float"),
+        ({"n_samples": 1}, ValueError, "n_samples >= 2"),
+        ({"noise": math.nan}, ValueError, "noise .* must be a finite number"),
+        ({"noise": -0.1}, ValueError, r"noise .* must be >= 0"),
+        ({"noise": "0.1"}, TypeError, "noise .* needs a real number"),
+    ],
+)
+def test_make_moons_refuses_bad_settings_by_the_one_rule(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_moons(**kwargs)

@@ -243,3 +243,15 @@ def test_gradients_compute_no_delta_outside_the_path_to_the_inputs():
     assert gradients(x**e, [x]) == (-4.0,)
     with pytest.raises(ValueError, match="needs a positive base"):
         gradients(x**e, [e])
+
+
+def test_nothing_to_differentiate_is_one_error_caught_as_value_or_runtime_error():
+    # Issue 13.11: the project's rule says ValueError, PyTorch habit says RuntimeError: both catch it.
+    from autodiff.checks import NoGradientError
+
+    constant = Value(2.0, requires_grad=False)
+    for error in (NoGradientError, ValueError, RuntimeError):
+        with pytest.raises(error, match="does not depend on anything that requires a gradient"):
+            gradients(constant * 3, [Value(1.0)])
+    with pytest.raises(ValueError, match="does not require a gradient"):
+        gradients(Value(1.0) * constant, [constant])

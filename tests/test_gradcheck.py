@@ -141,10 +141,15 @@ def test_gradcheck_bad_arguments():
         gradcheck("f", 1.0)
     with pytest.raises(ValueError, match="at least one input"):
         gradcheck(lambda x: x, [])
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match=r"eps \(the finite-difference step\) must be > 0"):
         gradcheck(lambda x: x, 1.0, eps=0)
-    with pytest.raises(ValueError, match="atol must be a number >= 0"):
+    with pytest.raises(ValueError, match="atol must be >= 0, got -1"):
         gradcheck(lambda x: x, 1.0, atol=-1)
+    # Issue 13.11: the wrong kind of thing is a TypeError; NaN is refused, not compared.
+    with pytest.raises(TypeError, match="rtol needs a real number"):
+        gradcheck(lambda x: x, 1.0, rtol="0.1")
+    with pytest.raises(ValueError, match=r"eps .* must be a finite number, got nan"):
+        gradcheck(lambda x: x, 1.0, eps=math.nan)
     with pytest.raises(TypeError, match=r"inputs\[0\]"):
         gradcheck(lambda x: x, ["1"])
 
