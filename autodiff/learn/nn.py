@@ -594,7 +594,14 @@ class Sequential(Module):
 
     def parameters(self) -> list[Value]:
         """Every layer's parameters, layer by layer (each Value once)."""
-        return [p for _, p in self.named_parameters()]
+        seen: set[int] = set()
+        result = []
+        for m in self.layers:
+            for p in m.parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    result.append(p)
+        return result
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """`(name, parameter)` pairs, layer by layer: `w{k}_{j}`, `b{k}` (or `w{k}_{i}_{j}`, `b{k}_{i}`)
@@ -613,6 +620,23 @@ class Sequential(Module):
                     result.append((name, p))
         return result
 
+    def _name_parameters(self) -> None:
+        """Write the derived names on the parameters that have no name of their own (for drawings)."""
+        # Deriving the names costs a sizeable part of a small model's trace: they are derived again
+        # only when the model's layers change (a layer whose neurons are replaced keeps its names).
+        key = tuple(self.layers)
+        cached: tuple[tuple[Module, ...], list[tuple[str, Value]]] | None = getattr(self, "_derived", None)
+        if (
+            cached is None
+            or len(cached[0]) != len(key)
+            or any(a is not b for a, b in zip(cached[0], key, strict=True))
+        ):
+            cached = self._derived = (key, [(_DerivedName(n), p) for n, p in self.named_parameters()])
+        for name, p in cached[1]:
+            # Another model sharing this parameter may have named it since: name it again.
+            if p.name is not name and _given_name(p) is None:
+                p.name = name
+
     def _leaves(self, x: Operand | Sequence[Operand]) -> Vector:
         first = self.layers[0]
         # An Input layer makes the data leaves itself, so that its requires_grad applies.
@@ -628,9 +652,7 @@ class Sequential(Module):
         """
         if loss is not None:
             check_loss(loss, "trace(loss=...)")
-        for name, p in self.named_parameters():
-            if _given_name(p) is None:
-                p.name = _DerivedName(name)
+        self._name_parameters()
         xs = self._leaves(x)
         outputs: list[Vector] = []
         current: list[Any] = xs
