@@ -107,7 +107,7 @@ def check_depends(who: str, result: object, reached: Iterable[bool], labels: Ite
 
     if not isinstance(result, Value):
         raise TypeError(
-            f"{who}: the function returned a plain {type(result).__name__} ({format_number(result)}), "  # type: ignore[arg-type]
+            f"{who}: the function returned a plain {type(result).__name__} ({format_number(result)}), "
             f"not a Value computed from its argument, so its derivative would be a meaningless 0. "
             f"{GRAPH_CUT_HINT}"
         )

@@ -453,3 +453,12 @@ def test_forward_builds_no_trace_and_names_nothing(monkeypatch):
     assert o3.data == 0 and o3.op == "relu" and o3.layer == "L3"
     assert o3.name is None
     assert o3.parents[0].layer == "L2"
+
+
+def test_a_trace_derives_names_again_when_the_layers_change():
+    model = Sequential(Input(), Linear(weights=[1, 2], bias=False))
+    model.trace([1, 1])
+    assert [p.name for p in model.parameters()] == ["w2_1", "w2_2"]
+    model.layers.insert(1, Linear(weights=[[1, 0], [0, 1]], bias=False))
+    model.trace([1, 1])
+    assert [p.name for p in model.parameters()] == ["w2_1_1", "w2_1_2", "w2_2_1", "w2_2_2", "w3_1", "w3_2"]

@@ -182,9 +182,16 @@ def update_table(
     """
     if len(params) != len(before):
         raise ValueError(f"{len(params)} parameters but {len(before)} values from before the update")
-    named = [
-        item if isinstance(item, tuple) else (item.name or f"p{i}", item) for i, item in enumerate(params, 1)
-    ]
+    named: list[tuple[str, Value]] = []
+    for i, item in enumerate(params, 1):
+        if isinstance(item, tuple):
+            named.append(item)
+        elif isinstance(item, Value):
+            named.append((item.name or f"p{i}", item))
+        else:
+            raise TypeError(
+                f"update_table: params[{i - 1}] must be a Value or a (name, Value) pair, got {item!r}"
+            )
     headers = ["weight", "w", "δw", f"ŵ = w − {format_cell(lr, digits)}·δw"]
     rows = [
         [name, format_cell(b, digits), format_cell(p.grad, digits), format_cell(p.data, digits)]

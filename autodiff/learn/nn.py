@@ -625,13 +625,15 @@ class Sequential(Module):
         # Deriving the names costs a sizeable part of a small model's trace: they are derived again
         # only when the model's layers change (a layer whose neurons are replaced keeps its names).
         key = tuple(self.layers)
-        cached: tuple[tuple[Module, ...], list[tuple[str, Value]]] | None = getattr(self, "_derived", None)
+        cached: tuple[tuple[Module, ...], list[tuple[_DerivedName, Value]]] | None
+        cached = getattr(self, "_derived", None)
         if (
             cached is None
             or len(cached[0]) != len(key)
             or any(a is not b for a, b in zip(cached[0], key, strict=True))
         ):
-            cached = self._derived = (key, [(_DerivedName(n), p) for n, p in self.named_parameters()])
+            cached = (key, [(_DerivedName(n), p) for n, p in self.named_parameters()])
+            self._derived = cached
         for name, p in cached[1]:
             # Another model sharing this parameter may have named it since: name it again.
             if p.name is not name and _given_name(p) is None:

@@ -139,6 +139,8 @@ class Adam(Optimizer):
             _check_rate(betas[1], "betas[1]", low_inclusive=True, high=1),
         )
         self.eps = _check_rate(eps, "eps", low_inclusive=True)
+        self.m: list[Any] = []
+        self.v: list[Any] = []
         self.reset()
 
     def _updates(self, grads: list[Any]) -> tuple[list[Any], Any]:
@@ -157,8 +159,8 @@ class Adam(Optimizer):
     def reset(self) -> None:
         """Forget the step count and both moment estimates."""
         super().reset()
-        self.m: list[Any] = [0] * len(self.params)
-        self.v: list[Any] = [0] * len(self.params)
+        self.m = [0] * len(self.params)
+        self.v = [0] * len(self.params)
 
     def __repr__(self) -> str:
         b1, b2 = self.betas

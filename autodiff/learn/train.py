@@ -219,10 +219,8 @@ def samples(data: Iterable[Any]) -> list[Sample]:
             shown = f"{len(item)} entries" if isinstance(item, Sequence) else type(item).__name__
             # A pair of the wrong length is the right kind of thing with a bad value; a number or a
             # str is the wrong kind.
-            kind = (
-                ValueError if isinstance(item, Sequence) and not isinstance(item, (str, bytes)) else TypeError
-            )
-            raise kind(
+            wrong_kind = isinstance(item, (str, bytes)) or not isinstance(item, Sequence)
+            raise (TypeError if wrong_kind else ValueError)(
                 f"data item {i} is {item!r} ({shown}); each item must be a (data input, data output) pair, "
                 "e.g. ((100, 2000, 100), 0)"
             )
