@@ -45,3 +45,84 @@ def describe(x: Any) -> str:
     if isinstance(x, Value):
         return f"{x.name}={format_number(x.data)}" if x.name else format_number(x.data)
     return format_number(x)
+
+
+def check_bool(x: object, what: str) -> bool:
+    """Return `x` if it is True or False, else a TypeError (a string such as "no" is truthy)."""
+    if isinstance(x, bool):
+        return x
+    raise TypeError(f"{what} must be True or False, got {type(x).__name__}: {x!r}")
+
+
+def check_size(n: object, what: str) -> int:
+    """Return `n` if it is an int >= 1 (a number of inputs, outputs or steps); TypeError or ValueError."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{what} must be at least 1, got {n}")
+    return int(n)
+
+
+def check_real(
+    x: object,
+    what: str,
+    *,
+    low: Number | None = None,
+    low_inclusive: bool = True,
+    high: Number | None = None,
+    high_inclusive: bool = True,
+) -> Number:
+    """Return `x` if it is a finite real number within the bounds given; TypeError or ValueError."""
+    number = check_number(x, what)
+    if not is_finite(number):
+        raise ValueError(f"{what} must be a finite number, got {number!r}")
+    too_low = low is not None and (number < low if low_inclusive else number <= low)
+    too_high = high is not None and (number > high if high_inclusive else number >= high)
+    if too_low or too_high:
+        parts = []
+        if low is not None:
+            parts.append(f"{'>=' if low_inclusive else '>'} {format_number(low)}")
+        if high is not None:
+            parts.append(f"{'<=' if high_inclusive else '<'} {format_number(high)}")
+        raise ValueError(f"{what} must be {' and '.join(parts)}, got {format_number(number)}")
+    return number
+
+
+GRAPH_CUT_HINT = (
+    "Python's math functions and float(x) turn a Value into a plain number, which cuts it off the graph; "
+    "use autodiff's primitives instead: x.sin(), x.cos(), x.exp(), x.log(), x.sqrt(), x.tanh(), "
+    "x.sigmoid() (or autodiff.ops.sin(x), ...)"
+)
+"""What to write instead when a function's result has lost its link to its inputs."""
+
+
+def check_depends(who: str, result: object, reached: Iterable[bool], labels: Iterable[str]) -> None:
+    """Refuse a result computed without its inputs: a plain number, or a Value not reaching an input.
+
+    A derivative of such a result would be a silent 0 (JAX refuses `float()` on its tracers for the
+    same reason): a TypeError when the result is a plain number, a ValueError naming the argument
+    otherwise.
+    """
+    from .value import Value  # on the error path only: value imports this module
+
+    if not isinstance(result, Value):
+        raise TypeError(
+            f"{who}: the function returned a plain {type(result).__name__} ({format_number(result)}), "
+            f"not a Value computed from its argument, so its derivative would be a meaningless 0. "
+            f"{GRAPH_CUT_HINT}"
+        )
+    missing = [label for label, ok in zip(labels, reached, strict=True) if not ok]
+    if missing:
+        raise ValueError(
+            f"{who}: the function's result does not depend on {', '.join(missing)}, so its derivative "
+            f"would be a meaningless 0. If that is expected, leave it out of argnums; if not, "
+            f"{GRAPH_CUT_HINT}"
+        )
+
+
+class NoGradientError(ValueError, RuntimeError):
+    """Nothing that requires a gradient lies on the path asked about (a constant, a detached Value).
+
+    A ValueError by the project's rule (the right kind of thing, a Value, in a state that cannot
+    be differentiated) and a RuntimeError as PyTorch raises there, so either `except` catches it.
+    """

@@ -6,6 +6,17 @@ back plain numbers, except when the caller may differentiate the result again: w
 another `grad`/`value_and_grad`/`hessian`, or when an argument is a Value that requires a gradient.
 Then it returns Values. Exact numbers stay exact: `grad(lambda x: x ** 3)(Fraction(1, 2))` is `3/4`.
 
+Like `gradients`, the transforms walk only the part of the graph that leads to their arguments: a
+δ that nobody asked for is never computed (nor can it fail, e.g. `c.sqrt()` of a constant c = 0).
+
+A transform refuses a function whose result does not depend on a differentiated argument, rather
+than return a derivative of 0 that only looks like an answer: a TypeError when the function returns
+a plain number (`grad(math.sin)`: `math.sin` calls `float()` on the Value, which cuts the graph; JAX
+refuses `float()` on its tracers for the same reason), a ValueError naming the argument when the
+result is a Value computed without it. Write `x.sin()`, `x.cos()`, `x.exp()` ... instead of `math.*`.
+A derivative that is constant is not refused: `grad(grad(lambda x: 3 * x))(1)` is 0, because the
+function being differentiated there calls another transform, whose result may be a constant.
+
 `gradients(outputs, inputs)` is the call-on-Values form: it returns ∂outputs/∂inputs and leaves
 every `.grad` attribute untouched.
 """
@@ -20,7 +31,7 @@ from typing import Any
 
 from . import ops
 from .backward import leading_to, propagate
-from .checks import check_number
+from .checks import NoGradientError, check_depends, check_number
 from .exact import Number, one_like, zero_like
 from .modes import enable_grad
 from .value import Value
@@ -49,8 +60,11 @@ def _first_derivatives(
     def transformed(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), name)
         keep = _keeps_graph(args, kwargs)
-        leaves, out = _trace(f, args, kwargs, positions, name)
-        firsts = tuple(_unwrap(g, keep) for g in _derivatives(out, leaves))
+        leaves, out, nested = _trace(f, args, kwargs, positions, name)
+        found = _derivatives(out, leaves)
+        if not nested:
+            check_depends(f"{name}()", out, [g is not None for g in found], _labels(positions))
+        firsts = tuple(_unwrap(g, keep) for g in _filled(found, leaves))
         derivative = firsts[0] if single else firsts
         return (_unwrap(out, keep), derivative) if with_value else derivative
 
@@ -66,10 +80,15 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
         positions, single = _positions(argnums, len(args), "hessian")
         keep = _keeps_graph(args, kwargs)
-        leaves, out = _trace(f, args, kwargs, positions, "hessian")
+        leaves, out, nested = _trace(f, args, kwargs, positions, "hessian")
+        found = _derivatives(out, leaves)
+        if not nested:
+            check_depends("hessian()", out, [g is not None for g in found], _labels(positions))
         # Row i is the gradient of ∂f/∂x_i: one more backward pass through the gradient's graph.
+        # A first derivative that is constant has second derivatives 0: no dependence is required.
         rows = tuple(
-            tuple(_unwrap(h, keep) for h in _derivatives(g, leaves)) for g in _derivatives(out, leaves)
+            tuple(_unwrap(h, keep) for h in _filled(_derivatives(g, leaves), leaves))
+            for g in _filled(found, leaves)
         )
         return rows[0][0] if single else rows
 
@@ -89,13 +108,13 @@ def gradients(
     ins = _as_values(inputs, "inputs")
     for k, out in enumerate(outs):
         if not out.requires_grad:
-            raise RuntimeError(
+            raise NoGradientError(
                 f"gradients(): outputs[{k}] does not depend on anything that requires a gradient "
                 "(it is a constant, a detached Value, or was computed inside no_grad())"
             )
     for k, v in enumerate(ins):
         if not v.requires_grad:
-            raise RuntimeError(
+            raise NoGradientError(
                 f"gradients(): inputs[{k}] does not require a gradient; make it with "
                 "requires_grad=True (the default) or call .requires_grad_()"
             )
@@ -114,7 +133,7 @@ def gradients(
                     found[k] = delta if found[k] is None else found[k] + delta
     for k, g in enumerate(found):
         if g is None and not allow_unused:
-            raise RuntimeError(
+            raise NoGradientError(
                 f"gradients(): inputs[{k}] is not used to compute the outputs; pass allow_unused=True "
                 "to get None for it"
             )
@@ -128,6 +147,9 @@ class _Tracing(threading.local):
     # How many transformations are running their function in this thread: a grad called inside
     # another one must hand back Values so that the outer one can differentiate through them.
     depth = 0
+    # Set when a transformation runs inside another one's function: that function's result is
+    # then a derivative, which may be a constant without anything being wrong.
+    nested = False
 
 
 _tracing = _Tracing()
@@ -146,8 +168,13 @@ def _trace(
     kwargs: dict[str, Any],
     positions: tuple[int, ...],
     who: str,
-) -> tuple[list[Value], Any]:
-    """Run f with a fresh node for each differentiated argument; return (those nodes, f's output)."""
+) -> tuple[list[Value], Any, bool]:
+    """Run f with a fresh node for each differentiated argument.
+
+    Returns those nodes, f's output, and whether f itself called a transformation.
+    """
+    if _tracing.depth:
+        _tracing.nested = True  # tell the transformation whose function is running that we ran
     leaves: list[Value] = []
     call_args = list(args)
     # A transformation differentiates whatever the caller's mode: recording is switched on inside.
@@ -166,32 +193,47 @@ def _trace(
                 leaf = Value(check_number(a, f"{who}: argument {i}"))
             leaves.append(leaf)
             call_args[i] = leaf
+        outer_nested = _tracing.nested
+        _tracing.nested = False
         _tracing.depth += 1
         try:
             out = f(*call_args, **kwargs)
         finally:
             _tracing.depth -= 1
+            nested = _tracing.nested
+            _tracing.nested = outer_nested
     if not isinstance(out, Value):
         check_number(out, f"{who}: the function's result")
-    return leaves, out
+    return leaves, out, nested
 
 
 def _derivatives(out: Any, leaves: list[Value]) -> list[Any]:
-    """∂out/∂leaf for each leaf, as Values recording their own graph (zero where out does not depend)."""
+    """∂out/∂leaf for each leaf, as Values recording their own graph (None where out does not depend)."""
     found: list[Any] = [None] * len(leaves)
     if isinstance(out, Value) and out.requires_grad:
         wanted = {id(leaf): k for k, leaf in enumerate(leaves)}
         remaining = len(wanted)
         seed = Value(one_like(out.data), requires_grad=False)
+        # Only the nodes that lead to an argument: a δ off that path is never computed (nor can fail).
+        through = leading_to(out, leaves)
         with enable_grad():
-            for node, delta in propagate(out, seed, create_graph=True):
+            for node, delta in propagate(out, seed, create_graph=True, through=through):
                 k = wanted.get(id(node))
                 if k is not None:
                     found[k] = delta
                     remaining -= 1
                     if remaining == 0:
                         break
+    return found
+
+
+def _filled(found: list[Any], leaves: list[Value]) -> list[Any]:
+    """The derivatives with a zero (of the argument's number type) where there is no dependence."""
     return [zero_like(leaf.data) if g is None else g for g, leaf in zip(found, leaves, strict=True)]
+
+
+def _labels(positions: tuple[int, ...]) -> list[str]:
+    return [f"argument {i}" for i in positions]
 
 
 def _unwrap(v: Any, keep: bool) -> Any:

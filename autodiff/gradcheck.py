@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import check_number
+from .checks import check_depends, check_number, check_real
 from .exact import format_number
 from .functional import gradients, hessian
 from .modes import enable_grad, no_grad
@@ -112,11 +112,9 @@ def gradcheck(
     if not callable(f):
         raise TypeError(f"gradcheck() needs the function to check, got {type(f).__name__}: {f!r}")
     point = _point(inputs)
-    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not isinstance(v, int | float) or isinstance(v, bool) or not v >= 0:
-            raise ValueError(f"gradcheck(): {name} must be a number >= 0, got {v!r}")
-    if eps == 0:
-        raise ValueError("gradcheck(): eps must be > 0 (it is the finite-difference step)")
+    check_real(eps, "gradcheck(): eps (the finite-difference step)", low=0, low_inclusive=False)
+    check_real(atol, "gradcheck(): atol", low=0)
+    check_real(rtol, "gradcheck(): rtol", low=0)
     _check_arity(f, len(point))
     names = _names(f, len(point))
     n = len(point)
@@ -144,6 +142,7 @@ def gradcheck(
     def allowed(numeric: float) -> float:
         return atol + rtol * abs(numeric)
 
+    _check_depends(f, point, names)
     checks: list[DerivativeCheck] = []
     analytic = gradient(point)
     for i in range(n):
@@ -161,6 +160,21 @@ def gradcheck(
     if raise_exception and not report.ok:
         raise GradcheckError(report)
     return report
+
+
+def _check_depends(f: Callable[..., Any], point: Sequence[float], names: Sequence[str]) -> None:
+    """Refuse f when its result does not depend on every input (`math.sin` in place of `x.sin()`)."""
+    with enable_grad():
+        leaves = [Value(v) for v in point]
+        out = f(*leaves)
+    if not isinstance(out, Value):
+        check_number(out, "gradcheck: f's result")
+        reached = [False] * len(leaves)
+    elif not out.requires_grad:
+        reached = [False] * len(leaves)
+    else:
+        reached = [g is not None for g in gradients(out, leaves, allow_unused=True)]
+    check_depends("gradcheck()", out, reached, [f"input {name}" for name in names])
 
 
 def _point(inputs: Any) -> list[float]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import backward as _backward
 from . import ops
-from .checks import check_finite, check_number
+from .checks import check_bool, check_finite, check_number
 from .exact import PLAIN_NUMBERS, Number, format_number
 from .modes import state
 
@@ -33,7 +33,7 @@ class Value:
         self.layer = state.layer
         # A leaf made inside no_grad() (e.g. an updated weight) still learns: no_grad() stops the
         # recording of operations, not the creation of variables.
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = check_bool(requires_grad, "Value(requires_grad=...)")
         self._op: ops.Primitive | None = None
         self._p0: Value | None = None
         self._p1: Value | None = None
@@ -104,7 +104,7 @@ class Value:
 
     def requires_grad_(self, flag: bool = True) -> Value:
         """Set whether backward computes a δ for this Value; returns self."""
-        self.requires_grad = bool(flag)
+        self.requires_grad = check_bool(flag, "requires_grad_(flag)")
         return self
 
     # --- operators: every one is a primitive of `autodiff.ops` ----------------------------------

@@ -14,6 +14,7 @@ and writes a loss curve and the decision boundary to `out/moons.png` (needs matp
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,22 @@ def plot(result: Result, path: Path, grid: int = 50) -> Path:
     return path
 
 
+def _unwritable(folder: Path) -> str | None:
+    """Why the plot could not be written into `folder` (None when it can): checked before training."""
+    if folder.exists():
+        if not folder.is_dir():
+            return "this is a file, not a folder"
+        return None if os.access(folder, os.W_OK | os.X_OK) else "this folder is not writable"
+    parent = folder.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is a file, so no folder can be made inside it"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"the folder cannot be created: {parent} is not writable"
+    return None
+
+
 def main(argv: list[str] | None = None) -> Result:
     """Train, print the numbers, and write the plot unless --no-plot."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -162,9 +179,12 @@ def main(argv: list[str] | None = None) -> Result:
         parser.error(f"--lr must be a finite number > 0, got {args.lr}")
     if args.samples < 2:
         parser.error(f"--samples must be at least 2 (one per moon), got {args.samples}")
-    # Check the optional packages before a long run, not after it.
+    # Check the optional packages and the output folder before a long run, not after it.
     if not args.no_plot:
         _pyplot()
+        problem = _unwritable(args.out)
+        if problem:
+            parser.error(f"--out {args.out}: {problem}; give a folder that can be created or written to")
     if args.progress:
         try:
             import tqdm  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import subprocess
 import sys
 from fractions import Fraction
@@ -189,3 +190,42 @@ def test_examples_run_as_scripts(script, args, expected):
     )
     assert done.returncode == 0, done.stderr
     assert expected in done.stdout
+
+
+def test_moons_checks_out_before_training(tmp_path, monkeypatch, capsys):
+    # Issue 9.11: a bad --out used to be found only after the whole training run.
+    pytest.importorskip("matplotlib")
+    moons = load("moons")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking --out")
+
+    monkeypatch.setattr(moons, "train", no_training)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    for out, message in (
+        (a_file, "this is a file, not a folder"),
+        (a_file / "plots", f"{a_file} is a file, so no folder can be made inside it"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            moons.main(["--steps", "1", "--out", str(out)])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}: {message}" in err and "give a folder that can be created" in err
+    assert moons._unwritable(tmp_path / "new" / "deeper") is None  # can be created later
+    assert not (tmp_path / "new").exists()  # checking does not create it
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_samples": 10.0}, TypeError, "n_samples must be a positive int, got float"),
+        ({"n_samples": 1}, ValueError, "n_samples >= 2"),
+        ({"noise": math.nan}, ValueError, "noise .* must be a finite number"),
+        ({"noise": -0.1}, ValueError, r"noise .* must be >= 0"),
+        ({"noise": "0.1"}, TypeError, "noise .* needs a real number"),
+    ],
+)
+def test_make_moons_refuses_bad_settings_by_the_one_rule(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_moons(**kwargs)

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value, grad, gradients, hessian, no_grad, value_and_grad
+from autodiff import Value, grad, gradients, hessian, no_grad, ops, value_and_grad
 from autodiff.articles import gradient_descent as article
 
 
@@ -85,11 +85,60 @@ def test_grad_returns_a_value_when_given_a_recording_value():
     assert x.grad == 2
 
 
-def test_grad_of_a_function_that_ignores_its_argument_is_zero():
-    assert grad(lambda x: 7)(2) == 0
-    assert grad(lambda x, y: y * y, argnums=0)(Fraction(1, 2), 3) == 0
-    assert grad(lambda x: Value(4, requires_grad=False) * 2)(1.5) == 0
+def test_a_function_that_ignores_its_argument_is_refused_not_given_zero():
+    # Issue 9.4: a derivative of 0 here would only look like an answer.
+    with pytest.raises(TypeError, match=r"grad\(\): the function returned a plain int \(7\)"):
+        grad(lambda x: 7)(2)
+    with pytest.raises(TypeError, match=r"plain int \(9\)"):
+        grad(lambda x, y: y * y, argnums=0)(Fraction(1, 2), 3)
+    with pytest.raises(ValueError, match=r"does not depend on argument 0.*leave it out of argnums"):
+        grad(lambda x, y: y * y, argnums=0)(Fraction(1, 2), Value(3))
+    with pytest.raises(ValueError, match="does not depend on argument 0"):
+        grad(lambda x: Value(4, requires_grad=False) * 2)(1.5)
+    with pytest.raises(ValueError, match="does not depend on argument 1"):
+        value_and_grad(lambda x, y: x * x, argnums=(0, 1))(1.0, 2.0)
+    with pytest.raises(TypeError, match=r"hessian\(\): the function returned a plain float"):
+        hessian(lambda x: 2.5)(1.0)
+
+
+@pytest.mark.parametrize("transform", [grad, value_and_grad, hessian])
+def test_math_functions_that_cut_the_graph_are_refused_with_the_primitives_to_use(transform):
+    # math.sin calls float() on the Value and returns a plain float: the result no longer depends on x.
+    with pytest.raises(TypeError, match=r"plain float .*x\.sin\(\), x\.cos\(\), x\.exp\(\)"):
+        transform(math.sin)(1.0)
+    with pytest.raises(TypeError, match="cuts it off the graph"):
+        transform(lambda x: math.exp(x) * 2)(1.0)
+
+
+def test_sin_and_cos_primitives_through_the_functional_api():
+    assert grad(lambda x: x.sin())(1.0) == pytest.approx(math.cos(1.0), rel=1e-15)
+    assert grad(ops.cos)(1.0) == pytest.approx(-math.sin(1.0), rel=1e-15)
+    value, slope = value_and_grad(lambda x: x.sin() * x.cos())(0.5)
+    assert value == pytest.approx(math.sin(0.5) * math.cos(0.5), rel=1e-15)
+    assert slope == pytest.approx(math.cos(1.0), rel=1e-15)  # d/dx ½ sin 2x = cos 2x
+    assert hessian(lambda x: x.sin())(0.5) == pytest.approx(-math.sin(0.5), rel=1e-15)
+    assert grad(grad(grad(ops.sin)))(0.5) == pytest.approx(-math.cos(0.5), rel=1e-15)
+
+
+def test_a_constant_derivative_is_zero_not_refused():
+    # The functions differentiated here call grad themselves: their result is a derivative.
     assert hessian(lambda x: 3 * x)(2) == 0
+    assert grad(grad(lambda x: 3 * x))(2) == 0
+    assert grad(grad(lambda x: x.relu()))(-1.0) == 0
+    # Depending on x through a flat part still counts as depending on it.
+    assert grad(lambda x: x.relu())(-2) == 0
+
+
+def test_transforms_compute_no_delta_off_the_path_to_their_arguments():
+    # Issue 9.3: c.sqrt()'s δ (1 / 2√0) is off the path to x; it used to raise ZeroDivisionError.
+    c = Value(0.0)
+    assert grad(lambda x: c.sqrt() + x)(1.0) == 1.0
+    assert grad(lambda x: x + c.sqrt())(1.0) == 1.0
+    assert value_and_grad(lambda x: c.sqrt() + x * x)(3.0) == (9.0, 6.0)
+    assert hessian(lambda x: c.sqrt() + x * x * x)(2.0) == 12.0
+    # A learnable exponent of a negative base: its δ needs log(base), but nobody asked for it.
+    base, exponent = Value(-2.0), Value(2.0)
+    assert grad(lambda x: base**exponent + x)(1.0) == 1.0
 
 
 def test_grad_differentiates_even_inside_no_grad():
@@ -194,3 +243,15 @@ def test_gradients_compute_no_delta_outside_the_path_to_the_inputs():
     assert gradients(x**e, [x]) == (-4.0,)
     with pytest.raises(ValueError, match="needs a positive base"):
         gradients(x**e, [e])
+
+
+def test_nothing_to_differentiate_is_one_error_caught_as_value_or_runtime_error():
+    # Issue 13.11: the project's rule says ValueError, PyTorch habit says RuntimeError: both catch it.
+    from autodiff.checks import NoGradientError
+
+    constant = Value(2.0, requires_grad=False)
+    for error in (NoGradientError, ValueError, RuntimeError):
+        with pytest.raises(error, match="does not depend on anything that requires a gradient"):
+            gradients(constant * 3, [Value(1.0)])
+    with pytest.raises(ValueError, match="does not require a gradient"):
+        gradients(Value(1.0) * constant, [constant])

@@ -141,10 +141,15 @@ def test_gradcheck_bad_arguments():
         gradcheck("f", 1.0)
     with pytest.raises(ValueError, match="at least one input"):
         gradcheck(lambda x: x, [])
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match=r"eps \(the finite-difference step\) must be > 0"):
         gradcheck(lambda x: x, 1.0, eps=0)
-    with pytest.raises(ValueError, match="atol must be a number >= 0"):
+    with pytest.raises(ValueError, match="atol must be >= 0, got -1"):
         gradcheck(lambda x: x, 1.0, atol=-1)
+    # Issue 13.11: the wrong kind of thing is a TypeError; NaN is refused, not compared.
+    with pytest.raises(TypeError, match="rtol needs a real number"):
+        gradcheck(lambda x: x, 1.0, rtol="0.1")
+    with pytest.raises(ValueError, match=r"eps .* must be a finite number, got nan"):
+        gradcheck(lambda x: x, 1.0, eps=math.nan)
     with pytest.raises(TypeError, match=r"inputs\[0\]"):
         gradcheck(lambda x: x, ["1"])
 
@@ -182,3 +187,16 @@ def test_gradcheck_accepts_optional_and_variadic_arguments():
 def test_registering_an_existing_name_is_refused():
     with pytest.raises(ValueError, match="already exists"):
         autodiff.primitive("tanh", math.tanh, lambda x, out: 1 - out * out)
+
+
+def test_gradcheck_refuses_a_function_cut_off_its_inputs():
+    # Issue 9.4: math.sin returns a plain float; gradcheck says so instead of comparing a 0.
+    with pytest.raises(TypeError, match=r"gradcheck\(\): the function returned a plain float.*x\.sin\(\)"):
+        gradcheck(math.sin, [1.0])
+    with pytest.raises(ValueError, match=r"does not depend on input y"):
+        gradcheck(lambda x, y: x * x, [1.0, 2.0])
+
+
+def test_gradcheck_passes_for_the_sin_and_cos_primitives():
+    assert gradcheck(lambda x: x.sin() * x.cos(), [0.7])
+    assert gradcheck(lambda x, y: ops.sin(x * y) + ops.cos(x - y), [0.3, -1.2])

@@ -8,22 +8,27 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Value
+from autodiff import Parameter, Value, ops
 from autodiff.articles import gradient_descent as article
+from autodiff.learn import nn
 from autodiff.learn.nn import (
     MLP,
     HalfSquaredError,
     Input,
     Layer,
+    LeakyReLU,
     Linear,
     MaxMargin,
     Neuron,
     ReLU,
     Sequential,
     Sigmoid,
+    Softplus,
     Tanh,
     l2_penalty,
 )
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import fit
 
 
 def test_article_model_matches_the_hand_built_article_graph():
@@ -209,7 +214,7 @@ def test_mlp_parameters_zero_grad_and_determinism():
     assert len(a.parameters()) == 16 * 3 + 16 * 17 + 17
     assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
     assert [p.data for p in a.parameters()] != [p.data for p in MLP(2, [16, 16, 1], seed=4).parameters()]
-    assert [m.label for m in a] == ["L1", "L2", "L3"]
+    assert a.labels == ["L1", "L2", "L3"]
     assert [m.activation for m in a] == ["relu", "relu", None]
     (score,) = a([0.5, -0.25])
     score.backward()
@@ -227,11 +232,11 @@ def test_mlp_uses_the_given_rng_sequence():
 
 def test_sequential_default_labels_and_explicit_labels():
     model = Sequential(Input(), Linear(weights=[1, 1], bias=False, label="dense"), ReLU())
-    assert [m.label for m in model] == ["L1", "dense", "L3"]
+    assert model.labels == ["L1", "dense", "L3"]
     trace = model.trace((1, -3))
     assert trace.output[0].data == 0
     assert trace.outputs[1][0].layer == "dense"
-    assert len(model) == 3 and model[2].label == "L3"
+    assert len(model) == 3 and model.labels[2] == "L3"
 
 
 @pytest.mark.parametrize(
@@ -244,7 +249,7 @@ def test_sequential_default_labels_and_explicit_labels():
         (lambda: Linear(2), TypeError, "give n_in and n_out"),
         (lambda: Linear(weights=[1, 2], biases=[0], bias=False), ValueError, "bias=False"),
         (lambda: MLP(2, []), ValueError, "non-empty list"),
-        (lambda: MLP(0, [1]), ValueError, "positive number of inputs"),
+        (lambda: MLP(0, [1]), ValueError, "MLP's number of inputs n_in must be at least 1, got 0"),
         (lambda: Input()("abc"), TypeError, "vector of numbers"),
         (lambda: Linear(3, 0), ValueError, "Linear's number of outputs n_out must be at least 1, got 0"),
         (lambda: Linear(3, -2), ValueError, "n_out must be at least 1, got -2"),
@@ -258,3 +263,202 @@ def test_sequential_default_labels_and_explicit_labels():
 def test_bad_input_raises_clear_errors(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+# --- issue 9.11: the common mistakes get errors that say what to write -------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: MLP(2, 4), TypeError, r"got the number 4; for one layer of 4 outputs write MLP\(2, \[4\]\)"),
+        (lambda: MLP(2, "16"), TypeError, "list of layer widths"),
+        (lambda: MLP(2, [4, 0]), ValueError, r"sizes\[1\] \(the width of layer 2\) must be at least 1"),
+        (lambda: MLP(2, [4, 1.5]), TypeError, r"sizes\[1\] .* must be a positive int, got float"),
+        (lambda: MLP(2, [1], seed="0"), TypeError, "seed must be an int"),
+        (lambda: MLP(2, [1], activation="swish"), ValueError, "unknown activation 'swish'"),
+        (lambda: l2_penalty(MLP(2, [1]), 0.1), TypeError, r"got the MLP itself; pass its parameters: l2_pen"),
+        (lambda: l2_penalty(Value(1.0), 0.1), TypeError, "needs a list of parameters"),
+        (lambda: l2_penalty([1.0], 0.1), TypeError, "parameter 0 is a float, not a Value"),
+        (lambda: l2_penalty([Value(1.0)], "0.1"), TypeError, "coefficient needs a real number"),
+        (
+            lambda: Value(1, requires_grad="no"),
+            TypeError,
+            r"requires_grad=...\) must be True or False, got str",
+        ),
+        (lambda: Value(1).requires_grad_("yes"), TypeError, "must be True or False"),
+        (
+            lambda: MaxMargin()([Value(0.5)], 0),
+            ValueError,
+            r"labels \+1 or -1, got 0 \(for labels 0/1 write 2",
+        ),
+        (lambda: MaxMargin()([Value(0.5)], 2), ValueError, r"labels \+1 or -1, got 2$"),
+        (lambda: Sequential(), ValueError, r"at least one layer, e.g. Sequential\(Input\(\)"),
+        (lambda: Sequential([]), ValueError, "at least one layer"),
+        (lambda: Sequential(Input(), ReLU), TypeError, r"class ReLU as item 1; pass an object: ReLU\(\)"),
+        (
+            lambda: article.model().trace((1, 2, 3), 0, HalfSquaredError),
+            TypeError,
+            r"got the class HalfSquaredError; pass a loss object: HalfSquaredError\(\)",
+        ),
+        (lambda: article.model().trace((1, 2, 3), 0, "mse"), TypeError, "needs a loss such as"),
+    ],
+)
+def test_common_mistakes_are_explained(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_fit_refuses_a_loss_class_before_training():
+    model = article.model()
+    opt = SGD(model.parameters(), lr=article.LEARNING_RATE)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(TypeError, match=r"fit\(\) got the class HalfSquaredError; pass a loss object"):
+        fit(model, HalfSquaredError, article.dataset(), opt)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_mlp_and_layer_refuse_a_float_size_the_same_way():
+    # Issue 13.11: one rule, a float where an int goes is a TypeError everywhere.
+    for make in (lambda: MLP(2.0, [1]), lambda: Layer(2.0, 1), lambda: Linear(2.0, 1)):
+        with pytest.raises(TypeError, match=r"n_in must be a positive int, got float: 2.0"):
+            make()
+    for make in (lambda: MLP(0, [1]), lambda: Layer(0, 1)):
+        with pytest.raises(ValueError, match="n_in must be at least 1, got 0"):
+            make()
+
+
+# --- issue 13.8: activations as objects ---------------------------------------------------------
+
+
+def test_leaky_relu_activation_object_is_exact_and_uses_the_one_parametrised_primitive():
+    registered = dict(ops.PRIMITIVES)
+    layer = Layer(weights=[[1, 2]], biases=[0], activation=LeakyReLU(Fraction(1, 10)))
+    x = [Value(Fraction(-5)), Value(Fraction(1))]
+    (out,) = layer(x)
+    assert out.data == Fraction(-3, 10)  # (-5 + 2) · 1/10
+    assert out.primitive.base is ops.leaky_relu and out.primitive.params == {"slope": Fraction(1, 10)}
+    out.backward()
+    assert [v.grad for v in x] == [Fraction(1, 10), Fraction(2, 10)]
+    assert registered == ops.PRIMITIVES  # no primitive per slope
+    # Two objects with the same slope record the same bound primitive.
+    assert LeakyReLU(Fraction(1, 10))(Value(-1))[0].primitive is out.primitive
+    assert repr(layer) == "Layer(2 -> 1, bias=True, activation=LeakyReLU(1/10))"
+
+
+def test_activation_objects_and_names_give_the_same_numbers():
+    x = [0.3, -1.7]
+    for name, obj in (
+        ("relu", ReLU()),
+        ("tanh", Tanh()),
+        ("sigmoid", Sigmoid()),
+        ("softplus", Softplus()),
+        ("leaky_relu", LeakyReLU()),
+    ):
+        by_name = Layer(2, 3, activation=name, seed=1)(x)
+        by_object = Layer(2, 3, activation=obj, seed=1)(x)
+        assert [v.data for v in by_name] == [v.data for v in by_object]
+        assert {v.op for v in by_object} == {name}
+    assert Softplus()([Value(0.0)])[0].data == pytest.approx(math.log(2), rel=1e-15)
+    assert LeakyReLU()([Value(Fraction(-3))])[0].data == Fraction(-3, 100)  # the default slope is exact 1/100
+    model = MLP(2, [3, 1], activation=LeakyReLU(0.2), seed=0)
+    assert {v.op for v in model.trace(x).outputs[0]} == {"leaky_relu"}
+    assert Sequential(Input(), Linear(weights=[1, 1], bias=False), Softplus())([0, 0])[0].data == math.log(2)
+
+
+@pytest.mark.parametrize(
+    ("activation", "error", "match"),
+    [
+        (ReLU, TypeError, r"got the class ReLU; pass an object: activation=ReLU\(\)"),
+        (5, TypeError, "must be an activation such as ReLU"),
+        ("swish", ValueError, "unknown activation 'swish'"),
+    ],
+)
+def test_bad_activations_are_refused(activation, error, match):
+    with pytest.raises(error, match=match):
+        Layer(2, 2, activation=activation)
+    with pytest.raises(error, match=match):
+        Neuron([1, 2], activation=activation)
+
+
+@pytest.mark.parametrize("slope", [math.nan, math.inf])
+def test_leaky_relu_refuses_a_slope_that_is_not_finite(slope):
+    with pytest.raises(ValueError, match="LeakyReLU's slope must be a finite number"):
+        LeakyReLU(slope)
+    with pytest.raises(TypeError, match="LeakyReLU's slope needs a real number"):
+        LeakyReLU("0.1")
+
+
+# --- issue 13.9: Sequential leaves its layers alone ---------------------------------------------
+
+
+def test_sequential_does_not_mutate_the_layers_it_is_given():
+    shared = Linear(2, 1, seed=0)
+    relu = ReLU()
+    first = Sequential(Input(), shared, relu)
+    assert shared.label is None and relu.label is None
+    assert [p.name for p in shared.parameters()] == [None, None, None]
+    first.trace([1.0, 2.0])
+    second = Sequential(Input(), Linear(2, 2, seed=1), shared)
+    assert shared.label is None and relu.label is None
+    names = {id(p): n for n, p in second.named_parameters()}
+    assert [names[id(p)] for p in shared.parameters()] == ["w3_1", "w3_2", "b3"]
+    trace = second.trace([1.0, 2.0])
+    # Drawn in the second model, the shared layer's weights carry the second model's names.
+    assert [p.name for p in shared.parameters()] == ["w3_1", "w3_2", "b3"]
+    assert trace.outputs[2][0].layer == "L3"
+    first.trace([1.0, 2.0])
+    assert [p.name for p in shared.parameters()] == ["w2_1", "w2_2", "b2"]
+
+
+def test_named_parameters_derives_names_and_keeps_given_ones():
+    model = MLP(2, [2, 1], seed=0)
+    assert [n for n, _ in model.named_parameters()] == [
+        "w1_1_1",
+        "w1_1_2",
+        "b1_1",
+        "w1_2_1",
+        "w1_2_2",
+        "b1_2",
+        "w2_1",
+        "w2_2",
+        "b2",
+    ]
+    assert [p for _, p in model.named_parameters()] == model.parameters()
+    assert all(p.name is None for p in model.parameters())  # asking changes nothing
+    alpha = Parameter(3, name="alpha")
+    custom = Sequential(Input(), Linear(weights=[alpha, 1], bias=False))
+    assert [n for n, _ in custom.named_parameters()] == ["alpha", "w2_2"]
+    custom.trace([1, 1])
+    assert alpha.name == "alpha"
+    assert [n for n, _ in Linear(weights=[[1, 2], [3, 4]], biases=[5, 6]).named_parameters()] == [
+        "w_1_1",
+        "w_1_2",
+        "b_1",
+        "w_2_1",
+        "w_2_2",
+        "b_2",
+    ]
+    nested = Sequential(Input(), Sequential(Linear(weights=[1], bias=False)))
+    assert [n for n, _ in nested.named_parameters()] == ["L2.w1_1"]
+
+
+def test_forward_builds_no_trace_and_names_nothing(monkeypatch):
+    def no_trace(*args, **kwargs):
+        raise AssertionError("forward built a Trace")
+
+    monkeypatch.setattr(nn, "Trace", no_trace)
+    model = article.model()
+    (o3,) = model(article.PATIENTS[2][0])
+    assert o3.data == 0 and o3.op == "relu" and o3.layer == "L3"
+    assert o3.name is None
+    assert o3.parents[0].layer == "L2"
+
+
+def test_a_trace_derives_names_again_when_the_layers_change():
+    model = Sequential(Input(), Linear(weights=[1, 2], bias=False))
+    model.trace([1, 1])
+    assert [p.name for p in model.parameters()] == ["w2_1", "w2_2"]
+    model.layers.insert(1, Linear(weights=[[1, 0], [0, 1]], bias=False))
+    model.trace([1, 1])
+    assert [p.name for p in model.parameters()] == ["w2_1_1", "w2_1_2", "w2_2_1", "w2_2_2", "w3_1", "w3_2"]

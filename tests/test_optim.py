@@ -116,11 +116,64 @@ def test_a_shared_parameter_is_updated_once():
         (lambda: SGD(Linear(3, 1), lr=0.1), TypeError, r"pass its parameters: SGD\(model.parameters\(\)"),
         (lambda: Adam(MLP(2, [1]), lr=0.1), TypeError, r"Adam got the MLP itself.*Adam\(model.parameters"),
         (lambda: SGD(3, lr=0.1), TypeError, r"list of parameters \(pass model.parameters\(\)\), got int"),
-        (lambda: SGD([Value(1)], lr=0.1, momentum=1), ValueError, "momentum must be < 1"),
-        (lambda: Adam([Value(1)], betas=(0.9,)), TypeError, "pair"),
-        (lambda: Adam([Value(1)], betas=(0.9, 1.5)), ValueError, r"betas\[1\] must be < 1"),
+        (lambda: SGD([Value(1)], lr=0.1, momentum=1), ValueError, "momentum must be >= 0 and < 1"),
+        (lambda: Adam([Value(1)], betas=(0.9,)), ValueError, "pair"),
+        (lambda: Adam([Value(1)], betas=0.9), TypeError, "pair"),
+        (lambda: Adam([Value(1)], betas=(0.9, 1.5)), ValueError, r"betas\[1\] must be >= 0 and < 1"),
+        # Issue 9.9: NaN and infinite hyperparameters are refused (NaN passed every comparison).
+        (lambda: SGD([Value(1)], lr=math.nan), ValueError, r"lr \(the learning rate\) must be a finite"),
+        (lambda: SGD([Value(1)], lr=math.inf), ValueError, "must be a finite number, got inf"),
+        (lambda: SGD([Value(1)], lr=0.1, momentum=math.nan), ValueError, "momentum must be a finite"),
+        (lambda: SGD([Value(1)], lr=0.1, momentum="0.9"), TypeError, "momentum needs a real number"),
+        (lambda: SGD([Value(1)], lr=True), TypeError, "bool"),
+        (lambda: SGD([Value(1)], lr=1j), TypeError, "complex"),
+        (lambda: Adam([Value(1)], lr=math.nan), ValueError, "must be a finite"),
+        (lambda: Adam([Value(1)], betas=(math.nan, 0.999)), ValueError, r"betas\[0\] must be a finite"),
+        (lambda: Adam([Value(1)], betas=(0.9, math.inf)), ValueError, r"betas\[1\] must be a finite"),
+        (lambda: Adam([Value(1)], eps=math.nan), ValueError, "eps must be a finite"),
+        (lambda: Adam([Value(1)], eps=math.inf), ValueError, "eps must be a finite"),
+        (lambda: Adam([Value(1)], eps=None), TypeError, "eps needs a real number"),
     ],
 )
 def test_bad_settings_raise_clear_errors(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def _snapshot(opt):
+    state = [list(opt.velocity)] if isinstance(opt, SGD) else [list(opt.m), list(opt.v)]
+    return [p.data for p in opt.params], [p.grad for p in opt.params], opt.steps, state
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=Fraction(1, 10)),
+        lambda ps: SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: Adam(ps, lr=0.1),
+    ],
+    ids=["sgd", "momentum", "adam"],
+)
+@pytest.mark.parametrize(
+    ("bad", "error", "match"),
+    [
+        ("oops", TypeError, r"the \.grad of parameter 2 \(c\) needs a real number.*str"),
+        (None, TypeError, r"the \.grad of parameter 2 \(c\) is None"),
+        (10**400, OverflowError, "too large"),  # for the float arithmetic of lr or Adam
+    ],
+    ids=["str", "None", "huge-int"],
+)
+def test_a_step_that_fails_half_way_changes_nothing(make, bad, error, match):
+    # Issue 9.6: the first two parameters used to be updated before the third one failed.
+    params = [Value(Fraction(1), "a"), Value(Fraction(2), "b"), Value(Fraction(3), "c")]
+    opt = make(params)
+    for p, g in zip(params, (1, 2, 3), strict=True):
+        p.grad = g
+    opt.step()  # some history (momentum, moments) to keep as well
+    params[2].grad = bad
+    if isinstance(opt, SGD) and not opt.momentum and bad == 10**400:
+        opt.lr = 0.1  # a Fraction lr times a huge int is exact: the float lr is what overflows
+    before = _snapshot(opt)
+    with pytest.raises(error, match=match):
+        opt.step()
+    assert _snapshot(opt) == before

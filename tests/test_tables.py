@@ -20,7 +20,7 @@ from autodiff.articles.tables import (
     run,
     update_table,
 )
-from autodiff.learn.nn import HalfSquaredError
+from autodiff.learn.nn import HalfSquaredError, Input, Linear, Sequential
 from autodiff.learn.optim import SGD
 from autodiff.learn.train import gradient_descent
 
@@ -212,3 +212,16 @@ def test_tables_do_not_call_hooks():
     model.zero_grad()
     assert article_tables(model, HalfSquaredError(), article.PATIENTS) == plain
     assert calls == [] and Fraction(1, 2) == trace.loss.data
+
+
+def test_update_table_takes_named_parameters_from_the_model():
+    # Issue 13.9: names come from the model when asked, not from the layers it was given.
+    model = Sequential(Input(), Linear(weights=[[1, 2]], biases=[3]))
+    params = model.parameters()
+    for p in params:
+        p.grad = 1
+    table = update_table(model.named_parameters(), [1, 2, 3], 1, style="text")
+    assert [line.split(" ")[0] for line in table.splitlines()[2:]] == ["w2_1", "w2_2", "b2"]
+    assert update_table(params, [1, 2, 3], 1, style="text").splitlines()[2].startswith("p1 ")
+    with pytest.raises(TypeError, match=r"params\[0\] must be a Value or a \(name, Value\) pair"):
+        update_table([1.0], [1], 1)

@@ -246,11 +246,14 @@ def test_progress_bar_with_tqdm(capsys):
     ("kwargs", "error", "match"),
     [
         ({"data": []}, ValueError, "empty dataset"),
-        ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
-        ({"epochs": 0}, ValueError, "epochs must be a positive int"),
+        ({"batch_size": 0}, ValueError, "batch_size must be at least 1, got 0"),
+        ({"epochs": 0}, ValueError, "epochs must be at least 1, got 0"),
+        # Issue 13.11: the wrong kind of thing is a TypeError, as everywhere else.
+        ({"batch_size": 2.0}, TypeError, "batch_size must be a positive int, got float"),
+        ({"epochs": "1"}, TypeError, "epochs must be a positive int, got str"),
         ({"data": [(1, 2, 3)]}, ValueError, r"data item 0 is \(1, 2, 3\) \(3 entries\); each item must be a"),
-        ({"data": [*PATIENTS, 5]}, ValueError, r"data item 3 is 5 \(int\); each item must be a \(data input"),
-        ({"data": [((1, 2, 3), 0), "ab"]}, ValueError, "data item 1 is 'ab'"),
+        ({"data": [*PATIENTS, 5]}, TypeError, r"data item 3 is 5 \(int\); each item must be a \(data input"),
+        ({"data": [((1, 2, 3), 0), "ab"]}, TypeError, "data item 1 is 'ab'"),
         ({"data": 7}, TypeError, "list of \\(data input, data output\\) pairs, got int"),
     ],
 )

@@ -75,7 +75,7 @@ def forward(
 
 def model(number: Callable[[Any], Any] = Fraction) -> Sequential:
     """The article's model from library layers: L1 = Input (identity), L2 = w2·x (no bias), L3 = ReLU."""
-    return Sequential(Input(), Linear(weights=[number(w) for w in W2], bias=False), ReLU())
+    return Sequential(Input(), Linear(weights=list(weights(number)), bias=False), ReLU())
 
 
 def dataset(number: Callable[[Any], Any] = Fraction) -> list[tuple[tuple[Any, ...], Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 from .. import ops
 from ..backward import propagate
 from ..exact import format_number
-from ..learn.nn import Sequential, Trace
+from ..learn.nn import Sequential, Trace, check_loss
 from ..learn.train import samples
 from ..value import Value
 
@@ -73,6 +73,8 @@ def run(
     """A forward pass of `model` on every (data input, data output) pair, with the loss if given."""
     if not isinstance(model, Sequential):
         raise TypeError(f"tables need a Sequential model (or MLP), got {type(model).__name__}")
+    if loss_fn is not None:
+        check_loss(loss_fn, "tables.run()")
     return [model.trace(x, y, loss_fn) for x, y in samples(data)]
 
 
@@ -92,8 +94,8 @@ def forward_table(traces: Sequence[Trace], *, style: str = "markdown", digits: i
     model = _check(traces)
     headers = ["x"]
     previous = "x"
-    for k, m in enumerate(model.layers, 1):
-        headers.append(f"o{k} = {m.label}({previous})")
+    for k, box in enumerate(model.labels, 1):
+        headers.append(f"o{k} = {box}({previous})")
         previous = f"o{k}"
     rows = [[format_vector(t.inputs, digits), *(format_vector(o, digits) for o in t.outputs)] for t in traces]
     return render(headers, rows, style)
@@ -166,15 +168,34 @@ def backward_table(
 
 
 def update_table(
-    params: Sequence[Value], before: Sequence[Any], lr: Any, *, style: str = "markdown", digits: int = 4
+    params: Sequence[Value] | Sequence[tuple[str, Value]],
+    before: Sequence[Any],
+    lr: Any,
+    *,
+    style: str = "markdown",
+    digits: int = 4,
 ) -> str:
-    """`weight | w | δw | ŵ = w − α·δw`: each parameter's update (δw is its summed `.grad`)."""
+    """`weight | w | δw | ŵ = w − α·δw`: each parameter's update (δw is its summed `.grad`).
+
+    `params` are Values (shown by their names) or `(name, Value)` pairs such as
+    `model.named_parameters()`.
+    """
     if len(params) != len(before):
         raise ValueError(f"{len(params)} parameters but {len(before)} values from before the update")
+    named: list[tuple[str, Value]] = []
+    for i, item in enumerate(params, 1):
+        if isinstance(item, tuple):
+            named.append(item)
+        elif isinstance(item, Value):
+            named.append((item.name or f"p{i}", item))
+        else:
+            raise TypeError(
+                f"update_table: params[{i - 1}] must be a Value or a (name, Value) pair, got {item!r}"
+            )
     headers = ["weight", "w", "δw", f"ŵ = w − {format_cell(lr, digits)}·δw"]
     rows = [
-        [p.name or f"p{i}", format_cell(b, digits), format_cell(p.grad, digits), format_cell(p.data, digits)]
-        for i, (p, b) in enumerate(zip(params, before, strict=True), 1)
+        [name, format_cell(b, digits), format_cell(p.grad, digits), format_cell(p.data, digits)]
+        for (name, p), b in zip(named, before, strict=True)
     ]
     return render(headers, rows, style)
 

@@ -5,9 +5,11 @@ from autodiff.learn import MLP, SGD, fit
 
 from .nn import (
     MLP,
+    Activation,
     HalfSquaredError,
     Input,
     Layer,
+    LeakyReLU,
     Linear,
     MaxMargin,
     Module,
@@ -15,6 +17,7 @@ from .nn import (
     ReLU,
     Sequential,
     Sigmoid,
+    Softplus,
     Tanh,
     l2_penalty,
 )
@@ -24,11 +27,13 @@ from .train import History, Step, batch_learning, fit, gradient_descent
 __all__ = [
     "MLP",
     "SGD",
+    "Activation",
     "Adam",
     "HalfSquaredError",
     "History",
     "Input",
     "Layer",
+    "LeakyReLU",
     "Linear",
     "MaxMargin",
     "Module",
@@ -37,6 +42,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "Softplus",
     "Step",
     "Tanh",
     "batch_learning",

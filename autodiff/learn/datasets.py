@@ -15,6 +15,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from ..checks import check_real, check_size
 from ..modes import no_grad
 from ..ops import data
 from ..value import Value
@@ -30,10 +31,9 @@ def make_moons(n_samples: int = 100, *, noise: float = 0.1, seed: int = 0) -> tu
     Points sit evenly along each half circle, then move by Gaussian noise of standard deviation
     `noise`; the order is shuffled. The same seed always gives the same points.
     """
-    if not isinstance(n_samples, int) or n_samples < 2:
-        raise ValueError(f"make_moons needs n_samples >= 2 (an int), got {n_samples!r}")
-    if noise < 0:
-        raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise!r}")
+    if check_size(n_samples, "make_moons: n_samples") < 2:
+        raise ValueError(f"make_moons needs n_samples >= 2 (one point per moon), got {n_samples!r}")
+    check_real(noise, "make_moons: noise (a standard deviation)", low=0)
     rng = random.Random(seed)
     n_upper = n_samples // 2
     n_lower = n_samples - n_upper

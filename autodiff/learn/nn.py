@@ -17,32 +17,39 @@ import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .. import ops
-from ..checks import check_number
+from ..checks import check_number, check_real, check_size
 from ..exact import format_number
-from ..modes import layer
+from ..modes import layer, state
 from ..value import Parameter, Value
 from ..value import sum as value_sum
 
 Vector = list[Value]
 Operand = Any  # a Value or a plain number
 
-ACTIVATIONS: dict[str, Callable[[Operand], Value]] = {
-    "relu": ops.relu,
-    "tanh": ops.tanh,
-    "sigmoid": ops.sigmoid,
-}
-"""The activation functions a `Layer` or `Neuron` can apply, by name."""
+ActivationSpec = Any  # an Activation object (ReLU(), LeakyReLU(0.1), ...), its name ("relu"), or None
 
 
-def _activation(name: str | None) -> Callable[[Operand], Value] | None:
-    if name is None:
-        return None
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or None")
-    return ACTIVATIONS[name]
+def _activation(spec: ActivationSpec, who: str = "activation") -> Activation | None:
+    """The Activation object for `activation=`: an object is kept, a name is looked up in ACTIVATIONS."""
+    if spec is None or isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str):
+        if spec not in ACTIVATIONS:
+            raise ValueError(
+                f"{who}: unknown activation {spec!r}; choose one of {sorted(ACTIVATIONS)}, an object such as "
+                "LeakyReLU(0.01), or None"
+            )
+        return ACTIVATIONS[spec]()
+    if isinstance(spec, type) and issubclass(spec, Activation):
+        raise TypeError(f"{who} got the class {spec.__name__}; pass an object: activation={spec.__name__}()")
+    raise TypeError(
+        f"{who} must be an activation such as ReLU() or LeakyReLU(0.01), its name such as 'relu', or None; "
+        f"got {type(spec).__name__}: {spec!r}"
+    )
 
 
 def _vector(x: Operand | Sequence[Operand], what: str) -> list[Operand]:
@@ -56,15 +63,6 @@ def _vector(x: Operand | Sequence[Operand], what: str) -> list[Operand]:
     return [check_number(x, what)]
 
 
-def _size(n: Any, what: str) -> int:
-    """`n` if it is a positive int (a number of inputs or outputs), else a TypeError or ValueError."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {n!r}")
-    if n < 1:
-        raise ValueError(f"{what} must be at least 1, got {n}")
-    return n
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
@@ -73,7 +71,10 @@ def _check_width(module: Module, expected: int, x: Operand | Sequence[Operand], 
     """Refuse an input vector of the wrong length, naming the module (its label once in a model)."""
     if len(xs) == expected:
         return
-    who = f"{type(module).__name__} {module.label}" if module.label else repr(module)
+    # Inside a model the layer's box (its position, L2) names it, even though the model does not
+    # write that label on the module.
+    label = module.label or state.layer
+    who = f"{type(module).__name__} {label}" if label else repr(module)
     if isinstance(x, Value) or not isinstance(x, Iterable):
         got = f"a single number ({format_number(ops.data(x))}); give a vector of {expected} numbers or Values"
     else:
@@ -89,6 +90,10 @@ class Module:
     def parameters(self) -> list[Value]:
         """The Values this module learns (weights and biases), in a fixed order."""
         return []
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """`(name, parameter)` pairs: a parameter's own name, else a name derived from its place."""
+        return [(_given_name(p) or f"p{i}", p) for i, p in enumerate(self.parameters(), 1)]
 
     def zero_grad(self) -> None:
         """Set the `.grad` of every parameter to 0 (before the next backward pass)."""
@@ -152,23 +157,26 @@ class Neuron(Module):
         weights: Sequence[Any],
         bias: Any = None,
         *,
-        activation: str | None = None,
+        activation: ActivationSpec = None,
         label: str | None = None,
     ):
+        if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+            raise TypeError(f"a Neuron needs a list of weights, got {type(weights).__name__}: {weights!r}")
         if len(weights) == 0:
             raise ValueError("a Neuron needs at least one weight")
         self.weights = [w if isinstance(w, Value) else Parameter(w) for w in weights]
         self.bias = None if bias is None else bias if isinstance(bias, Value) else Parameter(bias)
         self.activation = activation
-        self._act = _activation(activation)
+        act = _activation(activation, "a Neuron's activation")
+        self._act = None if act is None else act.apply
         self.label = label
 
     @classmethod
     def random(
-        cls, n_in: int, rng: random.Random, *, activation: str | None = None, bias: bool = True
+        cls, n_in: int, rng: random.Random, *, activation: ActivationSpec = None, bias: bool = True
     ) -> Neuron:
         """A neuron with weights drawn uniformly in ±sqrt(3/n_in) (unit-variance outputs) and bias 0."""
-        _size(n_in, "a Neuron's number of inputs n_in")
+        check_size(n_in, "a Neuron's number of inputs n_in")
         bound = math.sqrt(3 / n_in)
         return cls(
             [rng.uniform(-bound, bound) for _ in range(n_in)],
@@ -199,6 +207,17 @@ class Neuron(Module):
         total = value_sum(terms)
         return self._act(total) if self._act is not None else total
 
+    def parameter_names(self, index: int | None = None) -> list[str]:
+        """Derived names: `w{index}_{j}` for the weights and `b{index}` for the bias."""
+        at = "" if index is None else str(index)
+        return [f"w{at}_{j}" for j in range(1, len(self.weights) + 1)] + (
+            [f"b{at}"] if self.bias is not None else []
+        )
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """`(name, parameter)` pairs: `w_1, w_2, ..., b` unless a parameter has a name of its own."""
+        return _named(self.parameters(), self.parameter_names())
+
     def __repr__(self) -> str:
         act = f", activation={self.activation!r}" if self.activation else ""
         return f"Neuron({len(self.weights)} inputs, bias={self.bias is not None}{act})"
@@ -212,7 +231,7 @@ class Layer(Module):
         n_in: int | None = None,
         n_out: int | None = None,
         *,
-        activation: str | None = None,
+        activation: ActivationSpec = None,
         bias: bool = True,
         weights: Sequence[Sequence[Any]] | None = None,
         biases: Sequence[Any] | None = None,
@@ -222,12 +241,12 @@ class Layer(Module):
     ):
         self.label = label
         self.activation = activation
-        _activation(activation)
         name = type(self).__name__
+        act = _activation(activation, f"{name}'s activation")
         if n_in is not None:
-            _size(n_in, f"{name}'s number of inputs n_in")
+            check_size(n_in, f"{name}'s number of inputs n_in")
         if n_out is not None:
-            _size(n_out, f"{name}'s number of outputs n_out")
+            check_size(n_out, f"{name}'s number of outputs n_out")
         if weights is not None:
             rows = _rows(weights)
             if n_in is not None and any(len(r) != n_in for r in rows):
@@ -241,7 +260,7 @@ class Layer(Module):
             if bias and len(biases) != len(rows):
                 raise ValueError(f"give one bias per row of weights ({len(rows)}), got {len(biases)}")
             self.neurons = [
-                Neuron(r, b if bias else None, activation=activation)
+                Neuron(r, b if bias else None, activation=act)
                 for r, b in zip(rows, biases if bias else [None] * len(rows), strict=True)
             ]
         else:
@@ -249,7 +268,7 @@ class Layer(Module):
                 raise TypeError("give n_in and n_out (random weights from a seed), or weights=[[...], ...]")
             if rng is None:
                 rng = random.Random(seed)
-            self.neurons = [Neuron.random(n_in, rng, activation=activation, bias=bias) for _ in range(n_out)]
+            self.neurons = [Neuron.random(n_in, rng, activation=act, bias=bias) for _ in range(n_out)]
 
     def parameters(self) -> list[Value]:
         """Each neuron's weights and bias, neuron by neuron."""
@@ -264,16 +283,22 @@ class Layer(Module):
         """One output per neuron."""
         return [n.fire(x) for n in self.neurons]
 
-    def name_parameters(self, index: int) -> None:
-        """Name weights `w{index}_{j}` (one neuron) or `w{index}_{i}_{j}`, biases `b{index}_{i}`."""
+    def parameter_names(self, index: int | None = None) -> list[str]:
+        """Derived names, in `parameters()` order: `w{index}_{j}` and `b{index}` for one neuron,
+        `w{index}_{i}_{j}` and `b{index}_{i}` for neuron i of several (the articles' w2_1, b1_2)."""
+        at = "" if index is None else str(index)
         single = len(self.neurons) == 1
+        names = []
         for i, n in enumerate(self.neurons, 1):
-            row = f"w{index}" if single else f"w{index}_{i}"
-            for j, w in enumerate(n.weights, 1):
-                if w.name is None:
-                    w.name = f"{row}_{j}"
-            if n.bias is not None and n.bias.name is None:
-                n.bias.name = f"b{index}" if single else f"b{index}_{i}"
+            row = f"w{at}" if single else f"w{at}_{i}"
+            names += [f"{row}_{j}" for j in range(1, len(n.weights) + 1)]
+            if n.bias is not None:
+                names.append(f"b{at}" if single else f"b{at}_{i}")
+        return names
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """`(name, parameter)` pairs (`w_1_1`, `b_1`, ...) unless a parameter has a name of its own."""
+        return _named(self.parameters(), self.parameter_names())
 
     @property
     def n_in(self) -> int:
@@ -314,6 +339,21 @@ class Linear(Layer):
         )
 
 
+class _DerivedName(str):
+    """A name a model derived for a parameter (w2_1): another model may replace it, unlike a given name."""
+
+    __slots__ = ()
+
+
+def _given_name(p: Value) -> str | None:
+    """The name the user gave `p`, or None (for no name or a name a model derived)."""
+    return None if p.name is None or isinstance(p.name, _DerivedName) else p.name
+
+
+def _named(params: list[Value], derived: list[str]) -> list[tuple[str, Value]]:
+    return [(_given_name(p) or name, p) for p, name in zip(params, derived, strict=True)]
+
+
 def _rows(weights: Sequence[Any]) -> list[list[Any]]:
     """A weight matrix as a list of rows; a flat list is one row (one output)."""
     if len(weights) == 0:
@@ -332,17 +372,19 @@ def _rows(weights: Sequence[Any]) -> list[list[Any]]:
 
 
 class Activation(Module):
-    """An element-wise activation layer (L3 of the articles is `ReLU()`)."""
-
-    function: str = ""
+    """An element-wise activation: a layer of its own (L3 of the articles is `ReLU()`), or a neuron's
+    `activation=` (`Layer(2, 4, activation=LeakyReLU(0.1))`). Subclasses define `apply(v)`."""
 
     def __init__(self, *, label: str | None = None):
         self.label = label
-        self._act = _activation(self.function)
+
+    def apply(self, v: Operand) -> Value:
+        """The activation of one number or Value."""
+        raise NotImplementedError(f"{type(self).__name__} must define apply(v)")
 
     def forward(self, x: list[Operand]) -> Vector:
         """The activation applied to each input."""
-        return [self._act(v) for v in x]
+        return [self.apply(v) for v in x]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -351,19 +393,61 @@ class Activation(Module):
 class ReLU(Activation):
     """`x if x >= 0 else 0`; the δ passes where x >= 0 (the articles' rule, 1 at exactly 0)."""
 
-    function = "relu"
+    def apply(self, v: Operand) -> Value:
+        """relu(v)."""
+        return ops.relu(v)
 
 
 class Tanh(Activation):
     """Hyperbolic tangent (float results)."""
 
-    function = "tanh"
+    def apply(self, v: Operand) -> Value:
+        """tanh(v)."""
+        return ops.tanh(v)
 
 
 class Sigmoid(Activation):
     """`1 / (1 + e^-x)` (float results)."""
 
-    function = "sigmoid"
+    def apply(self, v: Operand) -> Value:
+        """sigmoid(v)."""
+        return ops.sigmoid(v)
+
+
+class Softplus(Activation):
+    """`log(1 + e^x)`, a smooth ReLU (float results)."""
+
+    def apply(self, v: Operand) -> Value:
+        """softplus(v)."""
+        return ops.softplus(v)
+
+
+class LeakyReLU(Activation):
+    """`x if x >= 0 else slope·x`: a small δ still passes for negative inputs (exact with an exact slope)."""
+
+    def __init__(self, slope: Any = Fraction(1, 100), *, label: str | None = None):
+        super().__init__(label=label)
+        self.slope = check_real(slope, "LeakyReLU's slope")
+        # One registered primitive, bound to this slope: nodes show leaky_relu with its parameter.
+        self._leaky_relu = ops.leaky_relu.bind(slope=self.slope)
+
+    def apply(self, v: Operand) -> Value:
+        """leaky_relu(v) with this slope."""
+        return self._leaky_relu(v)
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU({format_number(self.slope)})"
+
+
+ACTIVATIONS: dict[str, Callable[[], Activation]] = {
+    "relu": ReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "softplus": Softplus,
+    "leaky_relu": LeakyReLU,
+}
+"""The activations a `Layer`, `Neuron` or `MLP` accepts by name (`activation="relu"`); the name
+gives the object with its default settings (LeakyReLU's slope 1/100)."""
 
 
 # --- losses -------------------------------------------------------------------------------------
@@ -409,17 +493,47 @@ class MaxMargin(Loss):
 
     def one(self, o: Operand, y: Any) -> Value:
         """The hinge loss of one score."""
+        label = ops.data(y) if isinstance(y, Value) else check_number(y, "MaxMargin's label y")
+        if label not in (1, -1):
+            hint = " (for labels 0/1 write 2·y − 1)" if label == 0 else ""
+            raise ValueError(f"MaxMargin needs labels +1 or -1, got {format_number(label)}{hint}")
         return ops.relu(1 - y * o)
 
     def __repr__(self) -> str:
         return "MaxMargin()"
 
 
+def check_loss(loss_fn: Any, who: str) -> None:
+    """Refuse a loss class where its object goes (`HalfSquaredError` for `HalfSquaredError()`)."""
+    if isinstance(loss_fn, type):
+        raise TypeError(f"{who} got the class {loss_fn.__name__}; pass a loss object: {loss_fn.__name__}()")
+    if not callable(loss_fn):
+        raise TypeError(
+            f"{who} needs a loss such as HalfSquaredError() (called as loss(output, y)), "
+            f"got {type(loss_fn).__name__}: {loss_fn!r}"
+        )
+
+
 def l2_penalty(params: Iterable[Value], coefficient: Any) -> Value:
     """`coefficient · Σ p²` over `params` (weight decay as a term of the loss)."""
+    if isinstance(params, Module):
+        raise TypeError(
+            f"l2_penalty got the {type(params).__name__} itself; pass its parameters: "
+            "l2_penalty(model.parameters(), coefficient)"
+        )
+    if isinstance(params, (Value, str, bytes)) or not isinstance(params, Iterable):
+        raise TypeError(
+            "l2_penalty needs a list of parameters, e.g. l2_penalty(model.parameters(), coefficient); "
+            f"got {type(params).__name__}"
+        )
     params = list(params)
     if not params:
         raise ValueError("l2_penalty needs at least one parameter")
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"l2_penalty: parameter {i} is a {type(p).__name__}, not a Value")
+    if not isinstance(coefficient, Value):
+        check_number(coefficient, "l2_penalty's coefficient")
     total = params[0] * params[0]
     for p in params[1:]:
         total = total + p * p
@@ -448,23 +562,35 @@ class Trace:
 class Sequential(Module):
     """Layers applied one after the other: `Sequential(L1, L2, L3)(x)` is `L3(L2(L1(x)))`.
 
-    Unlabelled layers get the labels L1, L2, ... by position; the outputs of layer k are named
-    `o{k}` (one output) or `o{k}_{i}`; weights of layer k are named `w{k}_{j}`.
+    The model leaves the layers it is given as they are (one may serve in two models); what it
+    derives from their positions it keeps to itself: the labels L1, L2, ... of unlabelled layers
+    (`labels`), the parameter names `w{k}_{j}` / `b{k}` of layer k (`named_parameters()`), and, in a
+    `trace`, the outputs' names `o{k}` or `o{k}_{i}`. A trace writes the derived names on the
+    unnamed parameters so that drawings and tables show them; a name you give a parameter is kept.
     """
 
     def __init__(self, *layers: Module, label: str | None = None):
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
+        if not layers:
+            raise ValueError(
+                f"{type(self).__name__} needs at least one layer, e.g. "
+                "Sequential(Input(), Linear(3, 1), ReLU())"
+            )
         for i, m in enumerate(layers):
+            if isinstance(m, type) and issubclass(m, Module):
+                raise TypeError(
+                    f"Sequential got the class {m.__name__} as item {i}; pass an object: {m.__name__}()"
+                )
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential needs layers (Module objects); item {i} is {type(m).__name__}")
         self.layers = list(layers)
         self.label = label
-        for k, m in enumerate(self.layers, 1):
-            if m.label is None:
-                m.label = f"L{k}"
-            if isinstance(m, Layer):
-                m.name_parameters(k)
+
+    @property
+    def labels(self) -> list[str]:
+        """Each layer's box: its own label, else `L{k}` from its position k (from 1)."""
+        return [m.label if m.label is not None else f"L{k}" for k, m in enumerate(self.layers, 1)]
 
     def parameters(self) -> list[Value]:
         """Every layer's parameters, layer by layer (each Value once)."""
@@ -477,17 +603,64 @@ class Sequential(Module):
                     result.append(p)
         return result
 
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """`(name, parameter)` pairs, layer by layer: `w{k}_{j}`, `b{k}` (or `w{k}_{i}_{j}`, `b{k}_{i}`)
+        for layer k, unless a parameter has a name of its own; a shared parameter is listed once."""
+        seen: set[int] = set()
+        result = []
+        for k, m in enumerate(self.layers, 1):
+            if isinstance(m, (Layer, Neuron)):
+                pairs = _named(m.parameters(), m.parameter_names(k))
+            else:
+                pairs = [(f"{self.labels[k - 1]}.{name}", p) for name, p in m.named_parameters()]
+                pairs = [(_given_name(p) or name, p) for name, p in pairs]
+            for name, p in pairs:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    result.append((name, p))
+        return result
+
+    def _name_parameters(self) -> None:
+        """Write the derived names on the parameters that have no name of their own (for drawings)."""
+        # Deriving the names costs a sizeable part of a small model's trace: they are derived again
+        # only when the model's layers change (a layer whose neurons are replaced keeps its names).
+        key = tuple(self.layers)
+        cached: tuple[tuple[Module, ...], list[tuple[_DerivedName, Value]]] | None
+        cached = getattr(self, "_derived", None)
+        if (
+            cached is None
+            or len(cached[0]) != len(key)
+            or any(a is not b for a, b in zip(cached[0], key, strict=True))
+        ):
+            cached = (key, [(_DerivedName(n), p) for n, p in self.named_parameters()])
+            self._derived = cached
+        for name, p in cached[1]:
+            # Another model sharing this parameter may have named it since: name it again.
+            if p.name is not name and _given_name(p) is None:
+                p.name = name
+
+    def _leaves(self, x: Operand | Sequence[Operand]) -> Vector:
+        first = self.layers[0]
+        # An Input layer makes the data leaves itself, so that its requires_grad applies.
+        return first.leaves(x) if isinstance(first, Input) else _leaves(x)
+
     def trace(
         self, x: Operand | Sequence[Operand], y: Any = None, loss: Callable[..., Value] | None = None
     ) -> Trace:
-        """Run the forward pass on `x` and keep every layer's outputs (and `loss(output, y)` if given)."""
-        first = self.layers[0] if self.layers else None
-        # An Input layer makes the data leaves itself, so that its requires_grad applies.
-        xs = first.leaves(x) if isinstance(first, Input) else _leaves(x)
+        """Run the forward pass on `x` and keep every layer's outputs (and `loss(output, y)` if given).
+
+        The outputs are named `o{k}` / `o{k}_{i}`, and unnamed parameters get their derived names, for
+        the drawings and tables that read this pass.
+        """
+        if loss is not None:
+            check_loss(loss, "trace(loss=...)")
+        self._name_parameters()
+        xs = self._leaves(x)
         outputs: list[Vector] = []
         current: list[Any] = xs
-        for k, m in enumerate(self.layers, 1):
-            current = m(current)
+        for k, (box, m) in enumerate(zip(self.labels, self.layers, strict=True), 1):
+            with layer(box):
+                current = m(current)
             single = len(current) == 1
             for i, v in enumerate(current, 1):
                 if v.name is None:
@@ -499,8 +672,12 @@ class Sequential(Module):
         return result
 
     def forward(self, x: list[Operand]) -> Vector:
-        """The last layer's output vector."""
-        return self.trace(x).output
+        """The last layer's output vector (nothing is named or kept: `trace` is for reading)."""
+        current: list[Any] = self._leaves(x)
+        for box, m in zip(self.labels, self.layers, strict=True):
+            with layer(box):
+                current = m(current)
+        return current
 
     def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
         return self.forward(_vector(x, "model"))
@@ -526,12 +703,25 @@ class MLP(Sequential):
     The same seed always gives the same weights.
     """
 
-    def __init__(self, n_in: int, sizes: Sequence[int], *, activation: str = "relu", seed: int = 0):
-        if not isinstance(n_in, int) or n_in < 1:
-            raise ValueError(f"MLP needs a positive number of inputs, got {n_in!r}")
-        if not sizes or any(not isinstance(s, int) or s < 1 for s in sizes):
-            raise ValueError(f"MLP needs a non-empty list of positive layer sizes, got {sizes!r}")
-        _activation(activation)
+    def __init__(
+        self, n_in: int, sizes: Sequence[int], *, activation: ActivationSpec = "relu", seed: int = 0
+    ):
+        check_size(n_in, "MLP's number of inputs n_in")
+        if isinstance(sizes, (int, float)) and not isinstance(sizes, bool):
+            raise TypeError(
+                f"MLP's sizes must be a list of layer widths, got the number {sizes!r}; for one layer "
+                f"of {sizes} outputs write MLP({n_in}, [{sizes}]), for a hidden layer of {sizes} "
+                f"MLP({n_in}, [{sizes}, 1])"
+            )
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+            raise TypeError(f"MLP's sizes must be a list of layer widths such as [16, 16, 1], got {sizes!r}")
+        if not sizes:
+            raise ValueError("MLP needs a non-empty list of layer sizes, e.g. MLP(2, [16, 16, 1])")
+        for i, size in enumerate(sizes):
+            check_size(size, f"MLP's sizes[{i}] (the width of layer {i + 1})")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"MLP's seed must be an int, got {type(seed).__name__}: {seed!r}")
+        _activation(activation, "MLP's activation")
         rng = random.Random(seed)
         widths = [n_in, *sizes]
         layers = [

@@ -10,23 +10,17 @@ so its updates are floats.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
+from ..checks import check_number, check_real
 from ..exact import format_number
-from ..ops import data
 from ..value import Value
 
 
 def _check_rate(x: Any, what: str, *, low_inclusive: bool = False, high: Any = None) -> Any:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a real number (int, float or Fraction), got {type(x).__name__}")
-    if x < 0 or (x == 0 and not low_inclusive):
-        raise ValueError(f"{what} must be {'>= 0' if low_inclusive else '> 0'}, got {format_number(x)}")
-    if high is not None and x >= high:
-        raise ValueError(f"{what} must be < {high}, got {format_number(x)}")
-    return x
+    """A hyperparameter: a finite real number >= 0 (or > 0), below `high` if given."""
+    return check_real(x, what, low=0, low_inclusive=low_inclusive, high=high, high_inclusive=False)
 
 
 class Optimizer:
@@ -64,13 +58,33 @@ class Optimizer:
             p.grad = 0
 
     def step(self) -> None:
-        """Update every parameter once from its current `.grad`."""
+        """Update every parameter once from its current `.grad`; on any error, change nothing."""
+        # Everything is computed before anything is written, so a step that fails half-way (a .grad
+        # that is not a number, an overflow) leaves every weight and the optimizer's state as they were.
+        grads = [self._gradient(i, p) for i, p in enumerate(self.params)]
+        updates, state = self._updates(grads)
+        new = [p.data - u for p, u in zip(self.params, updates, strict=True)]
+        for p, number in zip(self.params, new, strict=True):
+            p.data = number
+        self._commit(state)
         self.steps += 1
-        for i, p in enumerate(self.params):
-            p.data = p.data - self._update(i, data(p.grad))  # .grad is a Value after create_graph=True
 
-    def _update(self, i: int, g: Any) -> Any:
+    def _gradient(self, i: int, p: Value) -> Any:
+        g = p.grad.data if isinstance(p.grad, Value) else p.grad  # a Value after create_graph=True
+        label = f"parameter {i}" + (f" ({p.name})" if p.name else "")
+        if g is None:
+            raise TypeError(
+                f"{type(self).__name__}.step(): the .grad of {label} is None; "
+                "set it to 0 (zero_grad()) or run backward() before step()"
+            )
+        return check_number(g, f"{type(self).__name__}.step(): the .grad of {label}")
+
+    def _updates(self, grads: list[Any]) -> tuple[list[Any], Any]:
+        """The amount to subtract from each parameter, and the optimizer state after this step."""
         raise NotImplementedError
+
+    def _commit(self, state: Any) -> None:
+        """Keep the state computed by `_updates` (called only once every parameter is updated)."""
 
     def reset(self) -> None:
         """Forget the optimizer's history (step count, momentum, moments): start afresh."""
@@ -85,10 +99,15 @@ class SGD(Optimizer):
         self.momentum = _check_rate(momentum, "momentum", low_inclusive=True, high=1)
         self.velocity: list[Any] = [0] * len(self.params)
 
-    def _update(self, i: int, g: Any) -> Any:
-        if self.momentum:
-            g = self.velocity[i] = self.momentum * self.velocity[i] + g
-        return self.lr * g
+    def _updates(self, grads: list[Any]) -> tuple[list[Any], Any]:
+        if not self.momentum:
+            return [self.lr * g for g in grads], None
+        velocity = [self.momentum * v + g for v, g in zip(self.velocity, grads, strict=True)]
+        return [self.lr * v for v in velocity], velocity
+
+    def _commit(self, state: Any) -> None:
+        if state is not None:
+            self.velocity = state
 
     def reset(self) -> None:
         """Forget the step count and the velocities."""
@@ -111,35 +130,37 @@ class Adam(Optimizer):
         eps: Any = 1e-8,
     ):
         super().__init__(params, lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {len(betas)} numbers: {betas!r}")
         self.betas = (
             _check_rate(betas[0], "betas[0]", low_inclusive=True, high=1),
             _check_rate(betas[1], "betas[1]", low_inclusive=True, high=1),
         )
         self.eps = _check_rate(eps, "eps", low_inclusive=True)
+        self.m: list[Any] = []
+        self.v: list[Any] = []
         self.reset()
 
-    def step(self) -> None:
-        """One Adam update of every parameter from its current `.grad`."""
+    def _updates(self, grads: list[Any]) -> tuple[list[Any], Any]:
         b1, b2 = self.betas
         t = self.steps + 1
         # Bias corrections: the moments start at 0, so early averages are too small by these factors.
-        self._c1 = 1 - b1**t
-        self._c2 = 1 - b2**t
-        super().step()
+        c1, c2 = 1 - b1**t, 1 - b2**t
+        m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, grads, strict=True)]
+        v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, grads, strict=True)]
+        updates = [self.lr * (mi / c1) / (math.sqrt(vi / c2) + self.eps) for mi, vi in zip(m, v, strict=True)]
+        return updates, (m, v)
 
-    def _update(self, i: int, g: Any) -> Any:
-        b1, b2 = self.betas
-        m = self.m[i] = b1 * self.m[i] + (1 - b1) * g
-        v = self.v[i] = b2 * self.v[i] + (1 - b2) * g * g
-        return self.lr * (m / self._c1) / (math.sqrt(v / self._c2) + self.eps)
+    def _commit(self, state: Any) -> None:
+        self.m, self.v = state
 
     def reset(self) -> None:
         """Forget the step count and both moment estimates."""
         super().reset()
-        self.m: list[Any] = [0] * len(self.params)
-        self.v: list[Any] = [0] * len(self.params)
+        self.m = [0] * len(self.params)
+        self.v = [0] * len(self.params)
 
     def __repr__(self) -> str:
         b1, b2 = self.betas

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import ops
+from ..checks import check_size
 from ..exact import exact_div
 from ..modes import layer
 from ..value import Value
-from .nn import Sequential, Trace
+from .nn import Sequential, Trace, check_loss
 from .optim import Optimizer
 
 Sample = tuple[Any, Any]  # (data input, data output)
@@ -146,12 +147,11 @@ def fit(
     each epoch with `random.Random(seed)`; `progress=True` shows a bar (needs `tqdm`).
     """
     data = samples(data)
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    check_size(batch_size, "batch_size")
+    check_size(epochs, "epochs")
     if not isinstance(model, Sequential):
         raise TypeError(f"fit() needs a Sequential model (or MLP), got {type(model).__name__}")
+    check_loss(loss_fn, "fit()")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
             "fit() needs an optimizer such as SGD(model.parameters(), lr=...), "
@@ -217,7 +217,10 @@ def samples(data: Iterable[Any]) -> list[Sample]:
     for i, item in enumerate(data):
         if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
             shown = f"{len(item)} entries" if isinstance(item, Sequence) else type(item).__name__
-            raise ValueError(
+            # A pair of the wrong length is the right kind of thing with a bad value; a number or a
+            # str is the wrong kind.
+            wrong_kind = isinstance(item, (str, bytes)) or not isinstance(item, Sequence)
+            raise (TypeError if wrong_kind else ValueError)(
                 f"data item {i} is {item!r} ({shown}); each item must be a (data input, data output) pair, "
                 "e.g. ((100, 2000, 100), 0)"
             )
