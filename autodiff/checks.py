@@ -97,7 +97,7 @@ GRAPH_CUT_HINT = (
 
 
 def check_depends(who: str, result: object, reached: Iterable[bool], labels: Iterable[str]) -> None:
-    """Refuse a result computed without its inputs: a plain number, or a Value not reaching an input.
+    """Refuse a result computed without its inputs: a plain number, or a Value reaching none of them.
 
     A derivative of such a result would be a silent 0 (JAX refuses `float()` on its tracers for the
     same reason): a TypeError when the result is a plain number, a ValueError naming the argument
@@ -111,8 +111,11 @@ def check_depends(who: str, result: object, reached: Iterable[bool], labels: Ite
             f"not a Value computed from its argument, so its derivative would be a meaningless 0. "
             f"{GRAPH_CUT_HINT}"
         )
+    reached, labels = list(reached), list(labels)
     missing = [label for label, ok in zip(labels, reached, strict=True) if not ok]
-    if missing:
+    # Some arguments unused while others are reached is ordinary (their derivatives are exactly 0,
+    # as in PyTorch's allow_unused and JAX); only a result cut off from every argument is refused.
+    if missing and len(missing) == len(labels):
         raise ValueError(
             f"{who}: the function's result does not depend on {', '.join(missing)}, so its derivative "
             f"would be a meaningless 0. If that is expected, leave it out of argnums; if not, "

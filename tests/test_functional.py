@@ -95,10 +95,16 @@ def test_a_function_that_ignores_its_argument_is_refused_not_given_zero():
         grad(lambda x, y: y * y, argnums=0)(Fraction(1, 2), Value(3))
     with pytest.raises(ValueError, match="does not depend on argument 0"):
         grad(lambda x: Value(4, requires_grad=False) * 2)(1.5)
-    with pytest.raises(ValueError, match="does not depend on argument 1"):
-        value_and_grad(lambda x, y: x * x, argnums=(0, 1))(1.0, 2.0)
+    with pytest.raises(ValueError, match="does not depend on argument 0, argument 1"):
+        grad(lambda x, y: Value(2.0) * 3, argnums=(0, 1))(1.0, 2.0)
     with pytest.raises(TypeError, match=r"hessian\(\): the function returned a plain float"):
         hessian(lambda x: 2.5)(1.0)
+
+
+def test_arguments_left_unused_beside_used_ones_get_an_exact_zero():
+    # As PyTorch's allow_unused and JAX do: only a result cut off from every argument is refused.
+    assert value_and_grad(lambda x, y: x * x, argnums=(0, 1))(Fraction(3), 2.0) == (9, (6, 0))
+    assert hessian(lambda x, y: x * x * x, argnums=(0, 1))(Fraction(1, 2), 5) == ((3, 0), (0, 0))
 
 
 @pytest.mark.parametrize("transform", [grad, value_and_grad, hessian])
