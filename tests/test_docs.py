@@ -158,3 +158,16 @@ def test_every_install_hint_works_from_a_checkout():
             assert not wrong.search(line), f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         checked += 1
     assert checked > 30
+
+
+def test_the_article_tables_shown_are_what_article_tables_returns():
+    from autodiff.articles import gradient_descent as article
+    from autodiff.articles.tables import article_tables
+    from autodiff.learn.nn import HalfSquaredError
+
+    text = (DOCS / "guides" / "learning.md").read_text(encoding="utf-8")
+    call = "`tables.article_tables(article.model(), HalfSquaredError(), article.PATIENTS)` returns"
+    assert call in text  # a str, which the reader prints
+    after = text[text.index(call) :]
+    shown = re.search(r"^\|.*?(?=\n\n(?!\|))", after, flags=re.MULTILINE | re.DOTALL).group(0)
+    assert shown == article_tables(article.model(), HalfSquaredError(), article.PATIENTS)
