@@ -1,5 +1,6 @@
-"""The docs site: every Python snippet of README.md and docs/**/*.md runs and prints what its comments
-say, and `mkdocs build --strict` builds the site without a warning.
+"""The docs site: every Python snippet of docs/**/*.md runs and prints what its comments say, and
+`mkdocs build --strict` builds the site without a warning (tests/test_readme.py uses the same
+snippet rules for README.md).
 
 Snippets of one page run in order in one namespace, as a reader would paste them. Expected output
 is read from the snippet itself: `print(...)  # text` prints `text` (an aside after two spaces and
