@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
-# One entry point for a fresh machine: `bash run.sh demo` or `bash run.sh test`.
+# One entry point for a fresh machine: `bash run.sh demo`, `bash run.sh test [pytest arguments]`,
+# or `bash run.sh gallery`.
 # It makes a virtual environment in .venv, installs the project into it, makes sure Graphviz's
 # `dot` is there (installing it with apt-get when it can), then runs the chosen job.
 set -euo pipefail
 cd "$(dirname "$0")"
 
+usage="usage: bash run.sh demo | test [pytest arguments, e.g. -k relu] | gallery"
 job="${1:-}"
 case "$job" in
-  demo|test) ;;
-  *) echo "usage: bash run.sh demo|test" >&2; exit 2 ;;
+  demo|test|gallery) shift ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac
 
 venv="${AUTODIFF_VENV:-.venv}"
+python="${PYTHON:-python3}"
+
+# Before installing anything: an older Python cannot install the project (pip may search for a
+# long time before it says so).
+if [ -x "$venv/bin/python" ]; then python="$venv/bin/python"; fi
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "run.sh: $python not found; install Python 3.10 or newer (e.g. sudo apt-get install python3)" >&2
+  exit 1
+fi
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+  found="$("$python" -c 'import platform; print(platform.python_version())')"
+  echo "run.sh: this project needs Python 3.10 or newer; $python is Python $found." >&2
+  echo "run.sh: install a newer one and run again, e.g. PYTHON=python3.11 bash run.sh $job" \
+       "(remove $venv first if it was made with the old one)" >&2
+  exit 1
+fi
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
@@ -26,10 +44,10 @@ apt_install() {
 }
 
 if [ ! -x "$venv/bin/python" ]; then
-  if ! python3 -m venv "$venv" 2>/dev/null; then
+  if ! "$python" -m venv "$venv" 2>/dev/null; then
     rm -rf "$venv"
-    echo "run.sh: python3 cannot make a virtual environment; installing python3-venv" >&2
-    if ! { apt_install python3-venv && python3 -m venv "$venv"; }; then
+    echo "run.sh: $python cannot make a virtual environment; installing python3-venv" >&2
+    if ! { apt_install python3-venv && "$python" -m venv "$venv"; }; then
       echo "run.sh: please install it yourself: sudo apt-get install python3-venv" >&2
       exit 1
     fi
@@ -44,21 +62,37 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
-extras="viz,dev,progress,plot"
+case "$job" in
+  demo|gallery) extras="viz,progress,plot" ;;
+  # The tests also build the docs site (docs) and run examples/article.ipynb (notebook).
+  test) extras="viz,dev,progress,plot,docs,notebook" ;;
+esac
 # The reference engines (PyTorch for gradient comparisons, micrograd for the benchmark's quick
 # run). CI always installs them: PyTorch's CPU build lies on the CI machines.
-if [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_REFERENCES:-}" ]; then extras="$extras,bench"; fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+if [ "$job" = test ] && { [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_REFERENCES:-}" ]; }; then
+  extras="$extras,bench"
+fi
+echo "run.sh: installing the project and its extras [$extras] into $venv" >&2
+"$venv/bin/python" -m pip install --disable-pip-version-check -e ".[$extras]"
 
 case "$job" in
   demo)
     "$venv/bin/python" examples/gradient_descent.py
-    # The δ-flow pictures of the three patients (docs/gallery, shown in README.md).
+    # The δ-flow pictures of the three patients, in the git-ignored out/ (the committed ones in
+    # docs/gallery are made by `bash run.sh gallery`).
     if command -v dot >/dev/null 2>&1; then
-      "$venv/bin/python" -m viz gallery docs/gallery
+      "$venv/bin/python" -m viz gallery out/gallery
     else
-      echo "run.sh: skipping the pictures (docs/gallery): Graphviz's dot is not installed" >&2
+      echo "run.sh: skipping the pictures (out/gallery): Graphviz's dot is not installed" >&2
     fi
     ;;
-  test) "$venv/bin/python" -m pytest ;;
+  gallery)
+    # The pictures README.md and the docs show. The SVGs name the Graphviz version that drew them.
+    if ! command -v dot >/dev/null 2>&1; then
+      echo "run.sh: cannot draw docs/gallery: Graphviz's dot is not installed" >&2
+      exit 1
+    fi
+    "$venv/bin/python" -m viz gallery docs/gallery
+    ;;
+  test) "$venv/bin/python" -m pytest "$@" ;;
 esac

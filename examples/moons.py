@@ -4,7 +4,7 @@
 Loss: the mean max-margin loss relu(1 − y·score) plus an L2 penalty 1e-4·Σp²; plain SGD on the
 whole batch (`autodiff.learn.train.batch_learning`). It prints the loss and training accuracy as it goes
 and writes a loss curve and the decision boundary to `out/moons.png` (needs matplotlib:
-`pip install 'autodiff[plot]'`).
+`pip install -e '.[plot]'` from a checkout).
 
     python examples/moons.py                 # full run
     python examples/moons.py --steps 20      # a short run
@@ -102,7 +102,7 @@ def _pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError:
         raise SystemExit(
-            "moons.py: plotting needs matplotlib: pip install 'autodiff[plot]' (or run with --no-plot)"
+            "moons.py: plotting needs matplotlib: pip install -e '.[plot]' (or run with --no-plot)"
         ) from None
     return plt
 
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> Result:
         try:
             import tqdm  # noqa: F401
         except ImportError:
-            raise SystemExit("moons.py: --progress needs tqdm: pip install 'autodiff[progress]'") from None
+            raise SystemExit("moons.py: --progress needs tqdm: pip install -e '.[progress]'") from None
     result = train(
         args.steps,
         lr=args.lr,

@@ -1,114 +1,58 @@
-"""Every Python snippet of README.md runs and prints what its comments say.
+"""README.md: short, plain at the start, and every Python snippet prints what its comments say.
 
-Snippets of one `## ` section run in order in one namespace, as a reader would paste them.
-Expected output is read from the snippet itself: `print(...)  # text` prints `text` (an aside
-after two spaces and a parenthesis, `# 3/4  (the slope)`, is not part of it); `...  # prints: text`
-prints `text`; a bare `print(...)` is followed by comment lines holding its output.
+The snippet rules (how expected output is read from comments) are those of tests/test_docs.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import pytest
+from test_docs import expected_output, has_dot, run_snippets, snippets
 
-from autodiff import ops
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def sections() -> dict[str, list[str]]:
-    text = README.read_text(encoding="utf-8")
-    found = {}
-    for block in re.split(r"^## ", text, flags=re.MULTILINE)[1:]:
-        title = block.splitlines()[0].strip()
-        code = re.findall(r"^```python\n(.*?)^```", block, flags=re.MULTILINE | re.DOTALL)
-        if code:
-            found[title] = code
-    return found
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+TEXT = README.read_text(encoding="utf-8")
 
 
-def expected_output(code: str) -> list[str]:
-    lines = code.splitlines()
-    out: list[str] = []
-    for k, line in enumerate(lines):
-        statement, _, comment = line.partition("  # ")
-        if comment.startswith("prints: "):
-            out.append(comment.removeprefix("prints: "))
-        elif statement.strip().startswith("print("):
-            if comment:
-                out.append(re.split(r"\s{2,}\(", comment, maxsplit=1)[0].rstrip())
-            else:
-                for following in lines[k + 1 :]:
-                    if not following.startswith("# "):
-                        break
-                    out.append(following.removeprefix("# "))
-    return out
+def test_the_readme_fits_in_200_lines():
+    assert len(TEXT.splitlines()) <= 200
 
 
-SECTIONS = sections()
+def test_the_first_paragraph_speaks_plainly():
+    first = TEXT.split("\n\n")[1]
+    jargon_words = ("δ", "gradient", "reverse-mode", "backprop", "broccoli", "Tagada", "learning flow")
+    for jargon in jargon_words:
+        assert jargon not in first, jargon
 
 
-def test_the_readme_has_snippets_in_every_part():
-    assert {"A tour of the API", "Learning: layers, loops, tables", "Pictures of the δ flow (viz)"} <= set(
-        SECTIONS
-    )
-    assert sum(len(codes) for codes in SECTIONS.values()) >= 14
+def test_the_readme_gives_the_two_commands_the_example_and_the_license():
+    assert "bash run.sh demo" in TEXT and "bash run.sh test" in TEXT
+    assert "docs/gallery/patient3.svg" in TEXT and (ROOT / "docs/gallery/patient3.svg").exists()
+    assert "The Gradient Descent Algorithm" in TEXT  # the article series it follows
+    assert "[`LICENSE`](LICENSE)" in TEXT
+    license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License") and "the autodiff authors" in license_text
 
 
-@pytest.mark.parametrize("title", list(SECTIONS))
-def test_section_snippets_print_what_their_comments_say(title, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # snippets may write pictures to out/
-    if "viz" in title and not _has_dot():
-        pytest.skip("Graphviz's dot is not installed")
-    namespace: dict = {"__name__": "readme_snippet"}
-    before = set(ops.PRIMITIVES)
-    try:
-        for i, code in enumerate(SECTIONS[title]):
-            # The two-moons loop trains for 100 steps; two show that it runs.
-            code = code.replace("range(100)", "range(2)")
-            printed = io.StringIO()
-            with contextlib.redirect_stdout(printed):
-                exec(compile(code, f"README.md ({title}, snippet {i})", "exec"), namespace)
-            assert printed.getvalue().splitlines() == expected_output(code), f"snippet {i}"
-    finally:
-        # Snippets register primitives such as "softplus"; primitive names are global.
-        for name in set(ops.PRIMITIVES) - before:
-            del ops.PRIMITIVES[name]
+def test_the_readme_example_is_about_ten_lines():
+    (example,) = [code for code in snippets(TEXT) if "loss.backward()" in code]
+    lines = example.splitlines()
+    statements = [line for line in lines if line.strip() and not line.startswith(("from", "import"))]
+    assert len(statements) <= 12
 
 
-def _has_dot() -> bool:
-    import shutil
-
-    return shutil.which("dot") is not None
-
-
-LEARNING = "Learning: layers, loops, tables"
+def test_every_install_hint_names_this_project_not_the_unrelated_autodiff():
+    # On the package index, `autodiff` and `viz` are other projects: hints install from a checkout.
+    assert not re.search(r"pip install ['\"]?(autodiff|viz)\b", TEXT)
+    assert 'name = "exact-autodiff"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("index", range(len(SECTIONS[LEARNING])))
-def test_each_learning_snippet_runs_on_its_own(index, tmp_path, monkeypatch):
-    # A reader may paste any one of them: none may lean on names an earlier snippet defined.
+def test_the_readme_snippets_print_what_their_comments_say(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = SECTIONS[LEARNING][index].replace("range(100)", "range(1)")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, f"README.md ({LEARNING}, snippet {index} alone)", "exec"), {"__name__": "alone"})
-    assert printed.getvalue().splitlines() == expected_output(code)
-
-
-def test_the_article_tables_shown_are_what_article_tables_returns():
-    from autodiff.articles import gradient_descent as article
-    from autodiff.articles.tables import article_tables
-    from autodiff.learn.nn import HalfSquaredError
-
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(f"## {LEARNING}") :]
-    call = "`tables.article_tables(article.model(), HalfSquaredError(), article.PATIENTS)` returns"
-    assert call in section  # a str, which the reader prints
-    after = section[section.index(call) :]
-    shown = re.search(r"^\|.*?(?=\n\n(?!\|))", after, flags=re.MULTILINE | re.DOTALL).group(0)
-    assert shown == article_tables(article.model(), HalfSquaredError(), article.PATIENTS)
+    codes = snippets(TEXT)
+    assert codes and all(expected_output(code) for code in codes)
+    if any("viz." in code for code in codes) and not has_dot():
+        pytest.skip("Graphviz's dot is not installed")
+    run_snippets(codes, "README.md")

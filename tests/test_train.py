@@ -228,7 +228,7 @@ def test_progress_bar_needs_tqdm(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     model = article.model()
-    with pytest.raises(ImportError, match=r"autodiff\[progress\]"):
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[progress\]'"):
         gradient_descent(model, HalfSquaredError(), PATIENTS, SGD(model.parameters(), ALPHA), progress=True)
 
 

@@ -153,7 +153,7 @@ def test_cli_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys):
 
 @pytest.mark.parametrize("number", [1, 2, 3])
 def test_gallery_is_up_to_date(number):
-    """docs/gallery is made by `bash run.sh demo` (python -m viz gallery); rerun it after a change."""
+    """docs/gallery is made by `bash run.sh gallery` (python -m viz gallery); rerun it after a change."""
     dot_source = (GALLERY / f"patient{number}.dot").read_text(encoding="utf-8")
     assert dot_source == patient_dot(number)
     # The committed SVG was drawn from this DOT: same nodes and edges, same edge labels.

@@ -267,7 +267,7 @@ def _progress_bar(total: int) -> Any:
         from tqdm.auto import tqdm
     except ImportError:
         raise ImportError(
-            "progress=True needs the optional package tqdm: pip install 'autodiff[progress]' "
+            "progress=True needs the optional package tqdm: pip install -e '.[progress]' "
             "(or pip install tqdm), or leave progress=False"
         ) from None
     return tqdm(total=total, unit="step")
