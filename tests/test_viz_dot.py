@@ -71,14 +71,28 @@ def test_a_one_input_op_shows_where_its_local_derivative_was_taken():
     assert "relu′(−2) = 0" in viz.to_dot(y)
 
 
-def test_labels_of_arrows_inside_a_column_sit_beside_them_and_nothing_is_tied():
+def test_the_article_reads_down_with_each_weight_on_a_row_above_its_product():
     source = patient_dot(3)
+    # Read across, the article's 8 columns are too wide for a page: it is drawn top to bottom.
+    assert "rankdir=TB" in source
     weights = re.findall(r"(n\d+) \[label=<<TABLE[^\n]*>weight<", source)
     assert len(weights) == 3
     for w in weights:
-        (edge,) = re.findall(rf"\t{w} -> n\d+ \[[^\n]*", source)
-        assert "xlabel=<<TABLE" in edge and not re.search(r"[ [](label)=", edge)
+        (edge,) = re.findall(rf"\t{w} -> n\d+ \[label=[^\n]*", source)
+        assert "xlabel" not in edge
+        # An invisible tie from the product's other input keeps the weight one row above its product.
+        assert re.search(rf"\tn\d+ -> {w} \[style=invis\]", source)
     assert "decorate" not in source  # no underline ties between labels and arrows
+
+
+def test_a_short_graph_reads_across_with_labels_beside_arrows_inside_a_column():
+    w, x = autodiff.Parameter(2, name="w"), Value(3, name="x")
+    loss = w * x
+    loss.backward()
+    source = viz.to_dot(loss)
+    assert "rankdir=LR" in source
+    (edge,) = re.findall(r"\tn\d+ -> n0 \[xlabel=[^\n]*", source)  # w sits beside its product
+    assert "δw = δ(w·x) · x" in edge
 
 
 def test_article_names_read_like_the_learning_flow():
@@ -111,7 +125,7 @@ def test_ids_never_come_from_memory_addresses():
     source = viz.to_dot(_small_graph())
     declared = set(re.findall(r"^\t+(\w+) \[", source, re.MULTILINE)) - {"graph", "node", "edge"}
     assert sorted(declared) == ["n0", "n1", "n2", "n3", "n4"]
-    linked = set(re.findall(r"^\t(\w+) -> (\w+)", source, re.MULTILINE))
+    linked = set(re.findall(r"^\t(\w+) -> (\w+) \[(?!style=invis)", source, re.MULTILINE))
     assert linked == {("n1", "n0"), ("n2", "n0"), ("n4", "n1"), ("n3", "n2"), ("n4", "n2")}
 
 

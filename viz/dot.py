@@ -14,7 +14,7 @@ Tooltips: a node's name, value and δ; an arrow's full chain-rule sentence.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from autodiff import is_exact
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["VIEWS", "digraph"]
 
-MAX_RANKS_ACROSS = 9
-"""A longer chain of columns is drawn top to bottom: read across, it would not fit a page's width."""
+RANK_WIDTH, NODE_WIDTH, PAGE_WIDTH = 220, 140, 1100
+"""Rough widths (points) of one column read across (a node and an arrow label), of one node read down,
+and of a page: a graph wider than a page read across is drawn top to bottom if that is narrower."""
 
 PACKAGE_HINT = "viz needs the `graphviz` Python package to build drawings: pip install graphviz"
 
@@ -69,21 +70,24 @@ def digraph(
         rows.append(f'<TR><TD><FONT POINT-SIZE="16"><B>{text.html(title)}</B></FONT></TD></TR>')
     rows.append(f"<TR><TD><B>{text.html(shown.heading(graph))}</B></TD></TR>")
     for note in graph.notes:
-        rows.append(f'<TR><TD><FONT POINT-SIZE="11">{text.html(note)}</FONT></TD></TR>')
+        # "what was shrunk; how to see it whole" on two lines, so the heading is no wider than the picture.
+        lines = "<BR/>".join(text.html(part.strip()) for part in note.split(";"))
+        rows.append(f'<TR><TD><FONT POINT-SIZE="11">{lines}</FONT></TD></TR>')
     if legend:
         rows.append(legend_html(graph, shown.shows_deltas))
     label = f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
+    direction = _direction(graph)
     g = graphviz.Digraph(
         "autodiff",
         graph_attr={
-            "rankdir": "LR" if _ranks(graph) <= MAX_RANKS_ACROSS else "TB",
+            "rankdir": direction,
             "label": label,
             "labelloc": "t",
             "fontname": FONT,
             "fontsize": "14",
-            "nodesep": "0.2",
+            "nodesep": "0.2" if direction == "LR" else "0.45",  # read down, labels sit between nodes
             # Arrows between two columns of neurons need room to fan out.
-            "ranksep": "1.2" if any(node.kind == NEURON for node in graph.nodes) else "0.35",
+            "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
             "bgcolor": "white",
             "pad": "0.1",
@@ -94,6 +98,8 @@ def digraph(
     groups = rank_groups(graph)
     painter = _Painter(graph, shown, edge_width, columns(groups))
     painter.across = g.graph_attr["rankdir"] == "LR"
+    if not painter.across:
+        groups = _own_rows(groups, painter.flat)
     painter.add_nodes(g, groups.get(None, []))
     for i, layer in enumerate(graph.layers):
         members = groups.get(layer, [])
@@ -113,20 +119,64 @@ def digraph(
             painter.add_nodes(box, members)
     for edge in graph.edges:
         painter.add_edge(g, edge)
+    if not painter.across:
+        _rows_above_users(g, graph, painter.flat)
     return g
 
 
-def _ranks(graph: GraphRecords) -> int:
-    """How many columns the longest path needs (a weight beside its user takes none of its own)."""
+def _rank_gap(graph: GraphRecords, direction: str) -> str:
+    """Arrows between two columns of neurons need room to fan out; read down they have the width."""
+    if any(node.kind == NEURON for node in graph.nodes):
+        return "1.2" if direction == "LR" else "0.6"
+    return "0.35"
+
+
+def _own_rows(
+    groups: dict[str | None, list[list[str]]], flat: dict[str, str]
+) -> dict[str | None, list[list[str]]]:
+    """Read down, a weight beside its product would break the row's order: it gets a row of its own."""
+    out: dict[str | None, list[list[str]]] = {}
+    for layer, members in groups.items():
+        rows: list[list[str]] = []
+        for group in members:
+            rows.extend([leaf] for leaf in group if leaf in flat and flat[leaf] in group)
+            rest = [node_id for node_id in group if not (node_id in flat and flat[node_id] in group)]
+            if rest:
+                rows.append(rest)
+        out[layer] = rows
+    return out
+
+
+def _rows_above_users(g: graphviz.Digraph, graph: GraphRecords, flat: dict[str, str]) -> None:
+    """Put each such weight one row above its user (not at the top): tie it below its user's other inputs."""
+    inputs: dict[str, list[str]] = defaultdict(list)
+    for edge in graph.edges:
+        inputs[edge.child].append(edge.parent)
+    for leaf, user in flat.items():
+        for parent in inputs[user]:
+            if parent not in flat:
+                g.edge(parent, leaf, style="invis")
+
+
+def _direction(graph: GraphRecords) -> str:
+    """ "LR" (inputs left, loss right, as the articles draw it) unless top to bottom is narrower."""
     flat = beside(graph)
     depth: dict[str, int] = {}
     inputs: dict[str, list[str]] = defaultdict(list)
     for edge in graph.edges:
         inputs[edge.child].append(edge.parent)
     for node in reversed(graph.nodes):  # inputs first
-        below = [depth.get(p, 1) for p in inputs[node.id] if p not in flat]
+        if node.id in flat:
+            continue
+        below = [depth.get(p, 0) for p in inputs[node.id] if p not in flat]
         depth[node.id] = 1 + max(below, default=0)
-    return max(depth.values(), default=0)
+    for leaf, user in flat.items():
+        depth[leaf] = depth.get(user, 1)
+    if not depth:
+        return "LR"
+    across = max(depth.values()) * RANK_WIDTH
+    down = max(Counter(depth.values()).values()) * NODE_WIDTH
+    return "TB" if across > PAGE_WIDTH and down < across else "LR"
 
 
 class _Painter:
@@ -279,6 +329,8 @@ class _Painter:
 
     def _width(self, edge: EdgeRecord, colour: str) -> str:
         if self.largest is None:
+            if not self.labelled:
+                return "0.8"  # many arrows: thin, so that the boxes stay readable between them
             return "1.6" if colour != ZERO else "1"
         size = _magnitude(edge.contribution)
         if not self.largest or size is None:
