@@ -91,7 +91,7 @@ def test_a_short_graph_reads_across_with_labels_beside_arrows_inside_a_column():
     loss.backward()
     source = viz.to_dot(loss)
     assert "rankdir=LR" in source
-    (edge,) = re.findall(r"\tn\d+ -> n0 \[xlabel=[^\n]*", source)  # w sits beside its product
+    (edge,) = re.findall(r"\tn\d+ -> n0 \[[^\n]*xlabel=[^\n]*", source)  # w sits beside its product
     assert "δw = δ(w·x) · x" in edge
 
 
