@@ -71,7 +71,7 @@ def test_a_one_input_op_shows_where_its_local_derivative_was_taken():
     assert "relu′(−2) = 0" in viz.to_dot(y)
 
 
-def test_the_article_reads_down_with_each_weight_on_a_row_above_its_product():
+def test_the_article_reads_down_with_each_weight_in_the_row_above_its_product():
     source = patient_dot(3)
     # Read across, the article's 8 columns are too wide for a page: it is drawn top to bottom.
     assert "rankdir=TB" in source
@@ -80,8 +80,8 @@ def test_the_article_reads_down_with_each_weight_on_a_row_above_its_product():
     for w in weights:
         (edge,) = re.findall(rf"\t{w} -> n\d+ \[label=[^\n]*", source)
         assert "xlabel" not in edge
-        # An invisible tie from the product's other input keeps the weight one row above its product.
-        assert re.search(rf"\tn\d+ -> {w} \[style=invis\]", source)
+        # The weight shares the row of its product's other input (o1_1 for w2_1): one row above the product.
+        assert re.search(rf"\{{\n\t\trank=same\n\t\tn\d+\n\t\t{w}\n\t\}}", source)
     assert "decorate" not in source  # no underline ties between labels and arrows
 
 

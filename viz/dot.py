@@ -148,14 +148,17 @@ def _own_rows(
 
 
 def _rows_above_users(g: graphviz.Digraph, graph: GraphRecords, flat: dict[str, str]) -> None:
-    """Put each such weight one row above its user (not at the top): tie it below its user's other inputs."""
+    """Put each such weight in the row of its user's other input (o1_1 for w2_1), one row above its user."""
     inputs: dict[str, list[str]] = defaultdict(list)
     for edge in graph.edges:
         inputs[edge.child].append(edge.parent)
     for leaf, user in flat.items():
-        for parent in inputs[user]:
-            if parent not in flat:
-                g.edge(parent, leaf, style="invis")
+        others = [parent for parent in inputs[user] if parent not in flat]
+        if others:
+            with g.subgraph() as row:
+                row.attr(rank="same")
+                row.node(others[0])
+                row.node(leaf)
 
 
 def _direction(graph: GraphRecords) -> str:
