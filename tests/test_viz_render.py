@@ -297,3 +297,11 @@ def _article_loss() -> Value:
     from viz.article import patient
 
     return patient(3).loss
+
+
+@needs_dot
+def test_svg_follows_the_readers_dark_mode(tmp_path):
+    out = viz.render(Value(2, name="x") * 3, tmp_path / "g.svg")
+    svg = out.read_text(encoding="utf-8")
+    assert svg.count("prefers-color-scheme: dark") == 1
+    ET.parse(out)  # still well-formed XML

@@ -233,7 +233,25 @@ def write(source: str, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
     except subprocess.CalledProcessError as error:
         message = error.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"`dot` failed on {dot_path}: {message}") from None
+    if fmt == "svg":
+        path.write_text(dark_friendly(path.read_text(encoding="utf-8")), encoding="utf-8")
     return path
+
+
+DARK_STYLE = (
+    "<style>@media (prefers-color-scheme: dark) { svg { filter: invert(0.9) hue-rotate(180deg); } }</style>"
+)
+"""In a dark page the picture turns dark too: lightness inverted, hues (red δ < 0, blue δ > 0) kept."""
+
+
+def dark_friendly(svg: str) -> str:
+    """`svg` with a style that follows the reader's dark mode (added once, after the opening tag)."""
+    if DARK_STYLE in svg:
+        return svg
+    found = re.search(r"<svg\b[^>]*>", svg)
+    if found is None:
+        return svg
+    return svg[: found.end()] + "\n" + DARK_STYLE + svg[found.end() :]
 
 
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
@@ -259,14 +277,14 @@ def side_by_side(left: Path, right: Path, path: Path) -> Path:
             _SIZE.sub(f'<svg x="{x:.2f}" y="0" width="{w:.2f}" height="{h:.2f}"', body, count=1)
             for body, x, (w, h) in zip(bodies, (0.0, sizes[0][0]), sizes, strict=True)
         ]
-        path.write_text(
+        figure = (
             '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
             f'<svg width="{width:.2f}pt" height="{height:.2f}pt" viewBox="0 0 {width:.2f} {height:.2f}" '
             'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
-            + "\n".join(inner)
-            + "</svg>\n",
-            encoding="utf-8",
+            + "\n".join(body.replace(DARK_STYLE, "") for body in inner)
+            + "</svg>\n"
         )
+        path.write_text(dark_friendly(figure), encoding="utf-8")
         return path
     if fmt == "png":
         try:
