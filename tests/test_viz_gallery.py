@@ -35,7 +35,7 @@ LABELS = {
     ],
     "patient1": ["δw2_2 = δ3 · o1_2", "ŵ2_2 = w2_2 − α·δw2_2"],
     "mlp-2-4-4-1": ["Σ w·x + b → relu", "90 nodes, more than the budget of 80: one box per neuron"],
-    "moons-2-16-16-1": ["714 nodes, more than the budget of 80", "dead ReLU (Σ &lt; 0): passes no δ"],
+    "moons-2-16-16-1": ["714 nodes, more than the budget of 80", "Σ w·x + b → relu, dead (Σ &lt; 0)"],
     "focus-one-weight": [
         "only the paths from the loss to w1_1_1",
         "δw1_1_1 = δΣo1_1 · x1",
@@ -134,3 +134,18 @@ def test_legend_lists_only_what_appears():
     source = viz.to_dot(x * x)
     assert "weight (learned)" not in source and "constant" not in source and "layer</TD>" not in source
     assert "input" in source and "operation" in source
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("background", ["#ffffff", "#f7f7f2"])  # the page and a layer's box
+def test_text_colours_meet_wcag_aa_contrast(background):
+    from viz.style import MUTED, NEGATIVE, POSITIVE, ZERO
+
+    for colour in (ZERO, NEGATIVE, POSITIVE, MUTED):
+        light, dark = sorted((_luminance(colour), _luminance(background)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, colour

@@ -158,9 +158,10 @@ def by_neuron(graph: GraphRecords) -> GraphRecords | None:
         neurons[output.id] = replace(
             output,
             kind=NEURON,
-            op=f"Σ w·x{bias}{act}",
+            # One small header line: the neuron's formula, and whether its ReLU is dead (passes no δ).
+            op=f"Σ w·x{bias}{act}" + (", dead (Σ < 0)" if dead else ""),
             count=len(members),
-            detail=("dead ReLU (Σ < 0): passes no δ",) if dead else (),
+            detail=(),
             update=None,
         )
         for m in members:

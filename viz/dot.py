@@ -256,7 +256,7 @@ class _Painter:
             # A node used several times receives one δ per use; its δ is their sum.
             terms = " + ".join(f"({number(p)})" if number(p).startswith(MINUS) else number(p) for p in parts)
             if len(parts) > 4:
-                terms = f"{_signed(parts[0])} + … + {_signed(parts[-1])} ({len(parts)} uses)"
+                terms = f"Σ of {len(parts)} uses"
             shown = f"{terms} = {total}" if _same(sum(parts), node.grad) else f"{total} (uses send {terms})"
             return _row(f"<B>{symbol} = {text.html(shown)}</B>", None, colour)
         return _row(f"<B>{symbol} = {text.html(total)}</B>", None, colour)

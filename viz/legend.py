@@ -24,10 +24,13 @@ ARROW_TEXT = "each arrow: δ of the input = δ of the output · ∂output/∂inp
 SUM_TEXT = "a node used twice gets one arrow per use, and its δ is their sum"
 UPDATE_TEXT = "ŵ = w − α·δw: the weight after one step of gradient descent with learning rate α"
 
+HIDDEN = "transparent"
 
-def _cell(swatch: str, words: str, fill: str = "", border: str = "") -> str:
+
+def _cell(swatch: str, words: str, fill: str = "", border: str = "", colour: str = "") -> str:
     box = f'BGCOLOR="{fill}" BORDER="1" COLOR="{border}"' if fill else 'BORDER="0"'
-    return f'<TD {box}>{swatch}</TD><TD ALIGN="LEFT">{text.html(words)}</TD><TD WIDTH="6"></TD>'
+    shown = text.html(words) if not colour else f'<FONT COLOR="{colour}">{text.html(words)}</FONT>'
+    return f'<TD {box}>{swatch}</TD><TD ALIGN="LEFT">{shown}</TD><TD WIDTH="6"></TD>'
 
 
 def _strip(cells: list[str]) -> str:
@@ -37,7 +40,11 @@ def _strip(cells: list[str]) -> str:
 
 
 def legend_html(graph: GraphRecords, deltas: bool) -> str:
-    """HTML-like label rows (for a one-column table) explaining what `graph`'s drawing shows."""
+    """HTML-like label rows (for a one-column table) explaining what `graph`'s drawing shows.
+
+    Without `deltas` the δ rows are still laid out, in a transparent colour, so that every view of a
+    graph has the same heading height and its nodes sit at the same place.
+    """
     kinds = {node.of_kind or node.kind for node in graph.nodes}
     order = (WEIGHT, INPUT, CONSTANT, OPERATION, NEURON, SUMMARY)
     cells = [
@@ -48,25 +55,27 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     if graph.layers:
         cells.append(_cell("L2", LAYER_TEXT, "#f7f7f2", "#8a8a8a"))
     rows = [_strip(cells)]
-    if deltas:
-        signs = {_sign(edge.contribution) for edge in graph.edges if edge.carries_delta}
-        arrows = [
-            _cell(f'<FONT COLOR="{colour}"><B>⟵</B></FONT>', words)
-            for colour, words, sign in (
-                (NEGATIVE, "δ < 0", -1),
-                (POSITIVE, "δ > 0", 1),
-                (ZERO, "δ = 0 (nothing learned)", 0),
-            )
-            if sign in signs
-        ]
-        lines = [ARROW_TEXT]
-        if _reused(graph):
-            lines.append(SUM_TEXT)
-        if any(node.update for node in graph.nodes):
-            lines.append(UPDATE_TEXT)
-        words = "".join(f'{text.html(line)}<BR ALIGN="LEFT"/>' for line in lines)
+    signs = {_sign(edge.contribution) for edge in graph.edges if edge.carries_delta}
+    hide = "" if deltas else HIDDEN
+    arrows = [
+        _cell(f'<FONT COLOR="{hide or colour}"><B>⟵</B></FONT>', words, colour=hide)
+        for colour, words, sign in (
+            (NEGATIVE, "δ < 0", -1),
+            (POSITIVE, "δ > 0", 1),
+            (ZERO, "δ = 0 (nothing learned)", 0),
+        )
+        if sign in signs
+    ]
+    lines = [ARROW_TEXT]
+    if _reused(graph):
+        lines.append(SUM_TEXT)
+    if any(node.update for node in graph.nodes):
+        lines.append(UPDATE_TEXT)
+    words = "".join(f'{text.html(line)}<BR ALIGN="LEFT"/>' for line in lines)
+    if arrows:
         rows.append(_strip(arrows))
-        rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11">{words}</FONT></TD></TR>')
+    colour = f' COLOR="{HIDDEN}"' if hide else ""
+    rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11"{colour}>{words}</FONT></TD></TR>')
     return "".join(rows)
 
 
