@@ -35,10 +35,12 @@ constants folded); comparisons use the true number, so a rule takes the same dec
 backward pass. There is no second table of derivatives.
 
 Element ids in the SVG drawings (for pages that script them): each node is `id="node-<rid>"`,
-each arrow `id="edge-<parent rid>-<child rid>-<input index>"`, where `<rid>` is the node's record id
-from `viz.records` (`n0` is the loss). With Graphviz >= 2.44 nodes also carry
-`class="ad-node ad-<kind>"` and arrows `class="ad-edge"`. Every arrow's tooltip is its
-`sentence()`; every node's tooltip is its name, value and δ.
+each arrow `id="edge-<parent rid>-<child rid>-<input index>"`, each layer box `id="layer-<i>"`, where
+`<rid>` is the node's record id from `viz.records` (`n0` is the loss); views other than "backward"
+prefix their name (`forward-node-n0`). Nodes also carry `class="ad-node ad-<kind>"` (kind: weight,
+input, constant, operation, neuron, summary) and arrows `class="ad-edge"` (Graphviz adds its own
+`node`/`edge` classes). Every arrow's tooltip is its `sentence()`; every node's tooltip is its name,
+value and δ (and its update with `lr=`).
 """
 
 from __future__ import annotations

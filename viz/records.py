@@ -18,6 +18,9 @@ from .chain import ChainRule, EdgeChain
 WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
 """The kinds of node: leaves are weights, inputs (any other leaf) or constants; the rest are operations."""
 
+SYMBOL_LIMIT = 5_000
+"""Up to this many nodes, records carry the chain rule in symbols (`viz.chain`) for labels and tooltips."""
+
 DEFAULT_MAX_NODES = 50_000
 """The largest graph viz walks at all; a larger one is refused after reading this many nodes."""
 
@@ -109,6 +112,8 @@ def records(
     rule = ChainRule(root, names, delta_names)
     order = topological_order(root, only_requiring_grad=False)
     ids = {id(node): f"n{i}" for i, node in enumerate(order)}
+    # The symbols cost a traced rule per arrow; a graph this large is drawn collapsed, without them.
+    symbolic = len(order) <= SYMBOL_LIMIT
     notes: tuple[str, ...] = ()
     if focus is not None:
         order = _paths_to(order, focus)
@@ -136,10 +141,13 @@ def records(
             edges.append(
                 EdgeRecord(
                     ids[id(parent)], ids[id(node)], i, True, local, delta_out, contribution, problem,
-                    chain=rule.edge(node, i),
+                    chain=rule.edge(node, i) if symbolic else None,
                 )
             )  # fmt: skip
-    nodes = tuple(_node_of(node, ids[id(node)], param_ids, users, deltas, shown, rule, lr) for node in order)
+    nodes = tuple(
+        _node_of(node, ids[id(node)], param_ids, users, deltas, shown, rule if symbolic else None, lr)
+        for node in order
+    )
     return GraphRecords(nodes, tuple(edges), _layer_order(nodes), notes)
 
 
@@ -228,7 +236,7 @@ def _node_of(
     users: dict[int, set[str | None]],
     deltas: dict[int, str],
     shown: dict[int, str],
-    rule: ChainRule,
+    rule: ChainRule | None,
     lr: Any,
 ) -> NodeRecord:
     if not node.is_leaf:
@@ -246,6 +254,9 @@ def _node_of(
         if len(used_in) == 1:
             layer = next(iter(used_in))
     name = shown.get(id(node), node.name)
+    if rule is None:  # a graph too large for symbols: plain names
+        delta = deltas.get(id(node), "δ" if name is None else f"δ{name}")
+        return NodeRecord(node_id, kind, name, node.op, layer, node.data, _number(node.grad), delta)
     if name is None and kind == OPERATION:
         name = rule.display_name(node)
     update = rule.update(node, lr) if lr is not None and kind == WEIGHT else None
