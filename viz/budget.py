@@ -22,8 +22,8 @@ from .summary import NEURON, collapse
 DEFAULT_BUDGET = 80
 """About as many boxes as a page shows legibly."""
 
-DRAWN_LIMIT = 400
-EDGE_LIMIT = 2500
+DRAWN_LIMIT = 200
+EDGE_LIMIT = 1500
 """Beyond these, `dot` takes more than a few seconds: such a drawing is refused, not attempted."""
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "softplus", "exp", "identity")
