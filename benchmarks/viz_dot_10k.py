@@ -1,8 +1,8 @@
 """Time `viz.to_dot` on a graph of about 10,000 nodes: `python benchmarks/viz_dot_10k.py`.
 
 The graph is a chain of 68 layers of 50 products w·x summed (10,133 nodes, backward done).
-It prints the node count and the seconds to produce DOT in full (max_nodes=None) and with the
-layers collapsed (the default max_nodes).
+It prints the node count and the seconds to produce DOT in full (budget=None) and within the
+default readability budget (layers collapsed into boxes with δ statistics).
 """
 
 from __future__ import annotations
@@ -33,15 +33,13 @@ def main() -> None:
     root = build()
     count = len(viz.records(root).nodes)
     start = time.perf_counter()
-    full = viz.to_dot(root, max_nodes=None)
+    full = viz.to_dot(root, budget=None)
     middle = time.perf_counter()
     small = viz.to_dot(root)
     end = time.perf_counter()
     print(f"{count} nodes")
     print(f"full DOT:      {middle - start:.2f} s, {len(full):,} characters")
-    print(
-        f"collapsed DOT: {end - middle:.2f} s, {len(small):,} characters (max_nodes={viz.DEFAULT_MAX_NODES})"
-    )
+    print(f"collapsed DOT: {end - middle:.2f} s, {len(small):,} characters (budget={viz.DEFAULT_BUDGET})")
 
 
 if __name__ == "__main__":
