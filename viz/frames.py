@@ -330,8 +330,13 @@ def layout(scene: Scene, rankdir: str = "LR", caption: str | None = None, timeou
     return Layout(rankdir, graph, clusters, nodes, edges)
 
 
-def frame_source(scene: Scene, where: Layout, current: int, *, caption: str | None = None) -> str:
-    """DOT for `neato -n2`: the picture after step `current` (0: before the first), at the laid-out places."""
+def frame_source(
+    scene: Scene, where: Layout, current: int, *, caption: str | None = None, highlight: bool = True
+) -> str:
+    """DOT for `neato -n2`: the picture after step `current`, at the laid-out places.
+
+    Nodes and edges carry ids (`ad-n3`, `e5`) and classes (kind, sign) for the interactive page.
+    """
     graph = {"fontname": FONT, "fontsize": "14", "labelloc": "t", "label": caption or "", **where.graph}
     lines = [
         "digraph steps {",
@@ -351,9 +356,13 @@ def frame_source(scene: Scene, where: Layout, current: int, *, caption: str | No
         }
         lines.append(f"  subgraph cluster_{i} {{ graph {_attrs(attrs)}; }}")
     current_id = next((n.id for n in scene.nodes if current in (n.step, n.update_step)), None)
+    if not highlight:
+        current_id = None
     for node in scene.nodes:
         state = _state(node, current)
-        attrs = dict(where.nodes[node.id])
+        if state == "current" and current_id is None:
+            state = "done"
+        attrs = {**where.nodes[node.id], "id": f"ad-{node.id}", "class": f"k-{node.kind}"}
         attrs.update(_node_style(node, state))
         row = node.new_value_row if node.update_step is not None and node.update_step <= current else None
         attrs["label"] = _node_rows(node, state, row)
@@ -361,6 +370,7 @@ def frame_source(scene: Scene, where: Layout, current: int, *, caption: str | No
     for edge in scene.edges:
         attrs = dict(where.edges.get(edge.id, {}))
         attrs["id"] = edge.id
+        attrs["class"] = "s-none" if not edge.carries else f"s-{_sign(edge.value)}"
         if edge.carries and edge.step is not None and edge.step <= current:
             colour = sign_colour(edge.value)
             hot = edge.parent == current_id
@@ -376,6 +386,10 @@ def frame_source(scene: Scene, where: Layout, current: int, *, caption: str | No
         lines.append(f"  {edge.parent} -> {edge.child} {_attrs(attrs)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _sign(x: Any) -> str:
+    return {NEGATIVE: "neg", POSITIVE: "pos"}.get(sign_colour(x), "zero")
 
 
 def _state(node: NodeSpec, current: int) -> str:
@@ -398,9 +412,18 @@ def _node_style(node: NodeSpec, state: str) -> dict[str, str]:
     return {"style": "rounded,filled", "fillcolor": fill, "color": border, "penwidth": "1.5"}
 
 
-def frame_svg(scene: Scene, where: Layout, current: int, *, caption: str | None = None, timeout: float = 60) -> str:
+def frame_svg(
+    scene: Scene,
+    where: Layout,
+    current: int,
+    *,
+    caption: str | None = None,
+    highlight: bool = True,
+    timeout: float = 60,
+) -> str:
     """The SVG of the picture after step `current`, drawn at the laid-out places."""
-    return _run("neato", ["-n2", "-Tsvg"], frame_source(scene, where, current, caption=caption), timeout).decode()
+    source = frame_source(scene, where, current, caption=caption, highlight=highlight)
+    return _run("neato", ["-n2", "-Tsvg"], source, timeout).decode("utf-8")
 
 
 def frame_captions(scene: Scene) -> list[str]:
