@@ -1,0 +1,621 @@
+"""The chain rule in symbols: what each arrow of a backward picture says, as text.
+
+The public API (stable; the drawings and the step-through page use only this):
+
+    display_name(node, names=None, depth=2) -> str
+        A node's name: `names[node]`, else `node.name`, else one made from its inputs, e.g.
+        `w2_1·o1_1` for a product in L2, `o3 − y_truth`, `relu(o2)`; at most `depth` levels deep
+        (deeper inputs are shown as `…`). An unnamed constant is its number.
+    local_symbol(node, index, names=None) -> str
+        ∂node/∂input_index in symbols: `w2_1` for a product, `1` for add/sum/identity,
+        `2·(o3 − y_truth)` for a square, `1 − o²` for tanh, `relu′(o2)` where the rule took a
+        decision (and its value is then a plain number), `∂op/∂name` when the rule cannot be traced.
+    delta_symbol(node, delta_names=None, names=None) -> str
+        The name of a node's δ: `delta_names[node]`, else `δ` + its name (`δw2_1`), else `δ(…)`.
+    edge_chain(node, index, names=None, delta_names=None) -> EdgeChain
+        Everything one arrow says (δ names, factor, numbers); `.sentence()` is the full sentence,
+        `δ2_1 = δ3 · w2_1 = (−1) · 1/200 = −1/200`, `.lines()` the short form drawn on arrows.
+    edge_sentence(node, index, names=None, delta_names=None) -> str
+        `edge_chain(...).sentence()`.
+    update_sentence(weight, lr, names=None, delta_names=None) -> str
+        The article's step 5: `ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 1/10^7·(−3000) = 59/580000`.
+    number(x) -> str
+        A number as labels show it: exact numbers exactly (`−3/11600`, `1/10^7`), floats to 4
+        significant digits, true minus signs (U+2212).
+    ChainRule(root, names=None, delta_names=None)
+        The same, for one graph: `.display_name(n)`, `.local_symbol(n, i)`, `.delta_symbol(n)`,
+        `.edge(n, i)`, `.update(w, lr)`. Within a graph an unnamed node whose only use passes its δ
+        on unchanged (a term of a sum) shares its user's δ name, so the article's arrow into o1_1
+        reads `δ2_1 = δ3 · w2_1` rather than naming the product's own δ.
+
+How the symbols are found: the primitive's own local-derivative rule
+(`node.primitive.local_derivative(i, inputs, out)`) is called on small symbolic numbers that carry
+a text and the true number. Arithmetic builds the text (with light simplification: ·1, 1·, x^1,
+constants folded); comparisons use the true number, so a rule takes the same decision as the
+backward pass. There is no second table of derivatives.
+
+Element ids in the SVG drawings (for pages that script them): each node is `id="node-<rid>"`,
+each arrow `id="edge-<parent rid>-<child rid>-<input index>"`, where `<rid>` is the node's record id
+from `viz.records` (`n0` is the loss). With Graphviz >= 2.44 nodes also carry
+`class="ad-node ad-<kind>"` and arrows `class="ad-edge"`. Every arrow's tooltip is its
+`sentence()`; every node's tooltip is its name, value and δ.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from autodiff import Value, topological_order
+
+from . import text
+
+MINUS = "\u2212"
+ADD, NEG, MUL, POW, ATOM = 1, 2, 3, 4, 5
+"""Binding strength of a symbolic expression's outermost operator, for parentheses."""
+
+SUPERSCRIPTS = {2: "²", 3: "³"}
+NAME_CHARS = 40
+DELTA_NAME_CHARS = 24
+"""A made-up name longer than this is made again one level shallower."""
+
+
+def number(x: Any) -> str:
+    """`1/200`, `−3/11600`, `1/10^7`, `0.4828`: a number as the labels show it."""
+    if isinstance(x, Value):
+        x = x.data
+    if isinstance(x, numbers.Rational) and not isinstance(x, bool):
+        shown = _tens(Fraction(x))
+        if shown is not None:
+            return shown.replace("-", MINUS)
+    return text.number(x).replace("-", MINUS)
+
+
+def _tens(x: Fraction) -> str | None:
+    """`1/10^7` for Fraction(1, 10**7): a power of ten with many zeros, written as one."""
+    for part, other in ((x.denominator, x.numerator), (x.numerator, x.denominator)):
+        k = _power_of_ten(part)
+        if k is not None and k >= 5:
+            if part == x.denominator:
+                return f"{other}/10^{k}"
+            return f"10^{k}" if other == 1 else f"10^{k}/{other}"
+    return None
+
+
+def _power_of_ten(n: int) -> int | None:
+    n = abs(n)
+    if n < 10:
+        return None
+    k = 0
+    while n % 10 == 0:
+        n //= 10
+        k += 1
+    return k if n == 1 else None
+
+
+# --- symbolic numbers ---------------------------------------------------------------------------
+
+
+class _Trace:
+    """What happened while a rule ran on symbols: a decision on a number, or an escape to float."""
+
+    __slots__ = ("decided", "untraceable")
+
+    def __init__(self) -> None:
+        self.decided = False
+        self.untraceable = False
+
+
+class _Sym:
+    """A number with a text: arithmetic builds the text, comparisons read the number."""
+
+    __slots__ = ("const", "prec", "text", "trace", "value")
+
+    def __init__(self, text_: str, value: Any, prec: int, trace: _Trace, const: bool = False):
+        self.text = text_
+        self.value = value
+        self.prec = prec
+        self.trace = trace
+        self.const = const
+
+    # helpers
+    def _lift(self, other: Any) -> _Sym:
+        if isinstance(other, _Sym):
+            return other
+        if isinstance(other, Value):
+            other = other.data
+        return _const(other, self.trace)
+
+    def _wrap(self, need: int) -> str:
+        return self.text if self.prec >= need else f"({self.text})"
+
+    def _is(self, k: Any) -> bool:
+        return self.const and _equal(self.value, k)
+
+    # arithmetic
+    def __add__(self, other: Any) -> _Sym:
+        b = self._lift(other)
+        if self.const and b.const:
+            return _const(self.value + b.value, self.trace)
+        if self._is(0):
+            return b
+        if b._is(0):
+            return self
+        if b.const and _negative(b.value):
+            return _Sym(
+                f"{self._wrap(ADD)} {MINUS} {number(-b.value)}", self.value + b.value, ADD, self.trace
+            )
+        return _Sym(f"{self._wrap(ADD)} + {b._wrap(ADD)}", self.value + b.value, ADD, self.trace)
+
+    def __radd__(self, other: Any) -> _Sym:
+        return self._lift(other) + self
+
+    def __sub__(self, other: Any) -> _Sym:
+        b = self._lift(other)
+        if self.const and b.const:
+            return _const(self.value - b.value, self.trace)
+        if b._is(0):
+            return self
+        if self._is(0):
+            return -b
+        return _Sym(f"{self._wrap(ADD)} {MINUS} {b._wrap(NEG)}", self.value - b.value, ADD, self.trace)
+
+    def __rsub__(self, other: Any) -> _Sym:
+        return self._lift(other) - self
+
+    def __mul__(self, other: Any) -> _Sym:
+        b = self._lift(other)
+        value = self.value * b.value
+        if self.const and b.const:
+            return _const(value, self.trace)
+        if self._is(0) or b._is(0):
+            return _const(value, self.trace)
+        if self._is(1):
+            return b
+        if b._is(1):
+            return self
+        if self._is(-1):
+            return -b
+        if b._is(-1):
+            return -self
+        if self.text == b.text:
+            return _Sym(f"{self._wrap(ATOM)}²", value, POW, self.trace)
+        if b.const and not self.const:
+            self, b = b, self  # a constant factor first: 2·x
+        return _Sym(f"{self._wrap(MUL)}·{b._wrap(MUL)}", value, MUL, self.trace)
+
+    def __rmul__(self, other: Any) -> _Sym:
+        return self._lift(other) * self
+
+    def __truediv__(self, other: Any) -> _Sym:
+        b = self._lift(other)
+        value = _divide(self.value, b.value)
+        if self.const and b.const:
+            return _const(value, self.trace)
+        if b._is(1):
+            return self
+        return _Sym(f"{self._wrap(MUL)}/{b._wrap(POW)}", value, MUL, self.trace)
+
+    def __rtruediv__(self, other: Any) -> _Sym:
+        return self._lift(other) / self
+
+    def __pow__(self, other: Any) -> _Sym:
+        b = self._lift(other)
+        value = self.value**b.value
+        if self.const and b.const:
+            return _const(value, self.trace)
+        if b._is(1):
+            return self
+        if b._is(0):
+            return _const(value, self.trace)
+        if b.const and b.value in SUPERSCRIPTS and not isinstance(b.value, bool):
+            return _Sym(f"{self._wrap(ATOM)}{SUPERSCRIPTS[int(b.value)]}", value, POW, self.trace)
+        return _Sym(f"{self._wrap(ATOM)}^{b._wrap(ATOM)}", value, POW, self.trace)
+
+    def __rpow__(self, other: Any) -> _Sym:
+        return self._lift(other) ** self
+
+    def __neg__(self) -> _Sym:
+        if self.const:
+            return _const(-self.value, self.trace)
+        if self.prec == NEG:
+            return _Sym(self.text[1:], -self.value, ATOM, self.trace)  # −(−x) = x
+        return _Sym(f"{MINUS}{self._wrap(MUL)}", -self.value, NEG, self.trace)
+
+    def __pos__(self) -> _Sym:
+        return self
+
+    # decisions: taken on the true number, as the backward pass takes them
+    def _decide(self, other: Any) -> Any:
+        b = self._lift(other)
+        if not (self.const and b.const):
+            self.trace.decided = True
+        return b.value
+
+    def __lt__(self, other: Any) -> bool:
+        return bool(self.value < self._decide(other))
+
+    def __le__(self, other: Any) -> bool:
+        return bool(self.value <= self._decide(other))
+
+    def __gt__(self, other: Any) -> bool:
+        return bool(self.value > self._decide(other))
+
+    def __ge__(self, other: Any) -> bool:
+        return bool(self.value >= self._decide(other))
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.value == self._decide(other))
+
+    def __ne__(self, other: object) -> bool:
+        return bool(self.value != self._decide(other))
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        if not self.const:
+            self.trace.decided = True
+        return bool(self.value)
+
+    def __float__(self) -> float:
+        if not self.const:
+            self.trace.untraceable = True  # math.* and friends: the text is lost
+        return float(self.value)
+
+    def __int__(self) -> int:
+        if not self.const:
+            self.trace.untraceable = True
+        return int(self.value)
+
+    def __abs__(self) -> _Sym:
+        if not self.const:
+            self.trace.decided = True
+        return self if self.value >= 0 else -self
+
+
+def _const(value: Any, trace: _Trace) -> _Sym:
+    shown = number(value)
+    return _Sym(shown, value, NEG if shown.startswith(MINUS) else ATOM, trace, const=True)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # an exotic number type: treat as different
+        return False
+
+
+def _negative(x: Any) -> bool:
+    try:
+        return bool(x < 0)
+    except TypeError:
+        return False
+
+
+def _divide(a: Any, b: Any) -> Any:
+    if isinstance(a, numbers.Rational) and isinstance(b, numbers.Rational):
+        return Fraction(a) / Fraction(b) if b != 0 else math.nan
+    try:
+        return a / b
+    except ZeroDivisionError:
+        return math.nan
+
+
+# --- names --------------------------------------------------------------------------------------
+
+_INFIX = {"add": ("+", ADD), "sub": (MINUS, ADD), "mul": ("·", MUL), "div": ("/", MUL)}
+
+
+def _lookup(mapping: Mapping[Value, str] | None) -> dict[int, str]:
+    """`mapping` keyed by node identity; checked like `viz.records` checks it."""
+    out: dict[int, str] = {}
+    for key, value in (mapping or {}).items():
+        if not isinstance(key, Value) or not isinstance(value, str):
+            raise TypeError("names and delta_names map Values to str, e.g. {y: 'y_truth'}")
+        out[id(key)] = value
+    return out
+
+
+def _name(node: Value, names: dict[int, str], depth: int) -> tuple[str, int]:
+    """(text, binding strength) of a node's name, made from its inputs when it has none."""
+    given = names.get(id(node), node.name)
+    if given is not None:
+        return text.name(given), ATOM
+    if node.is_leaf:
+        shown = number(node.data)
+        return shown, NEG if shown.startswith(MINUS) else ATOM
+    op = node.op or "op"
+    if depth <= 0:
+        return "…", ATOM
+    parts = [_name(p, names, depth - 1) for p in node.parents]
+
+    def wrap(part: tuple[str, int], need: int) -> str:
+        return part[0] if part[1] >= need else f"({part[0]})"
+
+    if op in _INFIX and len(parts) == 2:
+        symbol, prec = _INFIX[op]
+        right = prec + 1 if op in ("sub", "div") else prec
+        joiner = symbol if op in ("mul", "div") else f" {symbol} "
+        return f"{wrap(parts[0], prec)}{joiner}{wrap(parts[1], right)}", prec
+    if op == "sum":
+        if len(parts) <= 3:
+            return " + ".join(wrap(p, ADD) for p in parts), ADD
+        return f"Σ({wrap(parts[0], ADD)} + … + {wrap(parts[-1], ADD)})", ATOM
+    if op == "pow" and len(parts) == 2:
+        exponent = node.parents[1]
+        if exponent.is_leaf and exponent.data in SUPERSCRIPTS and not isinstance(exponent.data, bool):
+            return f"{wrap(parts[0], ATOM)}{SUPERSCRIPTS[int(exponent.data)]}", POW
+        return f"{wrap(parts[0], ATOM)}^{wrap(parts[1], ATOM)}", POW
+    if op == "neg" and len(parts) == 1:
+        return f"{MINUS}{wrap(parts[0], MUL)}", NEG
+    return f"{op}({', '.join(p[0] for p in parts)})", ATOM
+
+
+def display_name(node: Value, names: Mapping[Value, str] | None = None, depth: int = 2) -> str:
+    """A node's name, or one made from its inputs (`w2_1·o1_1`), at most `depth` levels deep."""
+    return _display(node, _lookup(names), depth)
+
+
+def _display(node: Value, names: dict[int, str], depth: int = 2) -> str:
+    shown, _ = _name(node, names, depth)
+    while len(shown) > NAME_CHARS and depth > 0:
+        depth -= 1
+        shown, _ = _name(node, names, depth)
+    return shown
+
+
+def _symbol_of(node: Value, names: dict[int, str], trace: _Trace) -> _Sym:
+    """The symbolic number standing for `node` inside a rule: its name and its true number."""
+    if node.is_leaf and not node.requires_grad and id(node) not in names and node.name is None:
+        return _const(node.data, trace)
+    shown, prec = _name(node, names, 2)
+    if len(shown) > NAME_CHARS:
+        shown, prec = _name(node, names, 1)
+    return _Sym(shown, node.data, prec, trace)
+
+
+def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | None]:
+    """(∂node/∂input_index in symbols, the `op′(input) = value` line when a decision was taken)."""
+    prim = node.primitive
+    if prim is None:
+        raise ValueError(f"{display_name(node)} is a leaf: it has no inputs to differentiate by")
+    parents = node.parents
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(parents):
+        raise ValueError(f"index must be an input number from 0 to {len(parents) - 1}, got {index!r}")
+    op = node.op or "op"
+    target = _display(parents[index], names, 1)
+    fallback = f"∂{op}/∂{target}"
+    trace = _Trace()
+    inputs = [_symbol_of(p, names, trace) for p in parents]
+    out = _Sym(_display(node, names), node.data, ATOM if node.name else _name(node, names, 2)[1], trace)
+    try:
+        result = prim.local_derivative(index, inputs, out)
+    except Exception:  # a rule that cannot run on symbols (or has no value here)
+        return fallback, None
+    if isinstance(result, Value):
+        result = result.data
+    if isinstance(result, _Sym) and not trace.untraceable:
+        return result.text, None
+    where_text = None
+    if trace.decided or trace.untraceable:
+        where = ", ".join(_display(p, names, 1) for p in parents)
+        symbol = f"{op}′({where})" if len(parents) == 1 else fallback
+        try:
+            value = prim.local_derivative(index, [p.data for p in parents], node.data)
+            args = ", ".join(number(p.data) for p in parents)
+            where_text = f"{op}′({args}) = {number(value)}" if len(parents) == 1 else None
+        except Exception:
+            where_text = None
+        return symbol, where_text
+    if isinstance(result, _Sym):
+        return result.text, None
+    return number(result), None
+
+
+def local_symbol(node: Value, index: int, names: Mapping[Value, str] | None = None) -> str:
+    """∂node/∂input_index as symbols: `w2_1`, `1`, `2·(o3 − y_truth)`, `relu′(o2)`, `∂op/∂x`."""
+    return _local(node, index, _lookup(names))[0]
+
+
+def _default_delta(node: Value, names: dict[int, str]) -> str:
+    given = names.get(id(node), node.name)
+    if given is not None:
+        return f"δ{text.name(given)}"
+    shown = _display(node, names, 2)
+    return f"δ({shown if len(shown) <= DELTA_NAME_CHARS else _display(node, names, 1)})"
+
+
+def delta_symbol(
+    node: Value, delta_names: Mapping[Value, str] | None = None, names: Mapping[Value, str] | None = None
+) -> str:
+    """The name of `node`'s δ: `delta_names[node]`, else `δ` + its name, else `δ(…)`."""
+    given = _lookup(delta_names).get(id(node))
+    return given if given is not None else _default_delta(node, _lookup(names))
+
+
+# --- one arrow ----------------------------------------------------------------------------------
+
+
+def _plain(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
+
+
+def _factor(x: Any) -> str:
+    shown = number(x)
+    return f"({shown})" if shown.startswith(MINUS) else shown
+
+
+@dataclass(frozen=True)
+class EdgeChain:
+    """What one arrow of the backward view says: δ_input = δ_output · ∂output/∂input, in symbols and numbers.
+
+    `target` is the δ name of the input when this arrow brings its whole δ (None when the input is used
+    several times, so that its δ is a sum); `where` is e.g. `relu′(0) = 1` when `factor` is `relu′(o2)`.
+    `local` and `contribution` are None when the local derivative has no value here.
+    """
+
+    target: str | None
+    delta: str
+    factor: str
+    delta_value: Any
+    local: Any
+    contribution: Any
+    where: str | None = None
+
+    def symbols(self) -> str:
+        """`δ3 · w2_1`."""
+        return f"{self.delta} · {self.factor}"
+
+    def numbers(self) -> str:
+        """`(−1) · 1/200 = −1/200`."""
+        if self.local is None:
+            return f"{_factor(self.delta_value)} · (undefined)"
+        return f"{_factor(self.delta_value)} · {_factor(self.local)} = {number(self.contribution)}"
+
+    def sentence(self) -> str:
+        """`δ2_1 = δ3 · w2_1 = (−1) · 1/200 = −1/200`, the full chain-rule sentence."""
+        head = "" if self.target is None or self.target == self.delta else f"{self.target} = "
+        tail = f"; {self.where}" if self.where else ""
+        return f"{head}{self.symbols()} = {self.numbers()}{tail}"
+
+    def lines(self) -> list[str]:
+        """The short form drawn on an arrow, one string per line: symbols, then numbers."""
+        first = self.symbols() if self.target is None or self.target == self.delta else self.sentence_head()
+        out = [first]
+        if self.where:
+            out.append(self.where)
+        out.append(f"= {self.numbers()}")
+        return out
+
+    def sentence_head(self) -> str:
+        """`δ2_1 = δ3 · w2_1`."""
+        return f"{self.target} = {self.symbols()}"
+
+
+class ChainRule:
+    """The chain rule in symbols for the graph that produced `root` (see the module docstring)."""
+
+    def __init__(
+        self,
+        root: Value,
+        names: Mapping[Value, str] | None = None,
+        delta_names: Mapping[Value, str] | None = None,
+    ):
+        if not isinstance(root, Value):
+            raise TypeError(f"ChainRule reads a Value's graph, got {type(root).__name__}")
+        self.root = root
+        self._names = _lookup(names)
+        self._deltas = _lookup(delta_names)
+        self._locals: dict[tuple[int, int], tuple[str, str | None]] = {}
+        self._delta_cache: dict[int, str] = {}
+        self._uses: dict[int, list[tuple[Value, int]]] | None = None
+
+    def display_name(self, node: Value, depth: int = 2) -> str:
+        """See `display_name`."""
+        return _display(node, self._names, depth)
+
+    def local_symbol(self, node: Value, index: int) -> str:
+        """See `local_symbol`."""
+        return self._local(node, index)[0]
+
+    def _local(self, node: Value, index: int) -> tuple[str, str | None]:
+        key = (id(node), index)
+        found = self._locals.get(key)
+        if found is None:
+            found = self._locals[key] = _local(node, index, self._names)
+        return found
+
+    def uses(self, node: Value) -> list[tuple[Value, int]]:
+        """The (user, input index) pairs through which `node`'s δ arrives, in graph order."""
+        if self._uses is None:
+            self._uses = {}
+            for user in topological_order(self.root, only_requiring_grad=False):
+                for i, parent in enumerate(user.parents):
+                    if parent.requires_grad:
+                        self._uses.setdefault(id(parent), []).append((user, i))
+        return self._uses.get(id(node), [])
+
+    def delta_symbol(self, node: Value) -> str:
+        """See `delta_symbol`; an unnamed term of a sum shares its user's δ name."""
+        key = id(node)
+        found = self._delta_cache.get(key)
+        if found is not None:
+            return found
+        given = self._deltas.get(key)
+        if given is None and node.name is None and key not in self._names and node is not self.root:
+            uses = self.uses(node)
+            if len(uses) == 1 and self._local(*uses[0])[0] == "1":
+                given = self.delta_symbol(uses[0][0])
+        if given is None:
+            given = _default_delta(node, self._names)
+        self._delta_cache[key] = given
+        return given
+
+    def edge(self, node: Value, index: int) -> EdgeChain:
+        """What the arrow from `node` back to its input `index` says."""
+        symbol, where = self._local(node, index)
+        parent = node.parents[index]
+        delta = _plain(node.grad)
+        prim = node.primitive
+        assert prim is not None
+        try:
+            local = _plain(prim.local_derivative(index, [p.data for p in node.parents], node.data))
+            contribution = delta * local
+        except Exception:  # no value here (sqrt at 0, ...): the arrow says so
+            local = contribution = None
+        target = self.delta_symbol(parent) if len(self.uses(parent)) <= 1 else None
+        return EdgeChain(target, self.delta_symbol(node), symbol, delta, local, contribution, where)
+
+    def update(self, weight: Value, lr: Any) -> str:
+        """`ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 1/10^7·(−3000) = 59/580000`, the weight's SGD step."""
+        name = self.display_name(weight, 1)
+        hat = unicodedata.normalize("NFC", f"{name[0]}\u0302{name[1:]}") if name else "ŵ"
+        delta = self.delta_symbol(weight)
+        grad = _plain(weight.grad)
+        lr = _plain(lr)
+        try:
+            new = weight.data - lr * grad
+        except TypeError:
+            new = None
+        numbers_ = f"{number(weight.data)} {MINUS} {number(lr)}·{_factor(grad)}"
+        result = "" if new is None else f" = {number(new)}"
+        return f"{hat} = {name} {MINUS} α·{delta} = {numbers_}{result}"
+
+
+def edge_chain(
+    node: Value,
+    index: int,
+    names: Mapping[Value, str] | None = None,
+    delta_names: Mapping[Value, str] | None = None,
+) -> EdgeChain:
+    """What the arrow from `node` back to its input `index` says (δ names from `node`'s graph)."""
+    if not isinstance(node, Value):
+        raise TypeError(f"edge_chain reads a Value, got {type(node).__name__}")
+    return ChainRule(node, names, delta_names).edge(node, index)
+
+
+def edge_sentence(
+    node: Value,
+    index: int,
+    names: Mapping[Value, str] | None = None,
+    delta_names: Mapping[Value, str] | None = None,
+) -> str:
+    """`δ2_1 = δ3 · w2_1 = (−1) · 1/200 = −1/200` for the arrow from `node` back to input `index`."""
+    return edge_chain(node, index, names, delta_names).sentence()
+
+
+def update_sentence(
+    weight: Value,
+    lr: Any,
+    names: Mapping[Value, str] | None = None,
+    delta_names: Mapping[Value, str] | None = None,
+) -> str:
+    """The SGD step of `weight` with learning rate `lr`, in symbols then numbers, exactly."""
+    if not isinstance(weight, Value):
+        raise TypeError(f"update_sentence reads a Value, got {type(weight).__name__}")
+    return ChainRule(weight, names, delta_names).update(weight, lr)
