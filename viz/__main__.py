@@ -2,6 +2,8 @@
 
 python -m viz article --patient 3 -o out/          # out/patient3.dot and out/patient3.svg
 python -m viz article --patient 3 --view forward --format png -o out/
+python -m viz article --patient 3 --steps -o out/  # out/patient3-step01.svg ... and patient3-steps.gif
+python -m viz article --patient 3 --format html -o out/  # out/patient3.html: step through it
 python -m viz gallery docs/gallery                  # the three patients' δ flows (README)
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from .article import write_patient
 from .dot import VIEWS
+from .patient_steps import write_patient_steps
 from .render import FORMATS, DotNotFoundError
 
 
@@ -24,7 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     one = commands.add_parser("article", help="draw one patient of the articles' example")
     one.add_argument("--patient", type=int, choices=(1, 2, 3), default=3, help="which patient (default 3)")
     one.add_argument("--view", choices=(*VIEWS, "both"), default="backward", help="default: backward")
-    one.add_argument("--format", choices=FORMATS, default="svg", help="default: svg (.dot is always written)")
+    one.add_argument(
+        "--format", choices=(*FORMATS, "html"), default="svg", help="default: svg (.dot is always written)"
+    )
+    one.add_argument("--steps", action="store_true", help="one SVG per step of the backward pass (and a GIF)")
     one.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
     every = commands.add_parser("gallery", help="draw the three patients' backward views as SVG")
     every.add_argument("directory", type=Path, nargs="?", default=Path("docs/gallery"))
@@ -41,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         command.error(f"argument {option}: {problem}; give a directory (it is made if missing)")
     try:
+        if args.command == "article" and (args.steps or args.format == "html"):
+            for path in write_patient_steps(args.patient, args.output, args.steps, args.format == "html"):
+                print(path)
+            return 0
         for number, view, fmt, directory in jobs:
             print(write_patient(number, directory, view, fmt))
     except (DotNotFoundError, RuntimeError, TimeoutError) as error:

@@ -21,7 +21,7 @@ from . import text
 from .layout import rank_groups
 from .records import CONSTANT, INPUT, WEIGHT, records
 from .render import INSTALL_HINT, DotNotFoundError
-from .steps import DELTA, Naming, Step, factor, num, steps
+from .steps import DELTA, Naming, Step, num, steps
 
 FONT = "Helvetica"
 NEGATIVE, POSITIVE, ZERO = "#c0392b", "#1f5fbf", "#595959"
@@ -121,9 +121,8 @@ def scene(
         update = updated.get(record.id)
         name = naming.name(node)
         if record.kind == CONSTANT:
-            header, row = "", name if node.name or id(node) in naming.names else num(node.data)
-            if node.name or id(node) in naming.names:
-                row = f"{name} = {num(node.data)}"
+            named = node.name or id(node) in naming.names
+            header, row = "", f"{name} = {num(node.data)}" if named else num(node.data)
         else:
             header = record.op or ("weight" if record.kind == WEIGHT else "input")
             row = f"{name} = {num(node.data)}"
@@ -265,7 +264,7 @@ def layout_source(scene: Scene, rankdir: str = "LR", caption: str | None = None)
     declare(scene.columns.get(None, []), "  ")
     for i, layer in enumerate(scene.layers):
         lines.append(f"  subgraph cluster_{i} {{")
-        lines.append(f'    graph [label=<<B>{text.html(text.name(layer))}</B>>, fontsize=14];')
+        lines.append(f"    graph [label=<<B>{text.html(text.name(layer))}</B>>, fontsize=14];")
         declare(scene.columns.get(layer, []), "    ")
         lines.append("  }")
     for edge in scene.edges:
@@ -433,7 +432,7 @@ def frame_captions(scene: Scene) -> list[str]:
 
 
 def write_frames(scene: Scene, directory: str | Path, stem: str, *, animate: bool = True) -> list[Path]:
-    """Write `directory/stem-step01.svg`, ... (one per step) and, where Pillow is installed, `stem-steps.gif`."""
+    """Write `directory/stem-step01.svg`, ... (one per step) and, with Pillow, `stem-steps.gif`."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     captions = frame_captions(scene)
@@ -474,3 +473,8 @@ def _animate(sources: list[str], path: Path) -> Path | None:
     durations[-1] = 4000
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
     return path
+
+
+def write_steps(loss: Value, directory: str | Path, stem: str = "steps", **options: Any) -> list[Path]:
+    """`write_frames` of `scene(loss, **options)`: one SVG per step of `loss`'s backward pass (and a GIF)."""
+    return write_frames(scene(loss, **options), directory, stem)

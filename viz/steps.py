@@ -8,15 +8,16 @@ writes `.grad` or calls a hook: the δs come from `autodiff.propagate(..., hooks
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from autodiff import Parameter, Value, check_number, format_number, propagate, topological_order
+from autodiff import Parameter, Value, check_number, propagate, topological_order
 from autodiff.exact import one_like
 
-from . import text
+from . import chain
 
 DELTA, UPDATE = "delta", "update"
 """The kinds of step: a δ made complete, or a weight updated with it."""
@@ -50,8 +51,8 @@ class Step:
 
 
 def num(x: Any) -> str:
-    """A number as the pictures show it, with a true minus sign: `−3/11600`."""
-    return text.number(_plain(x)).replace("-", "−")
+    """A number as the pictures show it: exactly, with a true minus sign (`−3/11600`, `1/10^7`)."""
+    return chain.number(_plain(x))
 
 
 def factor(x: Any) -> str:
@@ -61,7 +62,7 @@ def factor(x: Any) -> str:
 
 
 class Naming:
-    """The names a step's sentences use: node names, δ names and local-derivative symbols."""
+    """The names a step's sentences use (from `viz.chain`) and the nodes' ids in the drawings."""
 
     def __init__(
         self,
@@ -69,8 +70,8 @@ class Naming:
         names: Mapping[Value, str] | None = None,
         delta_names: Mapping[Value, str] | None = None,
     ):
-        self.names = _by_node(names, "names", "{y: 'y_truth'}")
-        self.delta_names = _by_node(delta_names, "delta_names", "{o3: 'δ4'}")
+        self.rule = chain.ChainRule(root, names, delta_names)
+        self.names = {id(k) for k in (names or {})}
         order = topological_order(root, only_requiring_grad=False)
         # The same ids as `viz.records`: the order of the same deterministic walk.
         self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
@@ -82,62 +83,20 @@ class Naming:
 
     def name(self, node: Value) -> str:
         """A short name: the one given in `names`, the node's own, or one made from its inputs."""
-        given = self.names.get(id(node), node.name)
-        if given:
-            return text.name(given)
-        if node.is_leaf:
-            return num(node.data)
-        parts = [self._operand(p) for p in node.parents]
-        op = node.op or "?"
-        if op == "mul" and len(parts) == 2:
-            return f"{parts[0]}·{parts[1]}"
-        if op in ("add", "sum"):
-            return " + ".join(parts)
-        if op == "sub" and len(parts) == 2:
-            return f"{parts[0]} − {parts[1]}"
-        if op == "div" and len(parts) == 2:
-            return f"{parts[0]}/{parts[1]}"
-        if op == "pow" and len(parts) == 2:
-            return f"{parts[0]}^{parts[1]}"
-        return f"{op}({', '.join(parts)})"
-
-    def _operand(self, node: Value) -> str:
-        shown = self.name(node)
-        if len(shown) > 16:
-            return "…"
-        return f"({shown})" if any(c in shown for c in " +−/") and not node.is_leaf else shown
+        return self.rule.display_name(node)
 
     def delta(self, node: Value) -> str:
         """The δ's symbol: `δ3` where the articles name it, else `δ` and the node's name."""
-        given = self.delta_names.get(id(node))
-        if given:
-            return given
-        shown = self.name(node)
-        return f"δ{shown}" if len(shown) <= 3 else f"δ({shown})"
+        return self.rule.delta_symbol(node)
 
     def local(self, node: Value, index: int) -> str:
         """∂node/∂(input `index`) in symbols: `w2_2` for a product, `relu′(o2)`, `1` for a sum."""
-        parents = node.parents
-        op = node.op
-        if op == "mul" and len(parents) == 2:
-            return self.name(parents[1 - index])
-        if op in ("add", "sum", "identity"):
-            return "1"
-        if op == "sub":
-            return "1" if index == 0 else "−1"
-        if op == "neg":
-            return "−1"
-        if op == "relu":
-            return f"relu′({self.name(parents[0])})"
-        if op == "pow" and len(parents) == 2 and index == 0:
-            power = parents[1].data
-            base = self._operand(parents[0])
-            if power == 2:
-                return f"2·{base}"
-            return f"{num(power)}·{base}^{num(power - 1)}"
-        if op == "div" and len(parents) == 2 and index == 0:
-            return f"1/{self._operand(parents[1])}"
-        return f"∂{self._operand(node)}/∂{self._operand(parents[index])}"
+        return self.rule.local_symbol(node, index)
+
+    def hat(self, node: Value) -> str:
+        """The updated weight's name: `ŵ2_2`."""
+        name = self.rule.display_name(node, 1)
+        return unicodedata.normalize("NFC", f"{name[0]}\u0302{name[1:]}") if name else "ŵ"
 
 
 def steps(
@@ -176,9 +135,7 @@ def _steps(loss: Value, naming: Naming, lr: Any, params: list[Value] | None) -> 
         parts = tuple(received.pop(id(node), ()))
         known[node] = delta
         sentence = _delta_sentence(naming, node, delta, parts)
-        out.append(
-            Step(len(out) + 1, DELTA, node, delta, parts, sentence, MappingProxyType(dict(known)))
-        )
+        out.append(Step(len(out) + 1, DELTA, node, delta, parts, sentence, MappingProxyType(dict(known))))
         prim = node.primitive
         if prim is None:
             continue
@@ -205,9 +162,9 @@ def _steps(loss: Value, naming: Naming, lr: Any, params: list[Value] | None) -> 
             )
         delta = known[w]
         new = w.data - lr * delta
-        name = naming.name(w)
         sentence = (
-            f"ŵ = w − α·δw: {name} = {num(w.data)} − {num(lr)}·{factor(delta)} = {num(new)}"
+            f"{naming.hat(w)} = {naming.name(w)} − α·{naming.delta(w)} = "
+            f"{num(w.data)} − {num(lr)}·{factor(delta)} = {num(new)}"
         )
         out.append(Step(len(out) + 1, UPDATE, w, delta, (), sentence, final, w.data, new))
     return out
@@ -218,6 +175,9 @@ def _delta_sentence(naming: Naming, node: Value, delta: Any, parts: tuple[Contri
     if not parts:
         return f"{symbol} = {num(delta)} (the start: ∂{naming.name(node)}/∂{naming.name(node)} = 1)"
     if len(parts) == 1:
+        if naming.delta(parts[0].user) == symbol:
+            # A term of a sum shares its user's δ name: the δ passes on unchanged.
+            return f"{naming.name(node)} receives {parts[0].sentence} (a sum passes δ on unchanged)"
         return f"{symbol} = {parts[0].sentence}"
     # A node used several times receives one δ per use; its δ is their sum.
     terms = " + ".join(factor(p.value) for p in parts)
@@ -236,13 +196,3 @@ def _values(values: Iterable[Value]) -> list[Value]:
         if not isinstance(v, Value):
             raise TypeError(f"params must hold Values, got {type(v).__name__}")
     return out
-
-
-def _by_node(mapping: Mapping[Value, str] | None, what: str, example: str) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for key, shown in (mapping or {}).items():
-        if not isinstance(key, Value) or not isinstance(shown, str):
-            raise TypeError(f"{what} maps Values to str, e.g. {example}")
-        out[id(key)] = shown
-    return out
-
