@@ -322,7 +322,7 @@ def layout(scene: Scene, rankdir: str = "LR", caption: str | None = None, timeou
     for obj in data.get("objects", []):
         if str(obj.get("name", "")).startswith("cluster_"):
             clusters[obj["name"]] = {k: obj[k] for k in ("bb", "lp") if k in obj}
-        else:
+        elif "pos" in obj:  # a node (the unnamed `rank=same` groups have no place of their own)
             nodes[obj["name"]] = {k: obj[k] for k in keep if k in obj}
     edges = {e["id"]: {k: e[k] for k in keep if k in e} for e in data.get("edges", [])}
     graph = {k: data[k] for k in ("bb", "lp") if k in data}
