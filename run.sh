@@ -44,7 +44,17 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
-extras="viz,dev,progress,plot"
+# The step-through page is tested in Debian's headless Chromium, driven through its chromedriver
+# (selenium never downloads a browser or a driver); without them those tests skip and say why.
+if ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  echo "run.sh: Chromium or chromedriver is missing; installing Debian's chromium and chromium-driver" >&2
+  if ! apt_install chromium chromium-driver; then
+    echo "run.sh: could not install them. Install them with" \
+         "'sudo apt-get install chromium chromium-driver'; the browser tests skip until then" >&2
+  fi
+fi
+
+extras="viz,dev,progress,plot,browser,anim"
 # The reference engines (PyTorch for gradient comparisons, micrograd for the benchmark's quick
 # run). CI always installs them: PyTorch's CPU build lies on the CI machines.
 if [ -n "${CI:-}" ] || [ -n "${AUTODIFF_WITH_REFERENCES:-}" ]; then extras="$extras,bench"; fi
@@ -56,6 +66,8 @@ case "$job" in
     # The δ-flow pictures of the three patients (docs/gallery, shown in README.md).
     if command -v dot >/dev/null 2>&1; then
       "$venv/bin/python" -m viz gallery docs/gallery
+      # Step through patient 3's backward pass in a browser: out/patient3.html (self-contained).
+      "$venv/bin/python" -m viz article --patient 3 --format html -o out
     else
       echo "run.sh: skipping the pictures (docs/gallery): Graphviz's dot is not installed" >&2
     fi
