@@ -68,6 +68,7 @@ case "$job" in
       "$venv/bin/python" -m viz gallery docs/gallery
       # Step through patient 3's backward pass in a browser: out/patient3.html (self-contained).
       "$venv/bin/python" -m viz article --patient 3 --format html -o out
+      "$venv/bin/python" -m viz epoch -o out
     else
       echo "run.sh: skipping the pictures (docs/gallery): Graphviz's dot is not installed" >&2
     fi

@@ -169,3 +169,35 @@ def test_a_layout_is_made_once_and_read_back():
     assert len(where.nodes) == 20 and where.graph["bb"].startswith("0,0,")
     with pytest.raises(ValueError, match="rankdir"):
         layout(scene(g.loss), "RL")
+
+
+def test_the_epoch_weights_are_the_training_loops():
+    from autodiff.learn.nn import HalfSquaredError
+    from autodiff.learn.optim import SGD
+    from autodiff.learn.train import gradient_descent
+    from viz.patient_steps import epoch_weights
+
+    rows = epoch_weights()
+    model = article.model()
+    after = []
+    gradient_descent(
+        model,
+        HalfSquaredError(),
+        article.dataset(),
+        SGD(model.parameters(), article.LEARNING_RATE),
+        on_step=lambda step: after.append(tuple(p.data for p in step.model.parameters())),
+    )
+    assert rows[0] == article.W2
+    assert rows[1:] == after
+    assert rows[-1] == (Fraction(1, 200), Fraction(-17, 290000), Fraction(137, 290000))
+
+
+@needs_dot
+def test_the_epoch_page_holds_each_patients_page(tmp_path):
+    from viz.__main__ import main
+
+    assert main(["epoch", "-o", str(tmp_path)]) == 0
+    text = (tmp_path / "epoch.html").read_text(encoding="utf-8")
+    assert '<td class="changed">−17/290000</td>' in text
+    assert text.count('data-patient="') == 3
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)

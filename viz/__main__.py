@@ -4,6 +4,7 @@ python -m viz article --patient 3 -o out/          # out/patient3.dot and out/pa
 python -m viz article --patient 3 --view forward --format png -o out/
 python -m viz article --patient 3 --steps -o out/  # out/patient3-step01.svg ... and patient3-steps.gif
 python -m viz article --patient 3 --format html -o out/  # out/patient3.html: step through it
+python -m viz epoch -o out/                          # out/epoch.html: the article's epoch, patient by patient
 python -m viz gallery docs/gallery                  # the three patients' δ flows (README)
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from .article import write_patient
 from .dot import VIEWS
-from .patient_steps import write_patient_steps
+from .patient_steps import write_epoch, write_patient_steps
 from .render import FORMATS, DotNotFoundError
 
 
@@ -32,9 +33,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     one.add_argument("--steps", action="store_true", help="one SVG per step of the backward pass (and a GIF)")
     one.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
+    epoch = commands.add_parser("epoch", help="the article's epoch as one page: w2 after each patient")
+    epoch.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
     every = commands.add_parser("gallery", help="draw the three patients' backward views as SVG")
     every.add_argument("directory", type=Path, nargs="?", default=Path("docs/gallery"))
     args = parser.parse_args(argv)
+    if args.command == "epoch":
+        problem = _not_a_directory(args.output)
+        if problem is not None:
+            epoch.error(f"argument -o/--output: {problem}; give a directory (it is made if missing)")
+        try:
+            print(write_epoch(args.output))
+        except (DotNotFoundError, RuntimeError, TimeoutError) as error:
+            print(f"python -m viz: error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "article":
         views = VIEWS if args.view == "both" else (args.view,)
         jobs = [(args.patient, view, args.format, args.output) for view in views]

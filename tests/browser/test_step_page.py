@@ -203,3 +203,20 @@ def test_screenshots_have_content_and_fit_the_width(browser, page, width, tmp_pa
     assert sentence.is_displayed() and sentence.text.startswith("δ2_2 = ")
     size = browser.execute_script("return parseFloat(getComputedStyle(arguments[0]).fontSize)", sentence)
     assert size >= 14
+
+
+def test_the_epoch_page_switches_patients(browser, tmp_path):
+    from viz.patient_steps import write_epoch
+
+    path = write_epoch(tmp_path)
+    open_page(browser, path)
+    browser.refresh()
+    assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
+    browser.find_element(By.CSS_SELECTOR, "button[data-patient='2']").click()
+    assert browser.find_element(By.CSS_SELECTOR, "tr.here").get_attribute("data-row") == "2"
+    browser.switch_to.frame(browser.find_element(By.ID, "ad-frame"))
+    try:
+        assert browser.find_element(By.TAG_NAME, "h1").text.startswith("Patient 2:")
+        assert browser.find_element(By.ID, "ad-status").text == "Step 1 of 20 (δ complete)"
+    finally:
+        browser.switch_to.default_content()
