@@ -357,6 +357,8 @@ def frame_source(
     current_id = next((n.id for n in scene.nodes if current in (n.step, n.update_step)), None)
     if not highlight:
         current_id = None
+    # The products a node receives are lit on its δ step, not on its update.
+    receiving = next((n.id for n in scene.nodes if n.step == current), None) if highlight else None
     for node in scene.nodes:
         state = _state(node, current)
         if state == "current" and current_id is None:
@@ -372,7 +374,7 @@ def frame_source(
         attrs["class"] = "s-none" if not edge.carries else f"s-{_sign(edge.value)}"
         if edge.carries and edge.step is not None and edge.step <= current:
             colour = sign_colour(edge.value)
-            hot = edge.parent == current_id
+            hot = edge.parent == receiving
             attrs.update(
                 label=num(edge.value),
                 color=CURRENT if hot else colour,
@@ -468,7 +470,7 @@ def _animate(sources: list[str], path: Path) -> Path | None:
     for image in images:
         canvas = Image.new("RGB", size, "white")
         canvas.paste(image.convert("RGB"), (0, 0))
-        frames.append(canvas.convert("P", palette=Image.Palette.ADAPTIVE, colors=64))
+        frames.append(canvas.convert("P", palette=Image.Palette.ADAPTIVE, colors=128))
     durations = [1600] * len(frames)
     durations[-1] = 4000
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True)
