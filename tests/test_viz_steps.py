@@ -201,3 +201,12 @@ def test_the_epoch_page_holds_each_patients_page(tmp_path):
     assert '<td class="changed">−17/290000</td>' in text
     assert text.count('data-patient="') == 3
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
+
+
+def test_a_graph_too_big_to_follow_is_refused_with_a_way_out():
+    x = Value(Fraction(1), name="x")
+    total = x
+    for _ in range(30):
+        total = total * x
+    with pytest.raises(ValueError, match=r"more than max_nodes=20.*max_nodes=None"):
+        scene(total, max_nodes=20)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autodiff import Parameter, Value
+from autodiff import Parameter, Value, topological_order
 
 from . import text
 from .layout import rank_groups
@@ -31,6 +31,8 @@ FILL = {WEIGHT: "#fde3bf", INPUT: "#dcecfb", CONSTANT: "#f0f0f0"}
 BORDER = {WEIGHT: "#d9822b", INPUT: "#3b7dd8", CONSTANT: "#b5b5b5"}
 OPERATION_FILL, OPERATION_BORDER = "#eef0f3", "#555555"
 PENDING_BORDER = "#9a9a9a"
+MAX_NODES = 400
+"""Beyond this many nodes a step-through is refused: too many steps to follow, and slow to lay out."""
 
 
 def sign_colour(x: Any) -> str:
@@ -99,8 +101,19 @@ def scene(
     names: Mapping[Value, str] | None = None,
     delta_names: Mapping[Value, str] | None = None,
     title: str | None = None,
+    max_nodes: int | None = MAX_NODES,
 ) -> Scene:
-    """Read `loss`'s graph and its backward steps into a Scene (reads only: no `.grad` changes)."""
+    """Read `loss`'s graph and its backward steps into a Scene (reads only: no `.grad` changes).
+
+    Beyond `max_nodes` nodes a ValueError says what to do (`max_nodes=None` lifts the limit).
+    """
+    if max_nodes is not None:
+        count = len(topological_order(loss, only_requiring_grad=False)) if isinstance(loss, Value) else 0
+        if count > max_nodes:
+            raise ValueError(
+                f"this graph has {count} nodes, more than max_nodes={max_nodes}: one step per node is "
+                "too many to follow; step through one sample of a smaller model, or pass max_nodes=None"
+            )
     chosen = None if params is None else list(params)
     the_steps = steps(loss, lr=lr, names=names, delta_names=delta_names, params=chosen)
     naming = Naming(loss, names, delta_names)

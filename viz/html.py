@@ -18,7 +18,7 @@ from typing import Any
 
 from autodiff import Value
 
-from .frames import Scene, frame_svg, layout, scene
+from .frames import MAX_NODES, Scene, frame_svg, layout, scene
 from .steps import DELTA, num
 
 
@@ -58,9 +58,12 @@ def to_html(
     names: Mapping[Value, str] | None = None,
     delta_names: Mapping[Value, str] | None = None,
     title: str | None = None,
+    max_nodes: int | None = MAX_NODES,
 ) -> StepPage:
     """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates)."""
-    s = scene(loss, lr=lr, params=params, names=names, delta_names=delta_names, title=title)
+    s = scene(
+        loss, lr=lr, params=params, names=names, delta_names=delta_names, title=title, max_nodes=max_nodes
+    )
     return page(s)
 
 
@@ -151,6 +154,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <body>
 <main>
 <h1>{title}</h1>
+<div class="head">
 <div class="bar">
 <button type="button" id="ad-prev" aria-label="previous step">&#9664; Prev</button>
 <input type="range" id="ad-slider" min="1" max="{last}" value="1" aria-label="step">
@@ -159,10 +163,11 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 <p id="ad-status" class="status" aria-live="polite"></p>
 <p id="ad-sentence" class="sentence"></p>
+<p id="ad-hover" class="hover">{hint}</p>
+</div>
 <div id="ad-graph" class="graph">
 {svg}
 </div>
-<p id="ad-hover" class="hover">{hint}</p>
 <p class="keys">Keys: &larr; and &rarr; step back and forth, Home and End jump.</p>
 </main>
 <script type="application/json" id="ad-data">{data}</script>

@@ -77,11 +77,15 @@
   }
 
   function reveal(nd) {
-    // Keep the current node in view when the graph is wider than the screen.
-    if (!nd || graph.classList.contains("fit") || graph.scrollWidth <= graph.clientWidth) { return; }
+    // Keep the current node in view when the graph is larger than the screen.
+    if (!nd) { return; }
     var box = nd.g.getBoundingClientRect(), outer = graph.getBoundingClientRect();
-    if (box.left < outer.left || box.right > outer.right) {
+    var sideways = box.left < outer.left || box.right > outer.right;
+    var below = box.top < 0 || box.bottom > window.innerHeight;
+    if (sideways && !below) {
       graph.scrollLeft += (box.left + box.right) / 2 - (outer.left + outer.right) / 2;
+    } else if (below) {
+      nd.g.scrollIntoView({ block: "center", inline: "center" });
     }
   }
 
