@@ -24,7 +24,7 @@ GOLDEN = Path(__file__).parent / "golden"
 def _small_graph() -> Value:
     """a · a + w · a with a layer: a node used three times, a weight, one layer box."""
     a = Value(3, name="a")
-    w = Value(Fraction(-1, 2), name="w")
+    w = autodiff.Parameter(Fraction(-1, 2), name="w")
     with autodiff.layer("L1"):
         out = a * a + w * a
     out.name = "out"
@@ -49,55 +49,62 @@ def test_dot_matches_golden_file(name):
     assert source == path.read_text(encoding="utf-8")
 
 
-def test_backward_labels_show_the_product_and_the_sum():
+def test_backward_labels_show_the_chain_rule_in_names_then_numbers():
     source = viz.to_dot(_small_graph())
-    # out = a·a + w·a at a = 3, w = -1/2: δa = 3 + 3 + (-1/2) = 11/2, δw = 3.
-    assert source.count("1 · 3<BR/>= 3") == 3  # each use of a in a · a sends δ · a, and w gets δ · a
-    assert "1 · (-1/2)<BR/>= -1/2" in source
-    assert "δ = 3 + 3 + (-1/2) = 11/2" in source
+    # out = a·a + w·a at a = 3, w = −1/2: δa = 3 + 3 + (−1/2) = 11/2, δw = 3.
+    # The products pass on the δ of the sum `out` unchanged, so their δ is named δout.
+    assert source.count("δout · a<BR/>= 1 · 3 = 3") == 3  # a·a sends δ · a twice, w gets δ · a once
+    assert "δw = δout · a<BR/>= 1 · 3 = 3" in source
+    assert "δout · w<BR/>= 1 · (−1/2) = −1/2" in source
+    assert "δa = 3 + 3 + (−1/2) = 11/2" in source
     assert source.count("dir=back") == 6  # a·a (twice), w·a (twice), the two products into the sum
 
 
 def test_a_one_input_op_shows_where_its_local_derivative_was_taken():
     source = patient_dot(3)
     # o3 = relu(o2) at o2 = 0: the articles' rule passes δ at 0, and the arrow says so.
-    assert "relu′(0) = 1</FONT><BR/>(-1) · 1<BR/>= -1" in source
-    assert "identity′(2000) = 1" in source
-    assert "mul′" not in source and "add′" not in source  # with two inputs the product already shows it
+    assert "δ3 = δ4 · relu′(o2)<BR/>relu′(0) = 1<BR/>= (−1) · 1 = −1" in source
+    assert "δ1_2 = δ2_2 · 1 = 3/11600" in source
     x = Value(-2, name="x")
     y = x.relu()
     y.backward()
-    assert "relu′(-2) = 0" in viz.to_dot(y)
+    assert "relu′(−2) = 0" in viz.to_dot(y)
 
 
-def test_labels_of_arrows_inside_a_column_sit_beside_them():
+def test_labels_of_arrows_inside_a_column_sit_beside_them_and_nothing_is_tied():
     source = patient_dot(3)
     weights = re.findall(r"(n\d+) \[label=<<TABLE[^\n]*>weight<", source)
     assert len(weights) == 3
     for w in weights:
         (edge,) = re.findall(rf"\t{w} -> n\d+ \[[^\n]*", source)
-        assert "xlabel=<<TABLE" in edge and not re.search(
-            r"[ [](label)=", edge
-        )  # a centred label would sit on the arrow
-    # o2 feeds two products in two rows: each of its arrows is tied to its label by a line.
-    fanning = [line for line in source.splitlines() if "decorate=true" in line]
-    assert len(fanning) == 3  # the three products that feed the Σ node o2
-    assert all(re.search(r"[ [](label)=", line) for line in fanning)
+        assert "xlabel=<<TABLE" in edge and not re.search(r"[ [](label)=", edge)
+    assert "decorate" not in source  # no underline ties between labels and arrows
 
 
 def test_article_names_read_like_the_learning_flow():
     source = patient_dot(3)
-    for shown in ("δ4 = -1", "δ3 = -1", "δ2_1 = -1/200", "δ1_3 = -1/5800", "δw2_3 = -3000", "y_truth = 1"):
+    for shown in ("δ4 = −1", "δ3 = −1", "δ2_1 = −1/200", "δ1_3 = −1/5800", "δw2_3 = −3000", "y_truth = 1"):
         assert shown in source
-    assert "(-1) · 1/200<BR/>= -1/200" in source
+    assert "δ2_1 = δ3 · w2_1<BR/>= (−1) · 1/200 = −1/200" in source
+    assert "<B>w2_1·o1_1</B> = 0" in source  # the products of L2 are named from their inputs
     clusters = re.findall(r"subgraph cluster_\d+ \{\n\t\t[^\n]*label=<<B>([^<]*)</B>>", source)
     assert clusters == ["L1", "L2", "L3", "Loss"]
 
 
-def test_forward_view_has_no_deltas():
-    source = viz.to_dot(_small_graph(), view="forward", legend=False)
-    assert "δ" not in source.split("\n", 2)[2]  # past the title line
-    assert "dir=back" not in source
+def test_forward_view_hides_deltas_but_keeps_the_layout():
+    back = viz.to_dot(_small_graph())
+    forward = viz.to_dot(_small_graph(), view="forward")
+    assert "dir=back" not in forward
+    # Every δ text is there but transparent, so dot places every node exactly as in the backward view.
+    assert 'COLOR="transparent"><B>δa = 3 + 3 + (−1/2) = 11/2</B>' in forward
+
+    def shape(source):
+        # Colours, ids, tooltips and arrow directions change nothing in where dot puts the nodes.
+        body = source.split("\n", 2)[2]  # past the heading
+        body = re.sub(r'"[^"]*"', '""', body)
+        return re.sub(r"(dir|arrowhead|arrowtail|penwidth)=\S+ ?", "", body)
+
+    assert shape(back) == shape(forward)
 
 
 def test_ids_never_come_from_memory_addresses():
@@ -120,7 +127,7 @@ def test_hostile_names_are_escaped(name):
     source = viz.to_dot(v)
     for line in source.splitlines():
         if "label=<" in line:
-            label = line.split("label=<", 1)[1]
+            label = re.sub(r'tooltip="[^"]*"', "", line.split("label=<", 1)[1])
             # Inside an HTML label only our own tags may appear: no user <, > or raw quotes.
             assert "<b>" not in label and "</b>" not in label
             assert '"uote' not in label and "\x00" not in label and "\t" not in label
@@ -164,12 +171,12 @@ def test_float_graph_labels_are_short():
     loss = (w * x - 1) ** 2 / 2
     loss.backward()
     source = viz.to_dot(loss)
-    assert "<B>w</B> = 0.9441" in source and "<B>x</B> = -0.5514" in source
+    assert "<B>w</B> = 0.9441" in source and "<B>x</B> = −0.5514" in source
     assert re.search(r"\d{7}", source) is None  # no 17-digit floats anywhere in the picture
 
 
 def test_view_must_be_known():
-    with pytest.raises(ValueError, match="view must be 'backward' or 'forward', got 'sideways'"):
+    with pytest.raises(ValueError, match=r"view must be one of 'backward', 'forward'.*got 'sideways'"):
         viz.draw(_small_graph(), view="sideways")
 
 
@@ -184,14 +191,18 @@ def _layered(layers: int, width: int) -> Value:
     return h
 
 
-def test_big_graph_collapses_layers_into_summary_boxes():
+def test_big_graph_collapses_layers_into_summary_boxes_with_delta_statistics():
     root = _layered(4, 30)  # 4 · (30 + 30 + 29) + 1 = 357 nodes
+    root.backward()
     assert len(viz.records(root).nodes) == 357
-    source = viz.to_dot(root, max_nodes=100)
+    source = viz.to_dot(root, budget=100)
     assert source.count("(collapsed)") == 4
-    assert "mul ×30, weight ×30, add ×29" in source
-    assert "30 edges" in source
-    assert "(collapsed)" not in viz.to_dot(root, max_nodes=None)
+    assert "input ×30, mul ×30, add ×29" in source
+    assert "30 arrows" in source
+    assert "357 nodes, more than the budget of 100: layers collapsed into boxes" in source
+    assert "pass budget=None to draw every node" in source
+    assert "|δ| from 1 to" in source and "δ = 0 in 0 of 89 (0%)" in source
+    assert "(collapsed)" not in viz.to_dot(root, budget=None)
 
 
 def test_collapsed_batch_gathers_data_points_and_shared_weights_into_boxes():
@@ -203,21 +214,28 @@ def test_collapsed_batch_gathers_data_points_and_shared_weights_into_boxes():
     loss.backward()
     full = viz.records(loss)
     assert len(full.nodes) > 100
-    source = viz.to_dot(loss, max_nodes=100)
+    source = viz.to_dot(loss, budget=30)
     assert "<B>weights</B>" in source and "17 leaves outside any layer (collapsed)" in source
     assert "<B>inputs</B>" in source and "x1 ×4, x2 ×4" in source
     assert "b1_1, b1_2, b1_3, b1_4, … (17 different)" in source
-    assert source.count("(collapsed)") == 2 + 3  # two leaf boxes, three layer boxes (L1, L2, Loss)
     assert "cluster_" not in source  # a collapsed layer is its own box, not a box in a box
-    assert source.count(" -> ") <= 10
+    assert "dead ReLUs (input &lt; 0):" in source
 
 
-def test_too_big_even_collapsed_is_refused_clearly():
+def test_a_graph_larger_than_max_nodes_is_refused_after_reading_max_nodes():
     h = Value(1, name="x")
     for _ in range(300):
         h = h * 2
-    with pytest.raises(viz.GraphTooLargeError, match=r"601 nodes, more than max_nodes=50.*autodiff.layer"):
+    with pytest.raises(viz.GraphTooLargeError, match=r"more than max_nodes=50 nodes; viz stopped reading"):
         viz.to_dot(h, max_nodes=50)
+
+
+def test_a_drawing_dot_cannot_lay_out_quickly_is_refused():
+    h = Value(1, name="x")
+    for _ in range(500):
+        h = h * 2  # no layers: nothing to collapse
+    with pytest.raises(viz.GraphTooLargeError, match=r"more than `dot` lays out in a few seconds"):
+        viz.to_dot(h, budget=50)
 
 
 def test_drawing_before_backward_says_so():
@@ -230,7 +248,7 @@ def test_float_sums_are_compared_up_to_rounding():
     out = a * 0.7 + a * 0.2 + a * 0.1
     out.backward()
     source = viz.to_dot(out)
-    assert "δ = 0.7 + 0.2 + 0.1 = " in source and "uses send" not in source
+    assert "δa = 0.7 + 0.2 + 0.1 = " in source and "uses send" not in source
 
 
 @pytest.mark.parametrize("bad", [0, -5, 2.5, True])

@@ -2,32 +2,42 @@
 
     import viz
     viz.draw(loss)                           # a graphviz.Digraph; shown inline in Jupyter
+    viz.draw(loss, lr=Fraction(1, 10**7))    # each weight also shows ŵ = w − α·δw, exactly
+    viz.draw(loss, focus=w)                  # only the paths from the loss to w
     viz.to_dot(loss, view="forward")         # DOT text, byte-identical on every run
     viz.render(loss, "out/loss.svg")         # writes out/loss.dot, then out/loss.svg with `dot`
+    viz.render(loss, "out/loss.svg", view="both")  # forward and backward side by side
     viz.steps(loss)                          # the backward pass, step by step (no .grad written)
     viz.to_html(loss).save("out/loss.html")  # a page to step through it (Prev/Next, hover paths)
 
 Drawing only reads the graph: it never changes a node and never calls backward. Call
-`loss.backward()` first for the δs.
+`loss.backward()` first for the δs. Above `budget` (80) drawn nodes a drawing is shrunk, one box
+per neuron, then per layer. The chain rule in symbols is in `viz.chain`; views are in `viz.views`.
+The `graphviz` package is needed only to build drawings (`viz.records`, `viz.chain` work without it).
 """
 
+from .budget import DEFAULT_BUDGET
 from .frames import write_frames, write_steps
 from .html import StepPage, to_html
-from .records import EdgeRecord, GraphRecords, NodeRecord, records
+from .records import DEFAULT_MAX_NODES, EdgeRecord, GraphRecords, GraphTooLargeError, NodeRecord, records
 from .render import DotNotFoundError, draw, render, to_dot
 from .steps import Contribution, Step, steps
-from .summary import DEFAULT_MAX_NODES, GraphTooLargeError
+from .views import BackwardView, ForwardView, View
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "DEFAULT_MAX_NODES",
+    "BackwardView",
     "Contribution",
     "DotNotFoundError",
     "EdgeRecord",
+    "ForwardView",
     "GraphRecords",
     "GraphTooLargeError",
     "NodeRecord",
     "Step",
     "StepPage",
+    "View",
     "draw",
     "records",
     "render",

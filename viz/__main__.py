@@ -1,11 +1,12 @@
-"""Command line: draw the articles' example.
+"""Command line: draw the articles' example, and the gallery.
 
-python -m viz article --patient 3 -o out/          # out/patient3.dot and out/patient3.svg
-python -m viz article --patient 3 --view forward --format png -o out/
-python -m viz article --patient 3 --steps -o out/  # out/patient3-step01.svg ... and patient3-steps.gif
-python -m viz article --patient 3 --format html -o out/  # out/patient3.html: step through it
-python -m viz epoch -o out/                          # out/epoch.html: the article's epoch, patient by patient
-python -m viz gallery docs/gallery                  # the three patients' δ flows (README)
+python -m viz article --patient 3 -o out/                 # out/patient3.dot and out/patient3.svg
+python -m viz article --patient 3 --lr 1/10000000 -o out/ # each weight also shows ŵ = w − α·δw
+python -m viz article --patient 3 --view both -o out/     # forward, backward, and both side by side
+python -m viz article --patient 3 --steps -o out/         # out/patient3-step01.svg ... and patient3-steps.gif
+python -m viz article --patient 3 --format html -o out/   # out/patient3.html: step through it
+python -m viz epoch -o out/                               # out/epoch.html: the epoch, patient by patient
+python -m viz gallery docs/gallery                        # the article's epoch and real models (README)
 """
 
 from __future__ import annotations
@@ -13,12 +14,26 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 from .article import write_patient
-from .dot import VIEWS
+from .gallery import write_gallery
 from .patient_steps import write_epoch, write_patient_steps
-from .render import FORMATS, DotNotFoundError
+from .render import FORMATS, DotNotFoundError, side_by_side
+
+VIEWS = ("backward", "forward")
+
+
+def _rate(text: str) -> Fraction:
+    """`--lr 1/10000000` or `--lr 1e-7`, kept exact."""
+    try:
+        rate = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; write e.g. 1/10000000 or 1e-7") from None
+    if rate <= 0:
+        raise argparse.ArgumentTypeError(f"the learning rate must be > 0, got {text}")
+    return rate
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,10 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--format", choices=(*FORMATS, "html"), default="svg", help="default: svg (.dot is always written)"
     )
     one.add_argument("--steps", action="store_true", help="one SVG per step of the backward pass (and a GIF)")
+    one.add_argument("--lr", type=_rate, default=None, help="show each weight's step with this learning rate")
     one.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
     epoch = commands.add_parser("epoch", help="the article's epoch as one page: w2 after each patient")
     epoch.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
-    every = commands.add_parser("gallery", help="draw the three patients' backward views as SVG")
+    every = commands.add_parser("gallery", help="draw the gallery (the article's epoch, MLPs) as SVG")
     every.add_argument("directory", type=Path, nargs="?", default=Path("docs/gallery"))
     args = parser.parse_args(argv)
     if args.command == "epoch":
@@ -49,13 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     if args.command == "article":
-        views = VIEWS if args.view == "both" else (args.view,)
-        jobs = [(args.patient, view, args.format, args.output) for view in views]
-        chosen = commands.choices["article"], "-o/--output", args.output
+        command, option, directory = commands.choices["article"], "-o/--output", args.output
     else:
-        jobs = [(n, "backward", "svg", args.directory) for n in (1, 2, 3)]
-        chosen = commands.choices["gallery"], "directory", args.directory
-    command, option, directory = chosen
+        command, option, directory = commands.choices["gallery"], "directory", args.directory
     problem = _not_a_directory(directory)
     if problem is not None:
         command.error(f"argument {option}: {problem}; give a directory (it is made if missing)")
@@ -64,8 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in write_patient_steps(args.patient, args.output, args.steps, args.format == "html"):
                 print(path)
             return 0
-        for number, view, fmt, directory in jobs:
-            print(write_patient(number, directory, view, fmt))
+        if args.command == "gallery":
+            for path in write_gallery(directory):
+                print(path)
+            return 0
+        views = VIEWS if args.view == "both" else (args.view,)
+        written = [write_patient(args.patient, directory, view, args.format, args.lr) for view in views]
+        for path in written:
+            print(path)
+        if args.view == "both" and args.format in ("svg", "png"):
+            both = directory / f"patient{args.patient}-both.{args.format}"
+            print(side_by_side(written[1], written[0], both))
     except (DotNotFoundError, RuntimeError, TimeoutError) as error:
         print(f"python -m viz: error: {error}", file=sys.stderr)
         return 1
@@ -85,6 +106,9 @@ def _not_a_directory(path: Path) -> str | None:
                 return None
             which = "is" if part == path else f"is inside {str(part)!r}, which is"
             return f"{str(path)!r} {which} a file, not a directory"
+        if part == path and part.suffix.lstrip(".").lower() in FORMATS:
+            # `-o out/p.svg` would silently make a directory named p.svg.
+            return f"{str(path)!r} looks like a file name, but this is the directory the files go into"
     return None
 
 

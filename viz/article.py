@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autodiff import Value, format_number
 from autodiff.articles import gradient_descent as article
@@ -46,13 +47,17 @@ def patient(number: int) -> PatientDrawing:
     return PatientDrawing(g.loss, g.w2, names, {g.y: "y_truth"}, title)
 
 
-def patient_dot(number: int, view: str = "backward") -> str:
-    """The DOT source of patient `number`'s drawing."""
+def patient_dot(number: int, view: str = "backward", lr: Any = None) -> str:
+    """The DOT source of patient `number`'s drawing (with each weight's step when `lr` is given)."""
     p = patient(number)
-    return to_dot(p.loss, view=view, params=p.params, delta_names=p.delta_names, names=p.names, title=p.title)
+    return to_dot(
+        p.loss, view=view, params=p.params, delta_names=p.delta_names, names=p.names, title=p.title, lr=lr
+    )
 
 
-def write_patient(number: int, directory: Path, view: str = "backward", fmt: str = "svg") -> Path:
+def write_patient(
+    number: int, directory: Path, view: str = "backward", fmt: str = "svg", lr: Any = None
+) -> Path:
     """Write patient `number`'s drawing as `directory/patientN[-forward].dot` and `.fmt`; return its path."""
     suffix = "" if view == "backward" else f"-{view}"
-    return write(patient_dot(number, view), directory / f"patient{number}{suffix}.{fmt}")
+    return write(patient_dot(number, view, lr), directory / f"patient{number}{suffix}.{fmt}")

@@ -62,6 +62,9 @@ ADD, NEG, MUL, POW, ATOM = 1, 2, 3, 4, 5
 SUPERSCRIPTS = {2: "²", 3: "³"}
 NAME_CHARS = 40
 DELTA_NAME_CHARS = 24
+SHORT_ARGUMENT = 12
+LINE_CHARS = 26
+"""An arrow's line of names longer than this is broken after `δ =`."""
 """A made-up name longer than this is made again one level shallower."""
 
 
@@ -345,7 +348,7 @@ def _name(node: Value, names: dict[int, str], depth: int) -> tuple[str, int]:
     if op == "sum":
         if len(parts) <= 3:
             return " + ".join(wrap(p, ADD) for p in parts), ADD
-        return f"Σ({wrap(parts[0], ADD)} + … + {wrap(parts[-1], ADD)})", ATOM
+        return f"Σ({wrap(parts[0], ADD)} + …)", ATOM
     if op == "pow" and len(parts) == 2:
         exponent = node.parents[1]
         if exponent.is_leaf and exponent.data in SUPERSCRIPTS and not isinstance(exponent.data, bool):
@@ -403,8 +406,13 @@ def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | N
         return result.text, None
     where_text = None
     if trace.decided or trace.untraceable:
-        where = ", ".join(_display(p, names, 1) for p in parents)
-        symbol = f"{op}′({where})" if len(parents) == 1 else fallback
+        where = ", ".join(_display(p, names, 2) for p in parents)
+        # A long argument is left out: the `op′(number) = value` line says where it was taken.
+        symbol = (
+            (f"{op}′({where})" if len(where) <= SHORT_ARGUMENT else f"{op}′")
+            if len(parents) == 1
+            else fallback
+        )
         try:
             value = prim.local_derivative(index, [p.data for p in parents], node.data)
             args = ", ".join(number(p.data) for p in parents)
@@ -484,16 +492,31 @@ class EdgeChain:
         return f"{head}{self.symbols()} = {self.numbers()}{tail}"
 
     def lines(self) -> list[str]:
-        """The short form drawn on an arrow, one string per line: symbols, then numbers."""
-        first = self.symbols() if self.target is None or self.target == self.delta else self.sentence_head()
-        out = [first]
+        """The short form drawn on an arrow, one string per line: names, then numbers.
+
+        A constant factor (`· 1` into a sum) needs no numbers line: `δ3 · 1 = −1`.
+        """
+        head = self.sentence_head()
+        if self.local is not None and self.factor == number(self.local):
+            one = f"{head} = {number(self.contribution)}"
+            if len(one) <= LINE_CHARS:
+                return [one]
+            return [*self._split(head), f"= {number(self.contribution)}"]
+        out = self._split(head)
         if self.where:
             out.append(self.where)
         out.append(f"= {self.numbers()}")
         return out
 
+    def _split(self, head: str) -> list[str]:
+        if len(head) <= LINE_CHARS or self.target is None or self.target == self.delta:
+            return [head]
+        return [f"{self.target} =", self.symbols()]
+
     def sentence_head(self) -> str:
-        """`δ2_1 = δ3 · w2_1`."""
+        """`δ2_1 = δ3 · w2_1` (just `δ3 · w2_1` when the input's δ has no name of its own here)."""
+        if self.target is None or self.target == self.delta:
+            return self.symbols()
         return f"{self.target} = {self.symbols()}"
 
 
@@ -551,6 +574,12 @@ class ChainRule:
             uses = self.uses(node)
             if len(uses) == 1 and self._local(*uses[0])[0] == "1":
                 given = self.delta_symbol(uses[0][0])
+            elif len(uses) == 1 and node.op == "sum" and len(uses[0][0].parents) == 1:
+                # The Σ of a neuron before its activation: named after the activation, `δΣo2_1`.
+                user = uses[0][0]
+                user_name = self._names.get(id(user), user.name)
+                if user_name is not None:
+                    given = f"δΣ{text.name(user_name)}"
         if given is None:
             given = _default_delta(node, self._names)
         self._delta_cache[key] = given

@@ -1,75 +1,104 @@
 """Step 2 of a drawing: records → a `graphviz.Digraph` (DOT text), with no `dot` program needed.
 
-Both views keep the inputs on the left and the loss on the right. In the forward view the arrows
-run with the computation; in the backward view they run back from the loss, and each one is
-labelled with the δ it carries: `δ_out · ∂out/∂in = δ sent to the input`.
+Every view keeps the inputs on the left and the loss on the right, and every view lays out the
+same labels (a view that hides δs writes them transparent), so nodes sit at the same place in
+the forward and the backward picture. In the backward view each arrow says, in names then in
+numbers, `δ2_1 = δ3 · w2_1` / `= (−1) · 1/200 = −1/200` (see `viz.chain`).
+
+Element ids (for pages that script the SVG): node `node-<rid>`, arrow `edge-<parent>-<child>-<i>`
+(`<rid>` the record id, `n0` the loss; views other than "backward" prefix their name, e.g.
+`forward-node-n0`); Graphviz >= 2.44 also writes `class="ad-node ad-<kind>"` and `class="ad-edge"`.
+Tooltips: a node's name, value and δ; an arrow's full chain-rule sentence.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any
-
-import graphviz
+from typing import TYPE_CHECKING, Any
 
 from autodiff import is_exact
 
 from . import text
-from .layout import beside, rank_groups
+from .chain import MINUS, number
+from .layout import beside, columns, rank_groups
 from .legend import legend_html
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
-from .style import FONT, KIND_WORD, STYLE, ZERO, sign_colour
-from .summary import SUMMARY
+from .style import FONT, KIND_WORD, MUTED, STYLE, ZERO, sign_colour
+from .summary import NEURON, SUMMARY
+from .views import HIDDEN, VIEWS, View, as_view
 
-VIEWS = ("backward", "forward")
+if TYPE_CHECKING:
+    import graphviz
+
+__all__ = ["VIEWS", "digraph"]
+
+MAX_RANKS_ACROSS = 9
+"""A longer chain of columns is drawn top to bottom: read across, it would not fit a page's width."""
+
+PACKAGE_HINT = "viz needs the `graphviz` Python package to build drawings: pip install graphviz"
+
+
+def load_graphviz() -> Any:
+    """The `graphviz` package, imported on first use (records and chain sentences work without it)."""
+    try:
+        import graphviz
+    except ImportError:
+        raise ModuleNotFoundError(PACKAGE_HINT) from None
+    return graphviz
+
+
+EDGE_LABELS = 60
+"""Above this many arrows, arrows carry no text (it would cover the picture); tooltips keep it."""
 
 
 def digraph(
-    graph: GraphRecords, *, view: str = "backward", title: str | None = None, legend: bool = True
+    graph: GraphRecords,
+    *,
+    view: str | View = "backward",
+    title: str | None = None,
+    legend: bool = True,
+    edge_width: bool = False,
 ) -> graphviz.Digraph:
-    """Build the `graphviz.Digraph` of `graph` in the `view` ("backward" or "forward")."""
-    if view not in VIEWS:
-        raise ValueError(f"view must be 'backward' or 'forward', got {view!r}")
-    backward = view == "backward"
-    heading = (
-        "Backward pass: the δ flow, from the loss back to the inputs"
-        if backward
-        else "Forward pass: from the inputs to the loss"
-    )
-    root = graph.nodes[0] if graph.nodes else None
-    if backward and root is not None and root.kind != SUMMARY and root.grad == 0:
-        heading += " (every δ is 0: call loss.backward() before drawing)"
+    """Build the `graphviz.Digraph` of `graph` as `view` shows it ("backward", "forward" or a View)."""
+    graphviz = load_graphviz()
+
+    shown = as_view(view)
     rows = []
     if title is not None:
-        rows.append(f'<TR><TD><FONT POINT-SIZE="18"><B>{text.html(title)}</B></FONT></TD></TR>')
-    rows.append(f"<TR><TD><B>{text.html(heading)}</B></TD></TR>")
+        rows.append(f'<TR><TD><FONT POINT-SIZE="16"><B>{text.html(title)}</B></FONT></TD></TR>')
+    rows.append(f"<TR><TD><B>{text.html(shown.heading(graph))}</B></TD></TR>")
+    for note in graph.notes:
+        rows.append(f'<TR><TD><FONT POINT-SIZE="11">{text.html(note)}</FONT></TD></TR>')
     if legend:
-        rows.append(legend_html(backward))
+        rows.append(legend_html(graph, shown.shows_deltas))
     label = f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
     g = graphviz.Digraph(
         "autodiff",
         graph_attr={
-            "rankdir": "LR",
+            "rankdir": "LR" if _ranks(graph) <= MAX_RANKS_ACROSS else "TB",
             "label": label,
             "labelloc": "t",
             "fontname": FONT,
-            "fontsize": "16",
-            "nodesep": "0.35",
-            "ranksep": "0.45",
+            "fontsize": "14",
+            "nodesep": "0.2",
+            # Arrows between two columns of neurons need room to fan out.
+            "ranksep": "1.2" if any(node.kind == NEURON for node in graph.nodes) else "0.35",
             "newrank": "true",
+            "bgcolor": "white",
+            "pad": "0.1",
         },
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "11"},
     )
-    sums = _incoming(graph.edges) if backward else {}
     groups = rank_groups(graph)
-    node_of = {node.id: node for node in graph.nodes}
-    _add_nodes(g, groups.get(None, []), node_of, backward, sums)
+    painter = _Painter(graph, shown, edge_width, columns(groups))
+    painter.across = g.graph_attr["rankdir"] == "LR"
+    painter.add_nodes(g, groups.get(None, []))
     for i, layer in enumerate(graph.layers):
         members = groups.get(layer, [])
-        if len(members) == 1 and len(members[0]) == 1 and node_of[members[0][0]].kind == SUMMARY:
-            _add_nodes(g, members, node_of, backward, sums)  # a collapsed layer is its own box
+        if len(members) == 1 and len(members[0]) == 1 and painter.node_of[members[0][0]].kind == SUMMARY:
+            painter.add_nodes(g, members)  # a collapsed layer is its own box
             continue
         with g.subgraph(name=f"cluster_{i}") as box:
             box.attr(
@@ -77,49 +106,184 @@ def digraph(
                 style="rounded,filled",
                 color="#8a8a8a",
                 fillcolor="#f7f7f2",
-                fontsize="15",
+                fontsize="14",
                 fontname=FONT,
+                id=f"{shown.id_prefix()}layer-{i}",
             )
-            _add_nodes(box, groups.get(layer, []), node_of, backward, sums)
-    flat = beside(graph)
-    inputs: dict[str, int] = defaultdict(int)  # the arrows that leave a node's column
-    arity: dict[str, int] = defaultdict(int)
+            painter.add_nodes(box, members)
     for edge in graph.edges:
-        arity[edge.child] += 1
-        if edge.carries_delta and edge.parent not in flat:
-            inputs[edge.child] += 1
-    for edge in graph.edges:
-        op = node_of[edge.child].op
-        unary = (op, node_of[edge.parent].data) if arity[edge.child] == 1 and op is not None else None
-        attrs = _edge_attrs(edge, backward, unary)
-        if "label" in attrs and flat.get(edge.parent) == edge.child:
-            # An arrow inside a column runs through a centred label; an xlabel sits beside it.
-            attrs["xlabel"] = _pad(attrs.pop("label"))
-        elif "label" in attrs and inputs[edge.child] > 1:
-            # Arrows fanning out of one node cross rows; a line ties each label to its own arrow.
-            attrs["decorate"] = "true"
-        g.edge(edge.parent, edge.child, **attrs)
+        painter.add_edge(g, edge)
     return g
 
 
-def _add_nodes(
-    g: graphviz.Digraph,
-    groups: list[list[str]],
-    node_of: dict[str, NodeRecord],
-    backward: bool,
-    sums: dict[str, list[Any]],
-) -> None:
-    """Declare the nodes of one box; a column of several nodes becomes a `rank=same` subgraph."""
-    for group in groups:
-        if len(group) == 1:
-            node = node_of[group[0]]
-            g.node(node.id, _node_label(node, backward, sums.get(node.id)), **_style(node))
-            continue
-        with g.subgraph() as same:
-            same.attr(rank="same")
-            for node_id in group:
-                node = node_of[node_id]
-                same.node(node.id, _node_label(node, backward, sums.get(node.id)), **_style(node))
+def _ranks(graph: GraphRecords) -> int:
+    """How many columns the longest path needs (a weight beside its user takes none of its own)."""
+    flat = beside(graph)
+    depth: dict[str, int] = {}
+    inputs: dict[str, list[str]] = defaultdict(list)
+    for edge in graph.edges:
+        inputs[edge.child].append(edge.parent)
+    for node in reversed(graph.nodes):  # inputs first
+        below = [depth.get(p, 1) for p in inputs[node.id] if p not in flat]
+        depth[node.id] = 1 + max(below, default=0)
+    return max(depth.values(), default=0)
+
+
+class _Painter:
+    """Labels and attributes of one drawing's nodes and arrows, as its view shows them."""
+
+    def __init__(self, graph: GraphRecords, view: View, edge_width: bool, column: dict[str, int]):
+        self.column = column
+        self.across = True  # read left to right: labels of arrows inside a column go beside them
+        self.graph = graph
+        self.view = view
+        self.node_of = {node.id: node for node in graph.nodes}
+        self.sums = _incoming(graph.edges)
+        self.flat = beside(graph)
+        # Arrows into neurons are many and cross: their text stays in the tooltips.
+        neurons = any(node.kind == NEURON for node in graph.nodes)
+        self.labelled = len(graph.edges) <= EDGE_LABELS and not neurons
+        self.prefix = view.id_prefix()
+        sizes = [_magnitude(e.contribution) for e in graph.edges if e.carries_delta]
+        self.largest = max((s for s in sizes if s is not None), default=0.0) if edge_width else None
+
+    # --- nodes ----------------------------------------------------------------------------------
+
+    def add_nodes(self, g: graphviz.Digraph, groups: list[list[str]]) -> None:
+        """Declare the nodes of one box; a column of several nodes becomes a `rank=same` subgraph."""
+        for group in groups:
+            if len(group) == 1:
+                self._node(g, self.node_of[group[0]])
+                continue
+            with g.subgraph() as same:
+                same.attr(rank="same")
+                for node_id in group:
+                    self._node(same, self.node_of[node_id])
+
+    def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
+        attrs = dict(_style(node))
+        attrs["id"] = f"{self.prefix}node-{node.id}"
+        attrs["class"] = f"ad-node ad-{node.of_kind or node.kind}"
+        attrs["tooltip"] = text.attr(self._tooltip(node))
+        g.node(node.id, self._label(node), **self.view.node_attrs(node, attrs))
+
+    def _tooltip(self, node: NodeRecord) -> str:
+        if node.kind == SUMMARY:
+            return f"{text.name(node.name)}: {node.count} nodes"
+        parts = [f"{text.name(node.name) or 'node'} = {number(node.data)}"]
+        if node.kind != CONSTANT and self.view.shows_deltas:
+            parts.append(f"{node.delta_name} = {number(node.grad)}")
+        if node.update and self.view.shows_deltas:
+            parts.append(node.update)
+        return "; ".join(parts)
+
+    def _label(self, node: NodeRecord) -> str:
+        if node.kind == SUMMARY:
+            return self._summary_label(node)
+        name = text.html(text.name(node.name))
+        value = text.html(number(node.data))
+        if node.kind == CONSTANT:
+            shown = f"{name} = {value}" if name else value
+            return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{_row(shown)}</TABLE>>'
+        header = f"<I>{text.html(node.op)}</I>" if node.op else KIND_WORD[node.kind]
+        rows = [_row(header, 10, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
+        rows.append(self._delta_row(node))
+        for line in _update_lines(node.update):
+            rows.append(_row(text.html(line), 11, self.view.text_colour("#7a4a00")))
+        for line in node.detail:
+            rows.append(_row(text.html(line), 10, self.view.text_colour(MUTED)))
+        return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+    def _delta_row(self, node: NodeRecord) -> str:
+        symbol = text.html(node.delta_name)
+        total = number(node.grad)
+        parts = self.sums.get(node.id, [])
+        colour = self.view.text_colour(sign_colour(node.grad))
+        if node.kind != NEURON and len(parts) > 1 and all(p is not None for p in parts):
+            # A node used several times receives one δ per use; its δ is their sum.
+            terms = " + ".join(f"({number(p)})" if number(p).startswith(MINUS) else number(p) for p in parts)
+            if len(parts) > 4:
+                terms = f"{_signed(parts[0])} + … + {_signed(parts[-1])} ({len(parts)} uses)"
+            shown = f"{terms} = {total}" if _same(sum(parts), node.grad) else f"{total} (uses send {terms})"
+            return _row(f"<B>{symbol} = {text.html(shown)}</B>", None, colour)
+        return _row(f"<B>{symbol} = {text.html(total)}</B>", None, colour)
+
+    def _summary_label(self, node: NodeRecord) -> str:
+        shown = ", ".join(f"{text.name(op)} ×{n}" if n > 1 else text.name(op) for op, n in node.ops[:4])
+        ops = shown + (f", … ({len(node.ops)} different)" if len(node.ops) > 4 else "")
+        what = "nodes" if node.of_kind is None else "leaves outside any layer"
+        rows = [
+            _row(f"<B>{text.html(text.name(node.name))}</B>"),
+            _row(text.html(f"{node.count} {what} (collapsed)"), 10),
+            _row(text.html(ops), 10, MUTED),
+        ]
+        for line in node.detail:
+            rows.append(_row(text.html(line), 10, self.view.text_colour(MUTED)))
+        return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+    # --- arrows ---------------------------------------------------------------------------------
+
+    def add_edge(self, g: graphviz.Digraph, edge: EdgeRecord) -> None:
+        """One arrow, with its label, tooltip, id and the view's direction and colour."""
+        attrs = self._edge(edge)
+        attrs["id"] = f"{self.prefix}edge-{edge.parent}-{edge.child}-{edge.index}"
+        attrs["class"] = "ad-edge"
+        for key in ("tooltip", "labeltooltip"):
+            if key in attrs:
+                attrs[key] = text.attr(attrs[key])
+        g.edge(edge.parent, edge.child, **self.view.edge_attrs(edge, attrs))
+
+    def _edge(self, edge: EdgeRecord) -> dict[str, str]:
+        view = self.view
+        if edge.count:
+            words = "1 arrow" if edge.count == 1 else f"{edge.count} arrows"
+            return {
+                "label": f"<{words}>",
+                **view.arrow(edge, MUTED),
+                "penwidth": "2",
+                "fontcolor": MUTED,
+            }
+        if not edge.carries_delta:
+            attrs = view.arrow(edge, "#9a9a9a")
+            attrs.update(color="#9a9a9a", style="dashed", tooltip="a constant: the engine sends it no δ")
+            if attrs.get("dir") == "back":
+                attrs.update(arrowtail="none")
+            return attrs
+        chain = edge.chain
+        if edge.contribution is None:
+            problem = text.html(edge.problem or "no local derivative")
+            attrs = view.arrow(edge, ZERO)
+            attrs.update(
+                label=f'<<FONT COLOR="{view.text_colour(ZERO)}">∂ undefined: {problem}</FONT>>',
+                style="dashed",
+                tooltip=chain.sentence() if chain else "∂ undefined",
+            )
+            return attrs
+        colour = sign_colour(edge.contribution)
+        attrs = view.arrow(edge, colour)
+        attrs["penwidth"] = self._width(edge, colour)
+        if chain is not None:
+            attrs["tooltip"] = chain.sentence() if view.shows_deltas else f"input {edge.index + 1}"
+            attrs["labeltooltip"] = attrs["tooltip"]
+        if not self.labelled:
+            return attrs
+        lines = chain.lines() if chain is not None else [f"= {number(edge.contribution)}"]
+        body = "<BR/>".join(text.html(line) for line in lines)
+        label = f'<<FONT COLOR="{view.text_colour(colour)}">{body}</FONT>>'
+        if self.across and self.column.get(edge.parent, -1) == self.column.get(edge.child, -2):
+            # An arrow inside a column runs through a centred label; an xlabel sits beside it.
+            attrs["xlabel"] = _pad(label)
+        else:
+            attrs["label"] = label
+        return attrs
+
+    def _width(self, edge: EdgeRecord, colour: str) -> str:
+        if self.largest is None:
+            return "1.6" if colour != ZERO else "1"
+        size = _magnitude(edge.contribution)
+        if not self.largest or size is None:
+            return "1"
+        return f"{1 + 4 * size / self.largest:.2f}"
 
 
 def _style(node: NodeRecord) -> dict[str, str]:
@@ -132,7 +296,7 @@ def _incoming(edges: tuple[EdgeRecord, ...]) -> dict[str, list[Any]]:
     """For each node, the δs its users send back to it, in edge order (None when unknown)."""
     sums: dict[str, list[Any]] = defaultdict(list)
     for edge in edges:
-        if edge.carries_delta:
+        if edge.carries_delta and not edge.count:
             sums[edge.parent].append(edge.contribution)
     return sums
 
@@ -148,30 +312,26 @@ def _row(content: str, size: int | None = None, colour: str | None = None) -> st
     return f"<TR><TD>{content}</TD></TR>"
 
 
-def _node_label(node: NodeRecord, backward: bool, parts: list[Any] | None) -> str:
-    if node.kind == SUMMARY:
-        return _summary_label(node)
-    name = text.html(text.name(node.name))
-    value = text.html(text.number(node.data))
-    if node.kind == CONSTANT:
-        shown = f"{name} = {value}" if name else value
-        return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{_row(shown)}</TABLE>>'
-    header = f"<I>{text.html(node.op)}</I>" if node.op else KIND_WORD[node.kind]
-    rows = [_row(header, 10, "#555555"), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
-    if backward:
-        rows.append(_delta_row(node, parts or []))
-    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+def _update_lines(update: str | None) -> list[str]:
+    """`ŵ = w − α·δw = a − b = c` on three lines: the rule, the numbers, the result."""
+    if not update:
+        return []
+    parts = update.split(" = ")
+    if len(parts) < 3:
+        return [update]
+    return [" = ".join(parts[:2]), *(f"= {p}" for p in parts[2:])]
 
 
-def _delta_row(node: NodeRecord, parts: list[Any]) -> str:
-    symbol = text.html(node.delta_name)
-    total = text.number(node.grad)
-    if len(parts) > 1 and all(p is not None for p in parts):
-        # A node used several times receives one δ per use; its δ is their sum.
-        terms = " + ".join(text.number(p) if p >= 0 else f"({text.number(p)})" for p in parts)
-        shown = f"{terms} = {total}" if _same(sum(parts), node.grad) else f"{total} (uses send {terms})"
-        return _row(f"<B>{symbol} = {text.html(shown)}</B>", None, sign_colour(node.grad))
-    return _row(f"<B>{symbol} = {text.html(total)}</B>", None, sign_colour(node.grad))
+def _signed(x: Any) -> str:
+    shown = number(x)
+    return f"({shown})" if shown.startswith(MINUS) else shown
+
+
+def _magnitude(x: Any) -> float | None:
+    try:
+        return float(abs(x))
+    except (TypeError, OverflowError, ValueError):
+        return None
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -184,66 +344,10 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _summary_label(node: NodeRecord) -> str:
-    shown = ", ".join(f"{text.name(op)} ×{n}" if n > 1 else text.name(op) for op, n in node.ops[:4])
-    ops = shown + (f", … ({len(node.ops)} different)" if len(node.ops) > 4 else "")
-    what = "nodes" if node.of_kind is None else "leaves outside any layer"
-    rows = [
-        _row(f"<B>{text.html(text.name(node.name))}</B>"),
-        _row(text.html(f"{node.count} {what} (collapsed)"), 10),
-        _row(text.html(ops), 10, "#555555"),
-    ]
-    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
-
-
 def _pad(label: str) -> str:
     """An HTML-like label with a margin left and right, so that beside its arrow it keeps off it."""
-    cells = f'<TD WIDTH="8"></TD><TD>{label[1:-1]}</TD><TD WIDTH="8"></TD>'
+    cells = f'<TD WIDTH="6"></TD><TD>{label[1:-1]}</TD><TD WIDTH="6"></TD>'
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
 
 
-def _edge_attrs(edge: EdgeRecord, backward: bool, unary: tuple[str, Any] | None = None) -> dict[str, str]:
-    """The arrow's look and label; `unary` is (op, input value) when the op has one input."""
-    if edge.count:
-        words = "1 edge" if edge.count == 1 else f"{edge.count} edges"
-        direction = "back" if backward else "forward"
-        return {"label": f"<{words}>", "color": "#555555", "penwidth": "2", "dir": direction}
-    if not edge.carries_delta:
-        return {"color": "#b5b5b5", "style": "dashed", "arrowhead": "none" if backward else "normal"}
-    if not backward:
-        return {"color": "#555555"}
-    # dir=back keeps the forward layout (inputs left, loss right) and points the arrow at the input.
-    attrs = {"dir": "back", "arrowtail": "normal"}
-    if edge.contribution is None:
-        problem = text.html(edge.problem or "no local derivative")
-        attrs.update(
-            label=f'<<FONT COLOR="{ZERO}">∂ undefined: {problem}</FONT>>', color=ZERO, style="dashed"
-        )
-        return attrs
-    colour = sign_colour(edge.contribution)
-    # On two lines: long fractions would otherwise widen the gap between two columns.
-    product = f"{_factor(edge.delta_out)} · {_factor(edge.local)}"
-    result = f"= {text.number(edge.contribution)}"
-    why = "" if unary is None else _local_line(edge, *unary)
-    attrs.update(
-        label=f'<<FONT COLOR="{colour}">{why}{text.html(product)}<BR/>{text.html(result)}</FONT>>',
-        color=colour,
-        fontcolor=colour,
-        penwidth="2" if colour != ZERO else "1",
-    )
-    return attrs
-
-
-def _local_line(edge: EdgeRecord, op: str, value: Any) -> str:
-    """Where a one-input op's local derivative was taken, e.g. `relu′(0) = 1`, as a label line.
-
-    With one input the product `δ · local` does not show why the local derivative has its value (the
-    articles' ReLU passes δ because its input 0 is >= 0); the op and the input value do, for any op.
-    """
-    line = f"{op}′({text.number(value)}) = {text.number(edge.local)}"
-    return f'<FONT POINT-SIZE="10">{text.html(line)}</FONT><BR/>'
-
-
-def _factor(x: Any) -> str:
-    shown = text.number(x)
-    return f"({shown})" if shown.startswith("-") else shown
+HIDDEN_COLOUR = HIDDEN

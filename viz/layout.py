@@ -64,3 +64,12 @@ def rank_groups(graph: GraphRecords) -> dict[str | None, list[list[str]]]:
         column = next(group for group in groups[layer] if not group)
         column.extend(node_id for own in members for node_id in own)
     return dict(groups)
+
+
+def columns(groups: dict[str | None, list[list[str]]]) -> dict[str, int]:
+    """Each node's column number (nodes of one rank=same group share it)."""
+    out = {}
+    for i, group in enumerate(g for members in groups.values() for g in members):
+        for node_id in group:
+            out[node_id] = i
+    return out

@@ -1,4 +1,4 @@
-"""The legend: a strip under the title that explains kinds, colours and arrow labels.
+"""The legend: a strip under the title that explains, in plain words, only what the drawing holds.
 
 It sits in the graph's label rather than in a node, so it widens no column of the drawing.
 """
@@ -6,23 +6,28 @@ It sits in the graph's label rather than in a node, so it widens no column of th
 from __future__ import annotations
 
 from . import text
-from .records import CONSTANT, INPUT, OPERATION, WEIGHT
+from .records import CONSTANT, INPUT, OPERATION, WEIGHT, GraphRecords
 from .style import NEGATIVE, POSITIVE, STYLE, ZERO
+from .summary import NEURON, SUMMARY
 
 LEGEND_TEXT = {
-    WEIGHT: "weight",
+    WEIGHT: "weight (learned)",
     INPUT: "input",
     CONSTANT: "constant (gets no δ)",
     OPERATION: "operation",
+    NEURON: "neuron: Σ w·x + b, then its activation",
+    SUMMARY: "collapsed group of nodes",
 }
-LAYER_TEXT = 'layer (nodes made inside autodiff.layer("L2"))'
-ARROW_TEXT = "arrow label: δ of the output · ∂output/∂input = δ sent back to the input"
+SWATCH = {WEIGHT: "w", INPUT: "x", CONSTANT: "2", OPERATION: "<I>op</I>", NEURON: "Σ", SUMMARY: "…"}
+LAYER_TEXT = "layer"
+ARROW_TEXT = "each arrow: δ of the input = δ of the output · ∂output/∂input, in names, then in numbers"
 SUM_TEXT = "a node used twice gets one arrow per use, and its δ is their sum"
+UPDATE_TEXT = "ŵ = w − α·δw: the weight after one step of gradient descent with learning rate α"
 
 
 def _cell(swatch: str, words: str, fill: str = "", border: str = "") -> str:
     box = f'BGCOLOR="{fill}" BORDER="1" COLOR="{border}"' if fill else 'BORDER="0"'
-    return f'<TD {box}>{swatch}</TD><TD ALIGN="LEFT">{text.html(words)}</TD><TD WIDTH="8"></TD>'
+    return f'<TD {box}>{swatch}</TD><TD ALIGN="LEFT">{text.html(words)}</TD><TD WIDTH="6"></TD>'
 
 
 def _strip(cells: list[str]) -> str:
@@ -31,19 +36,52 @@ def _strip(cells: list[str]) -> str:
     return f"<TR><TD>{table}</TD></TR>"
 
 
-def legend_html(backward: bool) -> str:
-    """HTML-like label rows (for a one-column table) that explain the drawing."""
+def legend_html(graph: GraphRecords, deltas: bool) -> str:
+    """HTML-like label rows (for a one-column table) explaining what `graph`'s drawing shows."""
+    kinds = {node.of_kind or node.kind for node in graph.nodes}
+    order = (WEIGHT, INPUT, CONSTANT, OPERATION, NEURON, SUMMARY)
     cells = [
-        _cell(swatch, LEGEND_TEXT[kind], STYLE[kind]["fillcolor"], STYLE[kind]["color"])
-        for kind, swatch in ((WEIGHT, "w"), (INPUT, "x"), (CONSTANT, "2"), (OPERATION, "<I>op</I>"))
+        _cell(SWATCH[kind], LEGEND_TEXT[kind], STYLE[kind]["fillcolor"], STYLE[kind]["color"])
+        for kind in order
+        if kind in kinds
     ]
-    cells.append(_cell("L2", LAYER_TEXT, "#f7f7f2", "#8a8a8a"))
+    if graph.layers:
+        cells.append(_cell("L2", LAYER_TEXT, "#f7f7f2", "#8a8a8a"))
     rows = [_strip(cells)]
-    if backward:
+    if deltas:
+        signs = {_sign(edge.contribution) for edge in graph.edges if edge.carries_delta}
         arrows = [
             _cell(f'<FONT COLOR="{colour}"><B>⟵</B></FONT>', words)
-            for colour, words in ((NEGATIVE, "δ < 0"), (POSITIVE, "δ > 0"), (ZERO, "δ = 0 (nothing learned)"))
+            for colour, words, sign in (
+                (NEGATIVE, "δ < 0", -1),
+                (POSITIVE, "δ > 0", 1),
+                (ZERO, "δ = 0 (nothing learned)", 0),
+            )
+            if sign in signs
         ]
-        arrows.append(f'<TD ALIGN="LEFT">{text.html(ARROW_TEXT)}<BR ALIGN="LEFT"/>{text.html(SUM_TEXT)}</TD>')
+        lines = [ARROW_TEXT]
+        if _reused(graph):
+            lines.append(SUM_TEXT)
+        if any(node.update for node in graph.nodes):
+            lines.append(UPDATE_TEXT)
+        words = "".join(f'{text.html(line)}<BR ALIGN="LEFT"/>' for line in lines)
         rows.append(_strip(arrows))
+        rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11">{words}</FONT></TD></TR>')
     return "".join(rows)
+
+
+def _sign(x: object) -> int | None:
+    try:
+        return -1 if x < 0 else 1 if x > 0 else 0  # type: ignore[operator]
+    except TypeError:
+        return None
+
+
+def _reused(graph: GraphRecords) -> bool:
+    seen: set[str] = set()
+    for edge in graph.edges:
+        if edge.carries_delta and not edge.count:
+            if edge.parent in seen:
+                return True
+            seen.add(edge.parent)
+    return False

@@ -7,24 +7,23 @@ the same records, and byte-identical DOT, on every run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from autodiff import Value, topological_order
+from autodiff import Parameter, Value, topological_order
+
+from .chain import ChainRule, EdgeChain
 
 WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
-"""The kinds of node: leaves are weights, inputs or constants; the rest are operations."""
+"""The kinds of node: leaves are weights, inputs (any other leaf) or constants; the rest are operations."""
 
-WEIGHT_NAME = re.compile(r"w|b(ias)?(\d|_|$)")
-"""Default rule for a leaf's kind, by the names `autodiff.learn.nn` gives: weights `w2_1`, biases `b2_1`
-(also `b`, `bias`, `weight`); `Sequential.trace` names inputs x1, x2, ..., which stay inputs."""
+DEFAULT_MAX_NODES = 50_000
+"""The largest graph viz walks at all; a larger one is refused after reading this many nodes."""
 
 
-def is_weight_name(name: str | None) -> bool:
-    """Whether a leaf named `name` is drawn as a weight when `params` is not given."""
-    return name is not None and WEIGHT_NAME.match(name) is not None
+class GraphTooLargeError(ValueError):
+    """The graph is larger than viz will walk (`max_nodes`), or than `dot` can lay out even shrunk."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,8 @@ class NodeRecord:
     count: int = 1  # a summary box of a collapsed layer stands for `count` nodes
     ops: tuple[tuple[str, int], ...] = ()  # and holds these ops (or leaf names), with their numbers
     of_kind: str | None = None  # a summary box of the leaves outside any layer: their kind
+    update: str | None = None  # with `lr`: the weight's step, `ŵ = w − α·δw = ... = ...`
+    detail: tuple[str, ...] = ()  # extra lines: a neuron's or a collapsed box's δ statistics
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class EdgeRecord:
     contribution: Any = None
     problem: str | None = None
     count: int = 0  # between collapsed layers: how many edges this one stands for (0: not collapsed)
+    chain: EdgeChain | None = None  # the chain rule in symbols (`viz.chain`): δ names, factor, sentence
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class GraphRecords:
     nodes: tuple[NodeRecord, ...]
     edges: tuple[EdgeRecord, ...]
     layers: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what was left out of the drawing, and how to see it (for the heading)
 
 
 def _number(x: Any) -> Any:
@@ -79,22 +82,39 @@ def records(
     params: Iterable[Value] | None = None,
     delta_names: Mapping[Value, str] | None = None,
     names: Mapping[Value, str] | None = None,
+    lr: Any = None,
+    focus: Value | None = None,
+    max_nodes: int | None = DEFAULT_MAX_NODES,
 ) -> GraphRecords:
     """Walk the graph that produced `root` into records, without changing any node.
 
     Leaves are sorted into kinds: `requires_grad=False` is a constant; otherwise a leaf is a weight
-    when it is in `params`, or, when `params` is not given, when its name starts with "w" or is a
-    bias name ("b", "bias", or "b" then a digit or "_", as `autodiff.learn.nn` names biases: `b2_1`);
-    every other leaf is an input. `delta_names` renames a node's δ in the picture (e.g. {o3: "δ4"}),
-    `names` gives a name to show for a node (e.g. {y: "y_truth"}) without renaming the Value.
+    when it is in `params`, or, when `params` is not given, when it is an `autodiff.Parameter` (what
+    `autodiff.learn` makes); every other leaf is an input. `delta_names` renames a node's δ in the
+    picture (e.g. {o3: "δ4"}), `names` gives a name to show for a node (e.g. {y: "y_truth"}) without
+    renaming the Value. With `lr`, each weight carries its update `ŵ = w − α·δw`. With `focus` (a node
+    of the graph, e.g. one weight), only the nodes on a path from `root` to it. A graph of more than
+    `max_nodes` nodes is refused after reading `max_nodes + 1` of them (None: no limit).
     """
     if not isinstance(root, Value):
         raise TypeError(f"viz draws a Value, got {type(root).__name__}")
+    check_max_nodes(max_nodes)
     param_ids = None if params is None else {id(v) for v in _check_values(params, "params")}
+    if lr is not None:
+        _check_lr(lr)
     deltas = _by_node(delta_names, "delta_names", "{o3: 'δ4'}")
     shown = _by_node(names, "names", "{y: 'y_truth'}")
+    if max_nodes is not None:
+        refuse_if_larger(root, max_nodes)
+    rule = ChainRule(root, names, delta_names)
     order = topological_order(root, only_requiring_grad=False)
     ids = {id(node): f"n{i}" for i, node in enumerate(order)}
+    notes: tuple[str, ...] = ()
+    if focus is not None:
+        order = _paths_to(order, focus)
+        shown_focus = rule.display_name(focus, 1)
+        notes = (f"only the paths from the loss to {shown_focus} (focus=); drop focus= to draw all",)
+    kept = {id(node) for node in order}
     users: dict[int, set[str | None]] = {}
     edges: list[EdgeRecord] = []
     for node in order:
@@ -105,6 +125,8 @@ def records(
             users.setdefault(id(parent), set()).add(node.layer)
         delta_out = _number(node.grad)
         for i, parent in enumerate(parents):
+            if id(parent) not in kept:
+                continue
             if not parent.requires_grad:
                 # The engine sends no δ to a constant; the edge is drawn without one.
                 edges.append(EdgeRecord(ids[id(parent)], ids[id(node)], i, False))
@@ -112,10 +134,61 @@ def records(
             local, problem = _local_derivative(node, i)
             contribution = None if local is None else delta_out * local
             edges.append(
-                EdgeRecord(ids[id(parent)], ids[id(node)], i, True, local, delta_out, contribution, problem)
-            )
-    nodes = tuple(_node_of(node, ids[id(node)], param_ids, users, deltas, shown) for node in order)
-    return GraphRecords(nodes, tuple(edges), _layer_order(nodes))
+                EdgeRecord(
+                    ids[id(parent)], ids[id(node)], i, True, local, delta_out, contribution, problem,
+                    chain=rule.edge(node, i),
+                )
+            )  # fmt: skip
+    nodes = tuple(_node_of(node, ids[id(node)], param_ids, users, deltas, shown, rule, lr) for node in order)
+    return GraphRecords(nodes, tuple(edges), _layer_order(nodes), notes)
+
+
+def _paths_to(order: list[Value], focus: Value) -> list[Value]:
+    """The nodes of `order` (root first) that are `focus` or depend on it: the paths from the root to it."""
+    if not isinstance(focus, Value):
+        raise TypeError(f"focus must be a Value of the graph (e.g. a weight), got {type(focus).__name__}")
+    on_path = {id(focus)}
+    for node in reversed(order):  # inputs before their users
+        if any(id(p) in on_path for p in node.parents):
+            on_path.add(id(node))
+    if not any(node is focus for node in order):
+        raise ValueError(
+            f"focus={focus!r} is not in the graph being drawn; pass a node that the loss was computed from"
+        )
+    return [node for node in order if id(node) in on_path]
+
+
+def check_max_nodes(max_nodes: object) -> None:
+    """`max_nodes` must be a positive int (not a bool or a float) or None."""
+    if not (max_nodes is None or (type(max_nodes) is int and max_nodes >= 1)):
+        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+
+
+def _check_lr(lr: Any) -> None:
+    import numbers
+
+    value = _number(lr)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"lr must be a number such as Fraction(1, 10**7) or 0.1, got {type(lr).__name__}")
+    if not value > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+
+
+def refuse_if_larger(root: Value, max_nodes: int) -> None:
+    """Raise GraphTooLargeError as soon as more than `max_nodes` distinct nodes are seen (O(max_nodes))."""
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                if len(seen) > max_nodes:
+                    raise GraphTooLargeError(
+                        f"the graph has more than max_nodes={max_nodes} nodes; viz stopped reading it there. "
+                        f"Draw a smaller part of the graph (one sample, or focus=<a weight>), or pass a "
+                        f"larger max_nodes (max_nodes=None reads everything)"
+                    )
+                stack.append(parent)
 
 
 def _by_node(mapping: Mapping[Value, str] | None, what: str, example: str) -> dict[int, str]:
@@ -155,6 +228,8 @@ def _node_of(
     users: dict[int, set[str | None]],
     deltas: dict[int, str],
     shown: dict[int, str],
+    rule: ChainRule,
+    lr: Any,
 ) -> NodeRecord:
     if not node.is_leaf:
         kind = OPERATION
@@ -163,7 +238,7 @@ def _node_of(
     elif param_ids is not None:
         kind = WEIGHT if id(node) in param_ids else INPUT
     else:
-        kind = WEIGHT if is_weight_name(node.name) else INPUT
+        kind = WEIGHT if isinstance(node, Parameter) else INPUT
     layer = node.layer
     if layer is None and kind == WEIGHT:
         # A weight made before any layer block belongs, in the articles' figures, to the layer using it.
@@ -171,9 +246,13 @@ def _node_of(
         if len(used_in) == 1:
             layer = next(iter(used_in))
     name = shown.get(id(node), node.name)
+    if name is None and kind == OPERATION:
+        name = rule.display_name(node)
+    update = rule.update(node, lr) if lr is not None and kind == WEIGHT else None
     return NodeRecord(
-        node_id, kind, name, node.op, layer, node.data, _number(node.grad), deltas.get(id(node), "δ")
-    )
+        node_id, kind, name, node.op, layer, node.data, _number(node.grad), rule.delta_symbol(node),
+        update=update,
+    )  # fmt: skip
 
 
 def _layer_order(nodes: tuple[NodeRecord, ...]) -> tuple[str, ...]:

@@ -1,21 +1,33 @@
-"""Step 3 of a drawing: the public API — a Digraph, DOT text, or SVG/PNG/PDF files via `dot`."""
+"""Step 3 of a drawing: the public API — a Digraph, DOT text, or SVG/PNG/PDF files via `dot`.
+
+The `graphviz` Python package is imported only when a Digraph is made, so `to_dot`-free uses
+(`viz.records`, `viz.chain`) work without it; `dot` always runs with a timeout, in files and in
+notebooks alike.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import graphviz
+from typing import TYPE_CHECKING, Any
 
 from autodiff import Value
 
-from .dot import digraph
-from .records import records
-from .summary import DEFAULT_MAX_NODES, limit
+from .budget import DEFAULT_BUDGET, fit
+from .dot import digraph, load_graphviz
+from .records import DEFAULT_MAX_NODES, records
+from .views import View, as_view
+
+if TYPE_CHECKING:
+    import graphviz
 
 FORMATS = ("svg", "png", "pdf", "dot")
+DEFAULT_TIMEOUT = 30.0
+"""Seconds `dot` may take before it is stopped (a drawing within the budget takes well under 5)."""
+
 INSTALL_HINT = (
     "install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
     "or see https://graphviz.org/download/"
@@ -26,75 +38,247 @@ class DotNotFoundError(RuntimeError):
     """Graphviz's `dot` program is not on PATH (the .dot file was written before this is raised)."""
 
 
+_DRAWING: type | None = None
+
+
+def _drawing_class() -> type:
+    """`graphviz.Digraph` whose notebook display runs `dot` with a timeout and explains a missing `dot`."""
+    global _DRAWING
+    if _DRAWING is None:
+        base = load_graphviz().Digraph
+
+        class Drawing(base):  # type: ignore[misc, valid-type]
+            """A `graphviz.Digraph` shown inline in Jupyter through `dot` with a timeout."""
+
+            timeout: float = DEFAULT_TIMEOUT
+
+            def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+                try:
+                    return {
+                        "image/svg+xml": run_dot(self.source, "svg", timeout=self.timeout).decode("utf-8")
+                    }
+                except (DotNotFoundError, TimeoutError, RuntimeError) as error:
+                    return {"text/plain": f"viz: {error}"}
+
+            def _repr_svg_(self) -> str | None:
+                return self._repr_mimebundle_().get("image/svg+xml")
+
+        _DRAWING = Drawing
+    return _DRAWING
+
+
 def draw(
     root: Value,
     *,
-    view: str = "backward",
+    view: str | View = "backward",
     params: Iterable[Value] | None = None,
     delta_names: Mapping[Value, str] | None = None,
     names: Mapping[Value, str] | None = None,
     title: str | None = None,
     legend: bool = True,
+    lr: Any = None,
+    focus: Value | None = None,
+    budget: int | None = DEFAULT_BUDGET,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    edge_width: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> graphviz.Digraph:
-    """The graph that produced `root` as a `graphviz.Digraph` (shown inline in Jupyter).
+    """The graph that produced `root` as a `graphviz.Digraph` (shown inline in Jupyter, `dot` with a timeout).
 
-    `view` is "backward" (arrows from the loss back to the inputs, labelled with δs) or "forward".
-    `params` lists the weights (pass `model.parameters()`); by default a leaf is a weight when its
-    name starts with "w" or is a bias name as `autodiff.learn.nn` gives them ("b2_1", "b", "bias"), and an
-    input otherwise (`Sequential.trace` names inputs x1, x2, ...); `delta_names` renames
-    δs, e.g. {o3: "δ4"}; `names` names nodes in the picture only, e.g. {y: "y_truth"}. Beyond
-    `max_nodes` nodes, layers are collapsed into boxes, or a GraphTooLargeError says what to do;
-    `max_nodes=None` draws everything.
+    `view` is "backward" (arrows from the loss back to the inputs, each saying δ = δ_out · factor in
+    names then numbers) or "forward" (same layout, values only), or a `viz.views.View`. Weights are the
+    `params` given (pass `model.parameters()`), or else the `autodiff.Parameter`s; other leaves are
+    inputs. `delta_names` renames δs, e.g. {o3: "δ4"}; `names` names nodes in the picture only. `lr`
+    shows each weight's step ŵ = w − α·δw. `focus` (a node, e.g. one weight) draws only the paths from
+    the loss to it. Above `budget` drawn nodes (None: no budget) the drawing is shrunk, one box per
+    neuron then per layer, and the heading says so; more than `max_nodes` nodes are refused unread.
+    `edge_width` makes arrows wider as |δ| grows.
     """
-    graph = limit(records(root, params=params, delta_names=delta_names, names=names), max_nodes)
-    return digraph(graph, view=view, title=title, legend=legend)
+    if isinstance(view, str) and view == "both":
+        raise ValueError("draw makes one view; use render(root, 'out/g.svg', view='both') for side by side")
+    shown = as_view(view)
+    graph = records(
+        root, params=params, delta_names=delta_names, names=names, lr=lr, focus=focus, max_nodes=max_nodes
+    )
+    g = digraph(fit(graph, budget), view=shown, title=title, legend=legend, edge_width=edge_width)
+    drawing = _drawing_class()(name=g.name, body=list(g.body), graph_attr=dict(g.graph_attr))
+    drawing.node_attr.update(g.node_attr)
+    drawing.edge_attr.update(g.edge_attr)
+    drawing.timeout = _check_timeout(timeout)
+    return drawing
 
 
-def to_dot(root: Value, **options: object) -> str:
+DRAW_OPTIONS = frozenset(
+    (
+        "view",
+        "params",
+        "delta_names",
+        "names",
+        "title",
+        "legend",
+        "lr",
+        "focus",
+        "budget",
+        "max_nodes",
+        "edge_width",
+    )
+)
+
+
+def _check_options(options: Mapping[str, object], caller: str) -> None:
+    unknown = sorted(set(options) - DRAW_OPTIONS - {"timeout"})
+    if unknown:
+        known = ", ".join(sorted(DRAW_OPTIONS))
+        raise TypeError(f"{caller}() got unknown option(s) {', '.join(unknown)}; it takes: {known}, timeout")
+
+
+def _check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def to_dot(root: Value, **options: Any) -> str:
     """The DOT source of `draw(root, **options)`: byte-identical for the same expression on every run."""
-    return draw(root, **options).source  # type: ignore[arg-type]
+    _check_options(options, "to_dot")
+    return str(draw(root, **options).source)
 
 
-def render(root: Value, path: str | Path, *, timeout: float = 120, **options: object) -> Path:
-    """Write `path` (.svg, .png, .pdf or .dot); the .dot source is always written next to it first."""
+def render(root: Value, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, **options: Any) -> Path:
+    """Write `path` (.svg, .png, .pdf or .dot); the .dot source is always written next to it first.
+
+    `view="both"` writes `name-forward`, `name-backward` and, side by side in one figure, `name` itself.
+    """
+    _check_options(options, "render")
+    _check_timeout(timeout)
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ValueError(
             f"cannot tell the format of {str(path)!r}: end the file name with .svg, .png, .pdf or .dot"
         )
-    source = to_dot(root, **options)
-    return write(source, path, timeout=timeout)
+    if options.get("view") == "both":
+        sides = []
+        for side in ("forward", "backward"):
+            other = path.with_name(f"{path.stem}-{side}{path.suffix}")
+            sides.append(write(to_dot(root, **{**options, "view": side}), other, timeout=timeout))
+        if fmt == "dot":
+            return sides[1]
+        return side_by_side(sides[0], sides[1], path)
+    return write(to_dot(root, **options), path, timeout=timeout)
 
 
-def write(source: str, path: Path, *, timeout: float = 120) -> Path:
-    """Write DOT `source` to `path`'s .dot file, then run `dot` for other formats; return `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dot_path = path.with_suffix(".dot")
-    dot_path.write_text(source, encoding="utf-8")
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt == "dot":
-        return path
+def _argument(path: Path) -> str:
+    """A path `dot` can never read as an option (`-V.svg` would be one)."""
+    return str(path if path.is_absolute() else Path.cwd() / path)
+
+
+def dot_program() -> str:
+    """The path of Graphviz's `dot`, or a DotNotFoundError saying how to install it."""
     program = shutil.which("dot")
     if program is None:
+        raise DotNotFoundError(f"Graphviz's `dot` program was not found on PATH. To draw, {INSTALL_HINT}")
+    return program
+
+
+def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """`dot -T<fmt>` on `source` (stdin to stdout), stopped after `timeout` seconds."""
+    program = dot_program()
+    try:
+        done = subprocess.run(
+            [program, f"-T{fmt}"],
+            input=source.encode("utf-8"),
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(_slow(timeout, "the drawing")) from None
+    except subprocess.CalledProcessError as error:
+        message = error.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"`dot` failed: {message}") from None
+    return done.stdout
+
+
+def _slow(timeout: float, what: object) -> str:
+    return (
+        f"`dot` took more than {timeout:g} s on {what}; draw less: a smaller budget (budget=40), "
+        f"focus=<a weight>, or group the nodes into layers (`with autodiff.layer('L1'): ...`)"
+    )
+
+
+def write(source: str, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
+    """Write DOT `source` to `path`'s .dot file, then run `dot` for other formats; return `path`."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dot_path = path if fmt == "dot" else path.with_suffix(".dot")
+    dot_path.write_text(source, encoding="utf-8")
+    if fmt == "dot":
+        return path
+    if shutil.which("dot") is None:
         raise DotNotFoundError(
             f"Graphviz's `dot` program was not found on PATH, so {path.name} was not made; the DOT source "
             f"is in {dot_path}. To draw it, {INSTALL_HINT}; then run: dot -T{fmt} {dot_path} -o {path}"
         )
     try:
         subprocess.run(
-            [program, f"-T{fmt}", str(dot_path), "-o", str(path)],
+            [dot_program(), f"-T{fmt}", _argument(dot_path), "-o", _argument(path)],
             check=True,
             capture_output=True,
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        raise TimeoutError(
-            f"`dot` took more than {timeout} s on {dot_path}; draw a smaller graph or group it into layers "
-            f"and lower max_nodes so that layers are collapsed"
-        ) from None
+        raise TimeoutError(_slow(timeout, dot_path)) from None
     except subprocess.CalledProcessError as error:
         message = error.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"`dot` failed on {dot_path}: {message}") from None
     return path
+
+
+_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def side_by_side(left: Path, right: Path, path: Path) -> Path:
+    """One figure with `left` and `right` side by side (SVG by nesting; PNG with Pillow)."""
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt == "svg":
+        parts = [left.read_text(encoding="utf-8"), right.read_text(encoding="utf-8")]
+        sizes = []
+        bodies = []
+        for svg in parts:
+            found = _SIZE.search(svg)
+            if found is None:
+                raise RuntimeError(f"cannot read the size of {left if svg is parts[0] else right}")
+            sizes.append((float(found.group(1)), float(found.group(2))))
+            bodies.append(svg[found.start() :])
+        width = sizes[0][0] + sizes[1][0]
+        height = max(h for _, h in sizes)
+        # Inside the figure one user unit is one point: the pictures' own sizes lose their unit.
+        inner = [
+            _SIZE.sub(f'<svg x="{x:.2f}" y="0" width="{w:.2f}" height="{h:.2f}"', body, count=1)
+            for body, x, (w, h) in zip(bodies, (0.0, sizes[0][0]), sizes, strict=True)
+        ]
+        path.write_text(
+            '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+            f'<svg width="{width:.2f}pt" height="{height:.2f}pt" viewBox="0 0 {width:.2f} {height:.2f}" '
+            'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+            + "\n".join(inner)
+            + "</svg>\n",
+            encoding="utf-8",
+        )
+        return path
+    if fmt == "png":
+        try:
+            from PIL import Image
+        except ModuleNotFoundError:
+            raise RuntimeError(
+                f"side by side PNG needs Pillow (pip install pillow); {left} and {right} were written"
+            ) from None
+        with Image.open(left) as a, Image.open(right) as b:
+            both = Image.new("RGB", (a.width + b.width, max(a.height, b.height)), "white")
+            both.paste(a, (0, 0))
+            both.paste(b, (a.width, 0))
+            both.save(path)
+        return path
+    raise ValueError(f"view='both' makes one figure as .svg or .png; {left} and {right} were written")

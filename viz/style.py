@@ -1,21 +1,26 @@
-"""Colours and shapes shared by the drawing and its legend."""
+"""Colours and shapes shared by the drawing and its legend.
+
+Every text colour has a contrast of at least 4.5:1 on white (WCAG AA) and on the boxes' fills.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT
-from .summary import SUMMARY
+from .summary import NEURON, SUMMARY
 
 FONT = "Helvetica"
-NEGATIVE, POSITIVE, ZERO = "#c0392b", "#1f5fbf", "#9a9a9a"
+NEGATIVE, POSITIVE, ZERO = "#b03020", "#1f5fbf", "#6b6b6b"
 """Colours of a δ: red below zero, blue above, grey at zero (no learning flows there)."""
+MUTED = "#555555"
 
 STYLE = {
-    WEIGHT: {"fillcolor": "#fde3bf", "color": "#d9822b", "penwidth": "2"},
-    INPUT: {"fillcolor": "#dcecfb", "color": "#3b7dd8"},
-    CONSTANT: {"fillcolor": "#f0f0f0", "color": "#b5b5b5", "fontsize": "10", "margin": "0.04,0.02"},
+    WEIGHT: {"fillcolor": "#fde3bf", "color": "#c46a12", "penwidth": "2"},
+    INPUT: {"fillcolor": "#eef2f6", "color": "#6f8aa6"},
+    CONSTANT: {"fillcolor": "#f0f0f0", "color": "#9a9a9a", "fontsize": "10", "margin": "0.04,0.02"},
     OPERATION: {"fillcolor": "#ffffff", "color": "#555555"},
+    NEURON: {"fillcolor": "#ffffff", "color": "#555555", "penwidth": "1.5"},
     SUMMARY: {"fillcolor": "#f4f4f4", "color": "#555555", "style": "filled,dashed"},
 }
 KIND_WORD = {WEIGHT: "weight", INPUT: "input"}

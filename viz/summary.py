@@ -1,9 +1,4 @@
-"""Big graphs: collapse each layer into one summary box, or refuse with a clear message.
-
-Graphviz's `dot` takes minutes on tens of thousands of labelled nodes, so a drawing larger than
-`max_nodes` is first shrunk (every layer becomes one box counting its nodes and ops) and refused if
-it is still too large.
-"""
+"""Collapsed layers: each layer (and the leaves outside layers, by kind) becomes one summary box."""
 
 from __future__ import annotations
 
@@ -13,30 +8,8 @@ from collections import Counter
 from .records import CONSTANT, INPUT, WEIGHT, EdgeRecord, GraphRecords, NodeRecord
 
 SUMMARY = "summary"
-DEFAULT_MAX_NODES = 500
-
-
-class GraphTooLargeError(ValueError):
-    """The graph has more nodes than `max_nodes`, even with its layers collapsed."""
-
-
-def limit(graph: GraphRecords, max_nodes: int | None) -> GraphRecords:
-    """`graph` itself when small enough, else its layers collapsed; raise if that is still too big."""
-    valid = max_nodes is None or (type(max_nodes) is int and max_nodes >= 1)  # not bool, not float
-    if not valid:
-        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
-    if max_nodes is None or len(graph.nodes) <= max_nodes:
-        return graph
-    small = collapse(graph)
-    if len(small.nodes) <= max_nodes:
-        return small
-    unlayered = sum(1 for n in small.nodes if n.kind != SUMMARY)  # operations made outside any layer
-    raise GraphTooLargeError(
-        f"the graph has {len(graph.nodes)} nodes, more than max_nodes={max_nodes}, and collapsing its "
-        f"layers still leaves {len(small.nodes)} ({unlayered} outside any layer). Group the nodes into "
-        f"layers (`with autodiff.layer('L1'): ...`), draw a smaller part of the graph, or pass a larger "
-        f"max_nodes (max_nodes=None draws everything, but `dot` may then take minutes)"
-    )
+NEURON = "neuron"
+"""Kinds of the boxes a shrunk drawing adds: a collapsed group of nodes, one neuron."""
 
 
 LEAF_GROUPS = {INPUT: "inputs", WEIGHT: "weights", CONSTANT: "constants"}
@@ -53,7 +26,7 @@ def _counted(items: list[str]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(Counter(items).items(), key=lambda item: (-item[1], _natural(item[0]))))
 
 
-def collapse(graph: GraphRecords) -> GraphRecords:
+def collapse(graph: GraphRecords, stats: dict[str, tuple[str, ...]] | None = None) -> GraphRecords:
     """Replace each layer's nodes, and the leaves outside layers of each kind, by one summary node.
 
     Edges between boxes are merged and counted. A kind with a single leaf outside layers keeps it.
@@ -89,7 +62,16 @@ def collapse(graph: GraphRecords) -> GraphRecords:
         shown = _counted([n.op or n.kind for n in members[label]])
         nodes.append(
             NodeRecord(
-                box_ids[label], SUMMARY, label, None, label, None, None, count=len(members[label]), ops=shown
+                box_ids[label],
+                SUMMARY,
+                label,
+                None,
+                label,
+                None,
+                None,
+                count=len(members[label]),
+                ops=shown,
+                detail=(stats or {}).get(label, ()),
             )
         )
     merged: Counter[tuple[str, str]] = Counter()

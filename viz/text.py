@@ -34,7 +34,7 @@ def number(x: Any) -> str:
 
 
 def html(text: str) -> str:
-    """Escape `text` for a Graphviz HTML-like label: `& < > "` become entities, newlines line breaks.
+    """Escape `text` for a Graphviz HTML-like label: `& < > " ]` become entities, newlines line breaks.
 
     Control characters (NUL, tab, ...) would make the SVG invalid XML, so they are shown as `\\xNN`.
     """
@@ -48,6 +48,8 @@ def html(text: str) -> str:
             out.append("&gt;")
         elif ch == '"':
             out.append("&quot;")
+        elif ch == "]":
+            out.append("&#93;")  # Graphviz's HTML reader fails on `]` right before a tag
         elif ch == "\n":
             out.append("<BR/>")
         elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
@@ -62,3 +64,24 @@ def name(text: str | None) -> str:
     if text is None:
         return ""
     return text if len(text) <= MAX_NAME_CHARS else text[: MAX_NAME_CHARS - 1] + "…"
+
+
+def attr(text: str) -> str:
+    """`text` made safe as a quoted DOT attribute (a tooltip): no quote, backslash or control character.
+
+    Graphviz reads backslashes in such strings as escapes (`\\N`, `\\l`) and a final one as the end
+    of the quote, so they are shown as `∖`; quotes become `″`; control characters `\\xNN`-style text.
+    """
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("∖")
+        elif ch == '"':
+            out.append("″")
+        elif ch == "\n":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            out.append(f"x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
