@@ -62,10 +62,21 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
+# The step-through page is tested in Debian's headless Chromium, driven through its chromedriver
+# (selenium never downloads a browser or a driver); without them those tests skip and say why.
+if [ "$job" = test ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  echo "run.sh: Chromium or chromedriver is missing; installing Debian's chromium and chromium-driver" >&2
+  if ! apt_install chromium chromium-driver; then
+    echo "run.sh: could not install them. Install them with" \
+         "'sudo apt-get install chromium chromium-driver'; the browser tests skip until then" >&2
+  fi
+fi
+
 case "$job" in
   demo|gallery) extras="viz,progress,plot" ;;
-  # The tests also build the docs site (docs) and run examples/article.ipynb (notebook).
-  test) extras="viz,dev,progress,plot,docs,notebook" ;;
+  # The tests also build the docs site (docs), run examples/article.ipynb (notebook), drive the
+  # step-through page in Chromium (browser) and write its animation (anim).
+  test) extras="viz,dev,progress,plot,docs,notebook,browser,anim" ;;
 esac
 # The reference engines (PyTorch for gradient comparisons, micrograd for the benchmark's quick
 # run). CI always installs them: PyTorch's CPU build lies on the CI machines.
@@ -82,6 +93,10 @@ case "$job" in
     # docs/gallery are made by `bash run.sh gallery`).
     if command -v dot >/dev/null 2>&1; then
       "$venv/bin/python" -m viz gallery out/gallery
+      # Step through patient 3's backward pass in a browser: out/patient3.html (self-contained),
+      # and the article's whole epoch: out/epoch.html.
+      "$venv/bin/python" -m viz article --patient 3 --format html -o out
+      "$venv/bin/python" -m viz epoch -o out
     else
       echo "run.sh: skipping the pictures (out/gallery): Graphviz's dot is not installed" >&2
     fi

@@ -153,7 +153,7 @@ def test_cli_unwritable_output_is_a_message_not_a_traceback(tmp_path, capsys):
 
 @pytest.mark.parametrize("name", ["patient1", "patient2", "patient3"])
 def test_gallery_is_up_to_date(name):
-    """docs/gallery is made by `bash run.sh gallery` (python -m viz gallery docs/gallery); rerun it after a change."""
+    """docs/gallery is made by `bash run.sh gallery`; rerun it after a change."""
     from viz.gallery import picture_dot
 
     dot_source = (GALLERY / f"{name}.dot").read_text(encoding="utf-8")

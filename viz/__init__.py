@@ -7,6 +7,8 @@
     viz.to_dot(loss, view="forward")         # DOT text, byte-identical on every run
     viz.render(loss, "out/loss.svg")         # writes out/loss.dot, then out/loss.svg with `dot`
     viz.render(loss, "out/loss.svg", view="both")  # forward and backward side by side
+    viz.steps(loss)                          # the backward pass, step by step (no .grad written)
+    viz.to_html(loss).save("out/loss.html")  # a page to step through it (Prev/Next, hover paths)
 
 Drawing only reads the graph: it never changes a node and never calls backward. Call
 `loss.backward()` first for the δs. Above `budget` (80) drawn nodes a drawing is shrunk, one box
@@ -15,23 +17,33 @@ The `graphviz` package is needed only to build drawings (`viz.records`, `viz.cha
 """
 
 from .budget import DEFAULT_BUDGET
+from .frames import write_frames, write_steps
+from .html import StepPage, to_html
 from .records import DEFAULT_MAX_NODES, EdgeRecord, GraphRecords, GraphTooLargeError, NodeRecord, records
 from .render import DotNotFoundError, draw, render, to_dot
+from .steps import Contribution, Step, steps
 from .views import BackwardView, ForwardView, View
 
 __all__ = [
     "DEFAULT_BUDGET",
     "DEFAULT_MAX_NODES",
     "BackwardView",
+    "Contribution",
     "DotNotFoundError",
     "EdgeRecord",
     "ForwardView",
     "GraphRecords",
     "GraphTooLargeError",
     "NodeRecord",
+    "Step",
+    "StepPage",
     "View",
     "draw",
     "records",
     "render",
+    "steps",
     "to_dot",
+    "to_html",
+    "write_frames",
+    "write_steps",
 ]

@@ -3,6 +3,9 @@
 python -m viz article --patient 3 -o out/                 # out/patient3.dot and out/patient3.svg
 python -m viz article --patient 3 --lr 1/10000000 -o out/ # each weight also shows ŵ = w − α·δw
 python -m viz article --patient 3 --view both -o out/     # forward, backward, and both side by side
+python -m viz article --patient 3 --steps -o out/         # out/patient3-step01.svg ... and patient3-steps.gif
+python -m viz article --patient 3 --format html -o out/   # out/patient3.html: step through it
+python -m viz epoch -o out/                               # out/epoch.html: the epoch, patient by patient
 python -m viz gallery docs/gallery                        # the article's epoch and real models (README)
 """
 
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from .article import write_patient
 from .gallery import write_gallery
+from .patient_steps import write_epoch, write_patient_steps
 from .render import FORMATS, DotNotFoundError, side_by_side
 
 VIEWS = ("backward", "forward")
@@ -39,12 +43,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     one = commands.add_parser("article", help="draw one patient of the articles' example")
     one.add_argument("--patient", type=int, choices=(1, 2, 3), default=3, help="which patient (default 3)")
     one.add_argument("--view", choices=(*VIEWS, "both"), default="backward", help="default: backward")
-    one.add_argument("--format", choices=FORMATS, default="svg", help="default: svg (.dot is always written)")
+    one.add_argument(
+        "--format", choices=(*FORMATS, "html"), default="svg", help="default: svg (.dot is always written)"
+    )
+    one.add_argument("--steps", action="store_true", help="one SVG per step of the backward pass (and a GIF)")
     one.add_argument("--lr", type=_rate, default=None, help="show each weight's step with this learning rate")
     one.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
+    epoch = commands.add_parser("epoch", help="the article's epoch as one page: w2 after each patient")
+    epoch.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
     every = commands.add_parser("gallery", help="draw the gallery (the article's epoch, MLPs) as SVG")
     every.add_argument("directory", type=Path, nargs="?", default=Path("docs/gallery"))
     args = parser.parse_args(argv)
+    if args.command == "epoch":
+        problem = _not_a_directory(args.output)
+        if problem is not None:
+            epoch.error(f"argument -o/--output: {problem}; give a directory (it is made if missing)")
+        try:
+            print(write_epoch(args.output))
+        except (DotNotFoundError, RuntimeError, TimeoutError) as error:
+            print(f"python -m viz: error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "article":
         command, option, directory = commands.choices["article"], "-o/--output", args.output
     else:
@@ -53,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         command.error(f"argument {option}: {problem}; give a directory (it is made if missing)")
     try:
+        if args.command == "article" and (args.steps or args.format == "html"):
+            for path in write_patient_steps(args.patient, args.output, args.steps, args.format == "html"):
+                print(path)
+            return 0
         if args.command == "gallery":
             for path in write_gallery(directory):
                 print(path)
