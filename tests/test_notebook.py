@@ -51,3 +51,9 @@ def test_the_notebook_runs_the_epoch_with_its_pictures():
     pictures = [o for o in outputs if o.output_type == "display_data" and "image/svg+xml" in o.data]
     assert len(pictures) == 3  # one δ flow per patient, inline
     assert "Patient 3" in pictures[2].data["image/svg+xml"]
+    assert "ŵ2_3 = w2_3 − α·δw2_3" in pictures[2].data["image/svg+xml"]  # drawn with lr=
+    # The step-through: 17 δ steps then 3 updates, shown inline as a page (an iframe).
+    assert "20 steps; the last δ: δ1_3 = δ2_3 · 1 = (−1/5800) · 1 = −1/5800" in text
+    pages = [o for o in outputs if o.output_type == "execute_result" and "text/html" in o.data]
+    assert len(pages) == 1 and pages[0].data["text/html"].startswith("<iframe srcdoc=")
+    assert "Next" in pages[0].data["text/html"]

@@ -56,3 +56,12 @@ def test_the_readme_snippets_print_what_their_comments_say(tmp_path, monkeypatch
     if any("viz." in code for code in codes) and not has_dot():
         pytest.skip("Graphviz's dot is not installed")
     run_snippets(codes, "README.md")
+
+
+def test_the_readme_links_the_step_through_page_with_its_screenshot():
+    # out/ is git-ignored: the page exists once `bash run.sh demo` has run, and the README says so.
+    assert "](out/patient3.html)" in TEXT and "bash run.sh demo" in TEXT
+    assert "[![" in TEXT and "(docs/step-through.png)](out/patient3.html)" in TEXT
+    assert (ROOT / "docs/step-through.png").exists()
+    run_sh = (ROOT / "run.sh").read_text(encoding="utf-8")
+    assert "--patient 3 --format html -o out" in run_sh  # what writes out/patient3.html
