@@ -106,15 +106,15 @@ def test_detach_stops_the_flow():
 def test_constant_subgraphs_are_skipped():
     x = Value(2, "x")
     c = Value(5, "c", requires_grad=False)
-    calls = []
     constant_part = c * c + 1
-    constant_part.register_hook(calls.append)
+    with pytest.raises(RuntimeError, match="does not require a gradient"):
+        constant_part.register_hook(print)  # no δ would ever reach it
     y = x * constant_part
     assert not constant_part.requires_grad
     assert c not in topological_order(y)
     assert constant_part not in topological_order(y)
     y.backward()
-    assert (x.grad, c.grad, constant_part.grad, calls) == (26, 0, 0, [])
+    assert (x.grad, c.grad, constant_part.grad) == (26, 0, 0)
 
 
 def test_plain_numbers_become_constants_that_receive_no_gradient():

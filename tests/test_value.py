@@ -88,13 +88,14 @@ def test_graph_structure_is_readable():
     assert a.is_leaf and a.op is None and a.parents == ()
 
 
-def test_data_set_to_a_non_number_is_caught_at_the_next_operation():
-    x = Value(1)
-    x.data = "ab"
+def test_data_set_to_a_non_number_is_refused_at_once_naming_the_value():
+    x = Value(1, "x")
     with pytest.raises(
-        TypeError, match=r"mul: input 0 holds str 'ab'; a Value's .data must be a real number"
+        TypeError, match=r"setting .data of the Value 'x' needs a real number .* got str: 'ab'"
     ):
-        x * 3
+        x.data = "ab"
+    assert x.data == 1  # unchanged
+    assert (x * 3).data == 3
 
 
 def test_a_custom_forward_returning_a_non_number_is_caught():
