@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .exact import Number, exact_div, exact_pow, format_number, zero_like
+from .exact import Number, brief_number, exact_div, exact_pow, format_number, zero_like
 
 Derivative = Callable[..., Any]
 
@@ -173,7 +173,7 @@ def _exp(x: Number) -> float:
     try:
         return math.exp(x)
     except OverflowError:
-        raise OverflowError(f"exp: exp({format_number(x)}) is too large for a float") from None
+        raise OverflowError(f"exp: exp({brief_number(x)}) is too large for a float") from None
 
 
 def _log(x: Number) -> float:

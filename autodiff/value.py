@@ -9,7 +9,7 @@ from typing import Any
 from . import backward as _backward
 from . import ops
 from .checks import check_finite, check_number
-from .exact import PLAIN_NUMBERS, Number, format_number
+from .exact import PLAIN_NUMBERS, Number, brief_number, format_number
 from .modes import SLOW, state
 
 Operand = Any  # a Value or a plain number
@@ -87,9 +87,9 @@ class Value:
         return self._op
 
     @property
-    def hooks(self) -> tuple[Callable[[Any], Any], ...]:
+    def hooks(self) -> tuple[Hook, ...]:
         """The hooks registered on this Value, in the order they are called."""
-        return tuple(self._hooks) if self._hooks else ()
+        return tuple(self._hooks.values()) if self._hooks else ()
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -393,7 +393,7 @@ class Value:
             return float(self._data)
         except OverflowError:
             raise OverflowError(
-                f"float(): {_describe(self)} holds {format_number(self._data)}, too large for a float"
+                f"float(): {_describe(self)} holds {brief_number(self._data)}, too large for a float"
             ) from None
 
     def __int__(self) -> int:
@@ -478,6 +478,8 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
             result = prim.forward(*[a._data for a in more])
             learns = any(a.requires_grad for a in more)
     except OverflowError as error:
+        if str(error).startswith(f"{prim.name}:"):
+            raise  # the forward rule named itself already
         raise OverflowError(f"{prim.name}: {_overflow_detail(error, args)}") from None
     if type(result) not in PLAIN_NUMBERS:
         result = _checked_result(result, prim, args)
@@ -504,7 +506,7 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
 
 
 def _overflow_detail(error: OverflowError, args: tuple[Operand, ...]) -> str:
-    shown = ", ".join(format_number(a._data if isinstance(a, Value) else a) for a in args)
+    shown = ", ".join(brief_number(a._data if isinstance(a, Value) else a) for a in args)
     return f"{error} (inputs {shown}); an exact number this large has no float value"
 
 
