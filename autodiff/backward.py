@@ -241,6 +241,7 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
     """
     Value = _value.Value
     ADD, SUB, MUL, RELU, SUM = ops.add, ops.sub, ops.mul, ops.relu, ops.sum
+    ZERO = 0  # the int every new node's .grad holds (one object in CPython): checked by identity first
     order: list[Value] = []
     done = order.append
     root._delta = seed
@@ -255,7 +256,7 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                 delta = _run_hooks(node, delta)
             # The δ goes on in `delta`; the slot now holds the node's new .grad until the commit.
             grad = node.grad
-            if grad is None or (grad.__class__ is not Value and grad == 0):
+            if grad is ZERO or grad is None or (grad.__class__ is not Value and grad == 0):
                 node._delta = delta
             else:
                 node._delta = _added(node, grad, delta)
@@ -314,18 +315,24 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                         push(p0)
                 continue
             if op.base is SUM:
-                for parent in more:
+                # Every input gets δ · 1 = δ, so adding and releasing fuse into one loop (last input
+                # first, as below): the same δs and the same order as the two loops.
+                for parent in reversed(more):
                     if parent.requires_grad:
                         d = parent._delta
-                        parent._delta = delta if d is None else d + delta  # δ · 1
-            else:
-                args = (*[p._data for p in more], node._data)
-                derivatives = op.derivatives
-                for i, parent in enumerate(more):
-                    if parent.requires_grad:
-                        c = delta * derivatives[i](*args)
-                        d = parent._delta
-                        parent._delta = c if d is None else d + c
+                        parent._delta = delta if d is None else d + delta
+                        used = parent._uses - 1
+                        parent._uses = used
+                        if not used:
+                            push(parent)
+                continue
+            args = (*[p._data for p in more], node._data)
+            derivatives = op.derivatives
+            for i, parent in enumerate(more):
+                if parent.requires_grad:
+                    c = delta * derivatives[i](*args)
+                    d = parent._delta
+                    parent._delta = c if d is None else d + c
             for parent in reversed(more):
                 if parent.requires_grad:
                     used = parent._uses - 1

@@ -138,7 +138,7 @@ def _random_program(rng, make_leaf, steps=40, constants=(0, 1, -2, 0.5, -0.0, 3.
         if op == "relu":
             nodes.append(a.relu())
         elif op == "sum":
-            nodes.append(value_sum(rng.sample(nodes, min(len(nodes), rng.randint(2, 5)))))
+            nodes.append(value_sum(rng.choices(nodes, k=rng.randint(2, 5))))  # repeats too
         else:
             if rng.random() < 0.2:  # a plain number on one side
                 b = rng.choice(constants)
