@@ -113,10 +113,13 @@ def propagate(
         prim = node._op
         if prim is None:
             continue
-        parents = node._more
-        if parents is None:
-            p1 = node._p1
-            parents = (node._p0,) if p1 is None else (node._p0, p1)  # type: ignore[assignment]
+        parents: tuple[Value, ...]
+        if node._more is not None:
+            parents = node._more
+        else:
+            p0, p1 = node._p0, node._p1
+            assert p0 is not None
+            parents = (p0,) if p1 is None else (p0, p1)
         if create_graph:
             args: tuple[Any, ...] = (*parents, node)
         elif len(parents) == 2:
@@ -239,7 +242,7 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
     The local derivatives of add, sub, mul, relu and sum are written in line (checked against the
     table by tests/test_fast_paths.py); every other primitive's come from the table.
     """
-    Value = _value.Value
+    value_class = _value.Value
     ADD, SUB, MUL, RELU, SUM = ops.add, ops.sub, ops.mul, ops.relu, ops.sum
     ZERO = 0  # the int every new node's .grad holds (one object in CPython): checked by identity first
     order: list[Value] = []
@@ -256,7 +259,7 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                 delta = _run_hooks(node, delta)
             # The δ goes on in `delta`; the slot now holds the node's new .grad until the commit.
             grad = node.grad
-            if grad is ZERO or grad is None or (grad.__class__ is not Value and grad == 0):
+            if grad is ZERO or grad is None or (grad.__class__ is not value_class and grad == 0):
                 node._delta = delta
             else:
                 node._delta = _added(node, grad, delta)
@@ -268,20 +271,20 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
             if more is None:
                 p0 = node._p0
                 p1 = node._p1
+                assert p0 is not None  # an operation has at least one input
                 if p1 is None:  # one input
-                    if p0.requires_grad:  # type: ignore[union-attr]
+                    if p0.requires_grad:
                         if op is RELU:
-                            c = delta if p0._data >= 0 else delta * 0  # type: ignore[union-attr]
+                            c = delta if p0._data >= 0 else delta * 0
                         else:
-                            c = delta * op.derivatives[0](p0._data, node._data)  # type: ignore[union-attr]
-                        d = p0._delta  # type: ignore[union-attr]
-                        p0._delta = c if d is None else d + c  # type: ignore[union-attr]
-                        used = p0._uses - 1  # type: ignore[union-attr]
-                        p0._uses = used  # type: ignore[union-attr]
+                            c = delta * op.derivatives[0](p0._data, node._data)
+                        d = p0._delta
+                        p0._delta = c if d is None else d + c
+                        used = p0._uses - 1
+                        p0._uses = used
                         if not used:
-                            push(p0)  # type: ignore[arg-type]
+                            push(p0)
                     continue
-                assert p0 is not None
                 r0 = p0.requires_grad
                 r1 = p1.requires_grad
                 if r0:
@@ -360,9 +363,9 @@ def _clear(root: Value) -> None:
 
 def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
     """`backward` through `propagate` and the table (create_graph, anomaly mode, nested passes)."""
-    Value = _value.Value
-    if create_graph and not isinstance(seed, Value):
-        seed = Value(seed, requires_grad=False)
+    value_class = _value.Value
+    if create_graph and not isinstance(seed, value_class):
+        seed = value_class(seed, requires_grad=False)
     # create_graph records the δs' own graph, even inside no_grad(): that is what it asks for.
     with enable_grad() if create_graph else nullcontext():
         anomaly = state.anomaly
@@ -370,7 +373,7 @@ def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
         grads: list[Any] = []
         for node, delta in propagate(root, seed, create_graph=create_graph):
             current = node.grad
-            if current is None or (current.__class__ is not Value and current == 0):
+            if current is None or (current.__class__ is not value_class and current == 0):
                 total = delta
             else:
                 total = _added(node, current, delta)

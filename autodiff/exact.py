@@ -41,12 +41,12 @@ def is_finite(x: object) -> bool:
 
 def zero_like(x: Number) -> Number:
     """The number 0 of the same type as `x` (0, 0.0 or Fraction(0))."""
-    return type(x)(0)  # type: ignore[call-arg]
+    return type(x)(0)
 
 
 def one_like(x: Number) -> Number:
     """The number 1 of the same type as `x` (1, 1.0 or Fraction(1))."""
-    return type(x)(1)  # type: ignore[call-arg]
+    return type(x)(1)
 
 
 def exact_div(x: Number, y: Number) -> Number:
@@ -91,7 +91,7 @@ def format_number(x: object) -> str:
     if isinstance(x, numbers.Rational):
         if isinstance(x, int):
             return _format_int(x)
-        numerator, denominator = x.numerator, x.denominator
+        numerator, denominator = int(x.numerator), int(x.denominator)
         if numerator.bit_length() > _LONG_BITS or denominator.bit_length() > _LONG_BITS:
             return f"{_format_int(numerator)}/{_format_int(denominator)}"
         return str(x)
@@ -122,8 +122,11 @@ def _shortened(n: int, digits: int) -> str:
 
 def brief_number(x: object) -> str:
     """`format_number`, with exact numbers of more than 30 digits shortened (for error messages)."""
-    if isinstance(x, numbers.Rational) and max(x.numerator.bit_length(), x.denominator.bit_length()) > 100:
-        parts = [x.numerator] if x.denominator == 1 else [x.numerator, x.denominator]
+    if not isinstance(x, numbers.Rational):
+        return format_number(x)
+    numerator, denominator = int(x.numerator), int(x.denominator)
+    if max(numerator.bit_length(), denominator.bit_length()) > 100:
+        parts = [numerator] if denominator == 1 else [numerator, denominator]
         return "/".join(
             str(p) if decimal_digits(p) <= 30 else _shortened(p, decimal_digits(p)) for p in parts
         )

@@ -6,23 +6,22 @@ Also here: `gc_paused()`, which pauses Python's cyclic garbage collector while l
 
 from __future__ import annotations
 
+import enum
 import gc
 import threading
 from collections.abc import Iterator
 from contextlib import ContextDecorator, contextmanager
 from types import TracebackType
+from typing import Final, Literal
 
 
-class _Slow:
+class _Slow(enum.Enum):
     """The marker in `state.fast` meaning: take the general recording path (see `_State`)."""
 
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "SLOW"
+    SLOW = "SLOW"
 
 
-SLOW = _Slow()
+SLOW: Final = _Slow.SLOW
 
 
 class _State(threading.local):
@@ -37,7 +36,7 @@ class _State(threading.local):
         self._grad_enabled = True
         self._layer: str | None = None
         self._anomaly = False
-        self.fast: str | _Slow | None = None
+        self.fast: str | Literal[_Slow.SLOW] | None = None
 
     def _update(self) -> None:
         self.fast = self._layer if self._grad_enabled and not self._anomaly else SLOW

@@ -400,7 +400,7 @@ class Value:
         return int(self._data)
 
     def __round__(self, ndigits: int | None = None) -> Number:
-        return round(self._data, ndigits)  # type: ignore[no-any-return]
+        return round(self._data, ndigits)
 
     def __format__(self, spec: str) -> str:
         # `f"{loss:.4f}"` formats the number; a bare `f"{loss}"` shows the whole Value.
