@@ -256,12 +256,11 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
             node = pop()
             delta = node._delta
             if node._hooks:
-                delta = _run_hooks(node, delta)
-            # The δ goes on in `delta`; the slot now holds the node's new .grad until the commit.
+                delta = node._delta = _run_hooks(node, delta)
+            # The δ goes on in `delta`; the slot now holds the node's new .grad until the commit
+            # (the δ itself when .grad is 0, the common case).
             grad = node.grad
-            if grad is ZERO or grad is None or (grad.__class__ is not value_class and grad == 0):
-                node._delta = delta
-            else:
+            if grad is not ZERO and grad is not None and (grad.__class__ is value_class or grad != 0):
                 node._delta = _added(node, grad, delta)
             done(node)
             op = node._op
