@@ -17,7 +17,7 @@ from .checks import check_number
 from .exact import format_number, is_exact
 from .functional import grad, gradients, hessian, value_and_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
-from .modes import detect_anomaly, enable_grad, is_grad_enabled, layer, no_grad
+from .modes import detect_anomaly, enable_grad, gc_paused, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
 from .tape import Tape
 from .value import Parameter, Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
@@ -33,6 +33,7 @@ __all__ = [
     "detect_anomaly",
     "enable_grad",
     "format_number",
+    "gc_paused",
     "grad",
     "gradcheck",
     "gradients",

@@ -7,13 +7,15 @@ Both the order and the pass are loops, not recursion, so a chain of a million op
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
+from . import ops
 from . import value as _value  # a module object: `value` imports this module while it loads
 from .checks import check_finite, check_number
-from .exact import one_like
+from .exact import PLAIN_NUMBERS, one_like
 from .modes import enable_grad, state
 
 if TYPE_CHECKING:
@@ -92,6 +94,8 @@ def propagate(
     trigger or be changed by them. `through` (see `leading_to`) limits the pass to those nodes:
     no δ is computed for the rest of the graph.
     """
+    # The general pass: every local derivative from the table, δs in a dict (so it can run inside
+    # another pass, or be left half-read). `backward` has a faster loop of its own for plain passes.
     # The same walk as `topological_order`, fused with the chain rule so the graph is traversed
     # twice, not three times: a node is released (its δ complete) when its last user is done.
     pending = _count_uses(root, True, through)
@@ -104,26 +108,24 @@ def propagate(
         node = pop()
         delta = flow.pop(node)
         if hooks and node._hooks:
-            for hook in tuple(node._hooks):
-                replaced = hook(delta)
-                if replaced is not None:
-                    delta = replaced
-            if anomaly:
-                check_finite(_number(delta), f"the hook on {_label(node)}", (delta,))
+            delta = _run_hooks(node, delta)
         yield node, delta
         prim = node._op
         if prim is None:
             continue
-        parents = node._more
-        if parents is None:
-            p1 = node._p1
-            parents = (node._p0,) if p1 is None else (node._p0, p1)
+        parents: tuple[Value, ...]
+        if node._more is not None:
+            parents = node._more
+        else:
+            p0, p1 = node._p0, node._p1
+            assert p0 is not None
+            parents = (p0,) if p1 is None else (p0, p1)
         if create_graph:
             args: tuple[Any, ...] = (*parents, node)
         elif len(parents) == 2:
-            args = (parents[0].data, parents[1].data, node.data)
+            args = (parents[0]._data, parents[1]._data, node._data)
         else:
-            args = (*[p.data for p in parents], node.data)
+            args = (*[p._data for p in parents], node._data)
         derivatives = prim.derivatives
         for i, parent in enumerate(parents):
             if not parent.requires_grad or (through is not None and parent not in through):
@@ -131,7 +133,10 @@ def propagate(
             if anomaly:
                 contribution = _checked_contribution(delta, prim, args, node, i)
             else:
-                contribution = delta * derivatives[i](*args)
+                try:
+                    contribution = delta * derivatives[i](*args)
+                except OverflowError as error:
+                    raise _backward_overflow(error, node) from None
             previous = get(parent)
             if previous is None:
                 flow[parent] = contribution
@@ -155,7 +160,12 @@ def propagate(
 
 
 def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> None:
-    """Add ∂root/∂node · grad to `.grad` of every node `root` depends on (grad defaults to 1)."""
+    """Add ∂root/∂node · grad to `.grad` of every node `root` depends on (grad defaults to 1).
+
+    All δs are computed first and written to `.grad` only at the end: if anything raises on the
+    way (a derivative, a hook, an anomaly check), every `.grad` is left exactly as it was. A `.grad`
+    of None (the PyTorch habit of "no gradient yet") counts as 0.
+    """
     Value = _value.Value  # the class, looked up once per call
 
     if not isinstance(root, Value):
@@ -166,25 +176,253 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
             "(it is a constant, a detached Value, or was computed inside no_grad())"
         )
     if grad is None:
-        seed: Any = one_like(root.data)
+        seed: Any = one_like(root._data)
     elif isinstance(grad, Value):
         seed = grad
     else:
         seed = check_number(grad, "backward(grad=...)")
-    if create_graph and not isinstance(seed, Value):
-        seed = Value(seed, requires_grad=False)
+    if create_graph or state.anomaly or not _SLOTS.acquire(blocking=False):
+        # Higher orders, anomaly checks, and a pass started inside another one (from a hook, or
+        # in another thread) take the general pass, which keeps its δs to itself.
+        _general_backward(root, seed, create_graph)
+        return
+    try:
+        try:
+            _count_users(root)
+            order = _chain_rule(root, seed)
+        except BaseException:
+            _clear(root)
+            raise
+        for node in order:  # the commit: nothing in this loop can fail
+            node.grad = node._delta
+            node._delta = None
+    finally:
+        _SLOTS.release()
+
+
+# The plain pass keeps its scratch numbers in the nodes' `_uses` and `_delta` slots (a slot is
+# several times faster than a dict entry); one pass at a time may use them.
+_SLOTS = threading.Lock()
+
+
+def _count_users(root: Value) -> None:
+    """Set `_uses` of every node `root` depends on to the number of its users (first walk)."""
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        more = node._more
+        if more is None:
+            p0 = node._p0
+            if p0 is None:
+                continue
+            if p0.requires_grad:
+                used = p0._uses
+                p0._uses = used + 1
+                if not used:
+                    push(p0)
+            p1 = node._p1
+            if p1 is not None and p1.requires_grad:
+                used = p1._uses
+                p1._uses = used + 1
+                if not used:
+                    push(p1)
+        else:
+            for parent in more:
+                if parent.requires_grad:
+                    used = parent._uses
+                    parent._uses = used + 1
+                    if not used:
+                        push(parent)
+
+
+def _chain_rule(root: Value, seed: Any) -> list[Value]:
+    """The δs of every node, released in `topological_order`; each node's new `.grad` left in `_delta`.
+
+    The local derivatives of add, sub, mul, relu and sum are written in line (checked against the
+    table by tests/test_fast_paths.py); every other primitive's come from the table.
+    """
+    value_class = _value.Value
+    ADD, SUB, MUL, RELU, SUM = ops.add, ops.sub, ops.mul, ops.relu, ops.sum
+    ZERO = 0  # the int every new node's .grad holds (one object in CPython): checked by identity first
+    order: list[Value] = []
+    done = order.append
+    root._delta = seed
+    ready = [root]
+    pop, push = ready.pop, ready.append
+    node = root
+    try:
+        while ready:
+            node = pop()
+            delta = node._delta
+            if node._hooks:
+                delta = node._delta = _run_hooks(node, delta)
+            # The δ goes on in `delta`; the slot now holds the node's new .grad until the commit
+            # (the δ itself when .grad is 0, the common case).
+            grad = node.grad
+            if grad is not ZERO and grad is not None and (grad.__class__ is value_class or grad != 0):
+                node._delta = _added(node, grad, delta)
+            done(node)
+            op = node._op
+            if op is None:
+                continue
+            more = node._more
+            if more is None:
+                p0 = node._p0
+                p1 = node._p1
+                assert p0 is not None  # an operation has at least one input
+                if p1 is None:  # one input
+                    if p0.requires_grad:
+                        if op is RELU:
+                            c = delta if p0._data >= 0 else delta * 0
+                        else:
+                            c = delta * op.derivatives[0](p0._data, node._data)
+                        d = p0._delta
+                        p0._delta = c if d is None else d + c
+                        used = p0._uses - 1
+                        p0._uses = used
+                        if not used:
+                            push(p0)
+                    continue
+                r0 = p0.requires_grad
+                r1 = p1.requires_grad
+                if r0:
+                    if op is MUL:
+                        c = delta * p1._data
+                    elif op is ADD or op is SUB:
+                        c = delta  # δ · 1
+                    else:
+                        c = delta * op.derivatives[0](p0._data, p1._data, node._data)
+                    d = p0._delta
+                    p0._delta = c if d is None else d + c
+                if r1:
+                    if op is MUL:
+                        c = delta * p0._data
+                    elif op is ADD:
+                        c = delta
+                    elif op is SUB:
+                        c = delta * -1
+                    else:
+                        c = delta * op.derivatives[1](p0._data, p1._data, node._data)
+                    d = p1._delta
+                    p1._delta = c if d is None else d + c
+                    used = p1._uses - 1
+                    p1._uses = used
+                    if not used:
+                        push(p1)
+                if r0:
+                    used = p0._uses - 1
+                    p0._uses = used
+                    if not used:
+                        push(p0)
+                continue
+            if op.base is SUM:
+                # Every input gets δ · 1 = δ, so adding and releasing fuse into one loop (last input
+                # first, as below): the same δs and the same order as the two loops.
+                for parent in reversed(more):
+                    if parent.requires_grad:
+                        d = parent._delta
+                        parent._delta = delta if d is None else d + delta
+                        used = parent._uses - 1
+                        parent._uses = used
+                        if not used:
+                            push(parent)
+                continue
+            args = (*[p._data for p in more], node._data)
+            derivatives = op.derivatives
+            for i, parent in enumerate(more):
+                if parent.requires_grad:
+                    c = delta * derivatives[i](*args)
+                    d = parent._delta
+                    parent._delta = c if d is None else d + c
+            for parent in reversed(more):
+                if parent.requires_grad:
+                    used = parent._uses - 1
+                    parent._uses = used
+                    if not used:
+                        push(parent)
+    except OverflowError as error:
+        raise _backward_overflow(error, node) from None
+    return order
+
+
+def _clear(root: Value) -> None:
+    """After a failed pass: reset the scratch slots of every node the pass may have touched."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        node._uses = 0
+        node._delta = None
+        for parent in node._parents:
+            if parent.requires_grad and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+
+
+def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
+    """`backward` through `propagate` and the table (create_graph, anomaly mode, nested passes)."""
+    value_class = _value.Value
+    if create_graph and not isinstance(seed, value_class):
+        seed = value_class(seed, requires_grad=False)
     # create_graph records the δs' own graph, even inside no_grad(): that is what it asks for.
     with enable_grad() if create_graph else nullcontext():
         anomaly = state.anomaly
+        nodes: list[Value] = []
+        grads: list[Any] = []
         for node, delta in propagate(root, seed, create_graph=create_graph):
-            # `value.accumulate_grad`, written out: a call per node is a tenth of a moons step.
             current = node.grad
-            if current.__class__ is not Value and current == 0:
-                node.grad = delta
+            if current is None or (current.__class__ is not value_class and current == 0):
+                total = delta
             else:
-                node.grad = current + delta
+                total = _added(node, current, delta)
                 if anomaly:
-                    check_finite(_number(node.grad), f"adding into the .grad of {_label(node)}", (delta,))
+                    check_finite(_number(total), f"adding into the .grad of {_label(node)}", (delta,))
+            nodes.append(node)
+            grads.append(total)
+    for node, total in zip(nodes, grads, strict=True):  # the commit, once every δ is known
+        node.grad = total
+
+
+def _added(node: Value, grad: Any, delta: Any) -> Any:
+    """`grad + delta` for a node's .grad that is not 0 yet, with a clear error if .grad is not a number."""
+    try:
+        return grad + delta
+    except TypeError:
+        raise TypeError(
+            f"backward(): the .grad of {_label(node)} holds {type(grad).__name__} {grad!r}; "
+            "a .grad must be a number (set it to 0, or None, before a pass)"
+        ) from None
+
+
+def _run_hooks(node: Value, delta: Any) -> Any:
+    """Call the node's hooks in order, each on the δ the previous one left; refuse non-numbers."""
+    Value = _value.Value
+    assert node._hooks is not None
+    for hook in tuple(node._hooks.values()):
+        replaced = hook(delta)
+        if replaced is None:
+            continue
+        if replaced.__class__ not in PLAIN_NUMBERS and not isinstance(replaced, Value):
+            try:
+                replaced = check_number(replaced)
+            except TypeError:
+                name = getattr(hook, "__qualname__", None) or repr(hook)
+                raise TypeError(
+                    f"the hook {name} on {_label(node)} returned {type(replaced).__name__} "
+                    f"{replaced!r}; a hook returns None (to keep δ) or a number (the new δ)"
+                ) from None
+        delta = replaced
+    if state.anomaly:
+        check_finite(_number(delta), f"the hook on {_label(node)}", (delta,))
+    return delta
+
+
+def _backward_overflow(error: OverflowError, node: Value) -> OverflowError:
+    op = node.op or "a leaf"
+    return OverflowError(
+        f"the backward of {op} ({_label(node)}): {error}; an exact number this large has no float value"
+    )
 
 
 def _checked_contribution(delta: Any, prim: Any, args: tuple[Any, ...], node: Value, index: int) -> Any:
@@ -206,7 +444,7 @@ def _check_delta(contribution: Any, op: str, node: Value, index: int) -> None:
 
 
 def _number(x: Any) -> Any:
-    return x.data if isinstance(x, _value.Value) else x
+    return x._data if isinstance(x, _value.Value) else x
 
 
 def _label(node: Value) -> str:

@@ -22,8 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import value as _value
-from .exact import Number, exact_div, exact_pow, format_number, zero_like
+from .exact import Number, brief_number, exact_div, exact_pow, format_number, zero_like
 
 Derivative = Callable[..., Any]
 
@@ -39,7 +38,17 @@ class Primitive:
     records. Its `params` are passed to the forward and to every local derivative as keywords.
     """
 
-    __slots__ = ("_bound", "arity", "base", "derivatives", "forward", "name", "param_names", "params")
+    __slots__ = (
+        "_bound",
+        "_fast",
+        "arity",
+        "base",
+        "derivatives",
+        "forward",
+        "name",
+        "param_names",
+        "params",
+    )
 
     def __init__(
         self,
@@ -59,6 +68,8 @@ class Primitive:
         self.params: dict[str, Any] = params or {}
         self.base = base if base is not None else self
         self._bound: dict[tuple[Any, ...], Primitive] = {}
+        # The Value method with an in-line fast path for this operation (add, sub, mul, relu), if any.
+        self._fast: Callable[..., Any] | None = None
 
     def local_derivative(self, index: int, inputs: Sequence[Any], out: Any) -> Any:
         """∂out/∂inputs[index]: the one calling convention of every rule, `rule(*inputs, out)`."""
@@ -90,6 +101,9 @@ class Primitive:
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         """Apply to plain numbers (giving a number) or to Values (giving a recorded Value)."""
+        fast = self._fast
+        if fast is not None and not params and len(args) == self.arity and isinstance(args[0], _value.Value):
+            return fast(*args)
         if params or (self.param_names and self.base is self):
             return self.bind(**params)(*args)
         if len(args) != self.arity:
@@ -159,7 +173,7 @@ def _exp(x: Number) -> float:
     try:
         return math.exp(x)
     except OverflowError:
-        raise OverflowError(f"exp: exp({format_number(x)}) is too large for a float") from None
+        raise OverflowError(f"exp: exp({brief_number(x)}) is too large for a float") from None
 
 
 def _log(x: Number) -> float:
@@ -239,6 +253,8 @@ def _sign(x: Any, out: Any) -> int:
 # --- the table ----------------------------------------------------------------------------------
 #   name          forward                    ∂out/∂input for each input, from (inputs..., out)
 
+div: Primitive  # named before the table: their derivatives call them (declared for type checkers)
+cos: Primitive
 add = primitive("add", lambda x, y: x + y, lambda x, y, out: 1, lambda x, y, out: 1)
 sub = primitive("sub", lambda x, y: x - y, lambda x, y, out: 1, lambda x, y, out: -1)
 mul = primitive("mul", lambda x, y: x * y, lambda x, y, out: y, lambda x, y, out: x)
@@ -272,3 +288,13 @@ def _sum_rules(*, n: int) -> list[Derivative]:
 
 # n inputs, one node (the Σ of a neuron), ∂out/∂input_i = 1 for each; `sum(*xs, n=len(xs))`.
 sum = primitive("sum", _sum, _sum_rules, params=("n",))  # noqa: A001 - the op's name
+
+# Imported last: `value` reads the table above (add, mul, ...) while it loads.
+from . import value as _value  # noqa: E402
+
+add._fast, sub._fast, mul._fast, relu._fast = (
+    _value.Value.__add__,
+    _value.Value.__sub__,
+    _value.Value.__mul__,
+    _value.Value.relu,
+)

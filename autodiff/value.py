@@ -9,10 +9,11 @@ from typing import Any
 from . import backward as _backward
 from . import ops
 from .checks import check_bool, check_finite, check_number
-from .exact import PLAIN_NUMBERS, Number, format_number
-from .modes import state
+from .exact import PLAIN_NUMBERS, Number, brief_number, format_number
+from .modes import SLOW, state
 
 Operand = Any  # a Value or a plain number
+_state = state
 
 
 class Value:
@@ -22,23 +23,56 @@ class Value:
     # double the objects Python's cyclic garbage collector has to scan while a graph is being built,
     # and that scanning, not arithmetic, is what a large graph spends most of its time on. Only
     # operations with three or more inputs keep a tuple (`_more`). `_parents` rebuilds the tuple.
-    __slots__ = ("_hooks", "_more", "_op", "_p0", "_p1", "data", "grad", "layer", "name", "requires_grad")
+    # The number lives in `_data`, read directly by the engine; `.data` is a property whose setter
+    # checks what it is given, as the constructor does. `_uses` and `_delta` are the backward
+    # pass's scratch space (the users not yet done, the δ gathered so far): 0 and None between passes.
+    __slots__ = (
+        "_data",
+        "_delta",
+        "_hooks",
+        "_more",
+        "_op",
+        "_p0",
+        "_p1",
+        "_uses",
+        "grad",
+        "layer",
+        "name",
+        "requires_grad",
+    )
 
     def __init__(self, data: Number, name: str | None = None, *, requires_grad: bool = True):
-        self.data = check_number(data)
+        self._data = check_number(data)
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Value name must be a str or None, got {type(name).__name__}")
+        if requires_grad.__class__ is not bool:
+            requires_grad = _check_flag(requires_grad)
         self.grad: Any = 0
         self.name = name
         self.layer = state.layer
         # A leaf made inside no_grad() (e.g. an updated weight) still learns: no_grad() stops the
         # recording of operations, not the creation of variables.
-        self.requires_grad = check_bool(requires_grad, "Value(requires_grad=...)")
+        self.requires_grad = requires_grad
         self._op: ops.Primitive | None = None
         self._p0: Value | None = None
         self._p1: Value | None = None
         self._more: tuple[Value, ...] | None = None
-        self._hooks: list[Callable[[Any], Any]] | None = None
+        self._hooks: dict[_HookHandle, Hook] | None = None
+        self._uses = 0
+        self._delta: Any = None
+
+    @property
+    def data(self) -> Number:
+        """The number this Value holds (int, float or Fraction; never converted)."""
+        return self._data
+
+    @data.setter
+    def data(self, number: Number) -> None:
+        # Checked like the constructor: numpy ints become Python ints (which cannot overflow),
+        # bools and non-numbers are refused here rather than at the next operation.
+        if number.__class__ is not float and number.__class__ is not int and number.__class__ is not Fraction:
+            number = check_number(number, f"setting .data of {_describe(self)}")
+        self._data = number
 
     # --- graph structure, read by backward and by renderers -------------------------------------
 
@@ -53,9 +87,9 @@ class Value:
         return self._op
 
     @property
-    def hooks(self) -> tuple[Callable[[Any], Any], ...]:
+    def hooks(self) -> tuple[Hook, ...]:
         """The hooks registered on this Value, in the order they are called."""
-        return tuple(self._hooks) if self._hooks else ()
+        return tuple(self._hooks.values()) if self._hooks else ()
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -89,45 +123,188 @@ class Value:
         for node in _backward.topological_order(self, only_requiring_grad=False):
             node.grad = 0
 
-    def register_hook(self, hook: Callable[[Any], Any]) -> _HookHandle:
+    def register_hook(self, hook: Hook) -> _HookHandle:
         """Call `hook(δ)` when this Value's δ is complete in a backward pass; a non-None return replaces δ."""
         if not callable(hook):
             raise TypeError(f"register_hook needs a callable, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"register_hook: {_describe(self)} does not require a gradient (a constant, a detached "
+                "Value, or one computed inside no_grad()), so no δ ever reaches it; hook a Value that "
+                "learns, or make it one with .requires_grad_()"
+            )
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self, hook)
+            self._hooks = {}
+        handle = _HookHandle(self, hook)
+        self._hooks[handle] = hook
+        return handle
 
     def detach(self) -> Value:
         """A new leaf with the same data that does not require a gradient (the flow stops here)."""
-        return Value(self.data, self.name, requires_grad=False)
+        return Value(self._data, self.name, requires_grad=False)
 
     def requires_grad_(self, flag: bool = True) -> Value:
         """Set whether backward computes a δ for this Value; returns self."""
-        self.requires_grad = check_bool(flag, "requires_grad_(flag)")
+        self.requires_grad = flag if flag.__class__ is bool else _check_flag(flag)
         return self
 
     # --- operators: every one is a primitive of `autodiff.ops` ----------------------------------
-    # They record directly; going through `ops.add(self, other)` would only check again that one
-    # of the inputs is a Value, and it costs a Python call on every operation of every model.
+    # `+ - *` and relu on int and float numbers, the operations every model is made of, build their
+    # node here in line (one thread-local read, no call); everything else, and every case these
+    # fast paths do not cover (Fractions, anomaly mode, no_grad, overflow), goes through `_record`,
+    # which runs the table's forward rule. tests/test_fast_paths.py checks that both give the same
+    # numbers, bit for bit. The repetition below is deliberate: a helper call per node costs more
+    # than the node itself.
 
     def __add__(self, other: Operand) -> Value:
-        return _record(ops.add, (self, other))
+        lab = _state.fast
+        a = self._data
+        if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
+            if isinstance(other, Value):
+                b = other._data
+                if b.__class__ is float or b.__class__ is int:
+                    try:
+                        r = a + b
+                    except OverflowError:
+                        return _record(_ADD, (self, other))
+                    out = _new(Value)
+                    out._data = r
+                    out.grad = 0
+                    out.name = None
+                    out.layer = lab
+                    out._hooks = out._more = out._delta = None
+                    out._uses = 0
+                    if self.requires_grad or other.requires_grad:
+                        out.requires_grad = True
+                        out._op = _ADD
+                        out._p0 = self
+                        out._p1 = other
+                    else:
+                        out.requires_grad = False
+                        out._op = out._p0 = out._p1 = None
+                    return out
+            elif other.__class__ is float or other.__class__ is int:
+                try:
+                    r = a + other
+                except OverflowError:
+                    return _record(_ADD, (self, other))
+                return _with_constant(r, lab, _ADD, self, _const(other, lab))
+        return _record(_ADD, (self, other))
 
     def __radd__(self, other: Operand) -> Value:
-        return _record(ops.add, (other, self))
+        lab = _state.fast
+        a = self._data
+        if (
+            lab is not SLOW
+            and (a.__class__ is float or a.__class__ is int)
+            and (other.__class__ is float or other.__class__ is int)
+        ):
+            try:
+                r = other + a
+            except OverflowError:
+                return _record(_ADD, (other, self))
+            return _with_constant(r, lab, _ADD, _const(other, lab), self)
+        return _record(_ADD, (other, self))
 
     def __sub__(self, other: Operand) -> Value:
-        return _record(ops.sub, (self, other))
+        lab = _state.fast
+        a = self._data
+        if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
+            if isinstance(other, Value):
+                b = other._data
+                if b.__class__ is float or b.__class__ is int:
+                    try:
+                        r = a - b
+                    except OverflowError:
+                        return _record(_SUB, (self, other))
+                    out = _new(Value)
+                    out._data = r
+                    out.grad = 0
+                    out.name = None
+                    out.layer = lab
+                    out._hooks = out._more = out._delta = None
+                    out._uses = 0
+                    if self.requires_grad or other.requires_grad:
+                        out.requires_grad = True
+                        out._op = _SUB
+                        out._p0 = self
+                        out._p1 = other
+                    else:
+                        out.requires_grad = False
+                        out._op = out._p0 = out._p1 = None
+                    return out
+            elif other.__class__ is float or other.__class__ is int:
+                try:
+                    r = a - other
+                except OverflowError:
+                    return _record(_SUB, (self, other))
+                return _with_constant(r, lab, _SUB, self, _const(other, lab))
+        return _record(_SUB, (self, other))
 
     def __rsub__(self, other: Operand) -> Value:
-        return _record(ops.sub, (other, self))
+        lab = _state.fast
+        a = self._data
+        if (
+            lab is not SLOW
+            and (a.__class__ is float or a.__class__ is int)
+            and (other.__class__ is float or other.__class__ is int)
+        ):
+            try:
+                r = other - a
+            except OverflowError:
+                return _record(_SUB, (other, self))
+            return _with_constant(r, lab, _SUB, _const(other, lab), self)
+        return _record(_SUB, (other, self))
 
     def __mul__(self, other: Operand) -> Value:
-        return _record(ops.mul, (self, other))
+        lab = _state.fast
+        a = self._data
+        if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
+            if isinstance(other, Value):
+                b = other._data
+                if b.__class__ is float or b.__class__ is int:
+                    try:
+                        r = a * b
+                    except OverflowError:
+                        return _record(_MUL, (self, other))
+                    out = _new(Value)
+                    out._data = r
+                    out.grad = 0
+                    out.name = None
+                    out.layer = lab
+                    out._hooks = out._more = out._delta = None
+                    out._uses = 0
+                    if self.requires_grad or other.requires_grad:
+                        out.requires_grad = True
+                        out._op = _MUL
+                        out._p0 = self
+                        out._p1 = other
+                    else:
+                        out.requires_grad = False
+                        out._op = out._p0 = out._p1 = None
+                    return out
+            elif other.__class__ is float or other.__class__ is int:
+                try:
+                    r = a * other
+                except OverflowError:
+                    return _record(_MUL, (self, other))
+                return _with_constant(r, lab, _MUL, self, _const(other, lab))
+        return _record(_MUL, (self, other))
 
     def __rmul__(self, other: Operand) -> Value:
-        return _record(ops.mul, (other, self))
+        lab = _state.fast
+        a = self._data
+        if (
+            lab is not SLOW
+            and (a.__class__ is float or a.__class__ is int)
+            and (other.__class__ is float or other.__class__ is int)
+        ):
+            try:
+                r = other * a
+            except OverflowError:
+                return _record(_MUL, (other, self))
+            return _with_constant(r, lab, _MUL, _const(other, lab), self)
+        return _record(_MUL, (other, self))
 
     def __truediv__(self, other: Operand) -> Value:
         return _record(ops.div, (self, other))
@@ -152,7 +329,26 @@ class Value:
 
     def relu(self) -> Value:
         """max(x, 0); the δ passes where x >= 0 (the articles' rule; PyTorch uses 0 at x = 0)."""
-        return _record(ops.relu, (self,))
+        lab = _state.fast
+        a = self._data
+        if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
+            out = _new(Value)
+            # ops._relu, in line: 0 of the input's type below zero.
+            out._data = a if a >= 0 else 0.0 if a.__class__ is float else 0
+            out.grad = 0
+            out.name = None
+            out.layer = lab
+            out._hooks = out._more = out._delta = out._p1 = None
+            out._uses = 0
+            if self.requires_grad:
+                out.requires_grad = True
+                out._op = _RELU
+                out._p0 = self
+            else:
+                out.requires_grad = False
+                out._op = out._p0 = None
+            return out
+        return _record(_RELU, (self,))
 
     def exp(self) -> Value:
         """e ** x (a float result)."""
@@ -193,22 +389,27 @@ class Value:
     # --- conversions to plain numbers, and what a Value does not do -----------------------------
 
     def __float__(self) -> float:
-        return float(self.data)
+        try:
+            return float(self._data)
+        except OverflowError:
+            raise OverflowError(
+                f"float(): {_describe(self)} holds {brief_number(self._data)}, too large for a float"
+            ) from None
 
     def __int__(self) -> int:
-        return int(self.data)
+        return int(self._data)
 
     def __round__(self, ndigits: int | None = None) -> Number:
-        return round(self.data, ndigits)
+        return round(self._data, ndigits)
 
     def __format__(self, spec: str) -> str:
         # `f"{loss:.4f}"` formats the number; a bare `f"{loss}"` shows the whole Value.
         if not spec:
             return str(self)
         try:
-            return format(self.data, spec)
+            return format(self._data, spec)
         except (TypeError, ValueError):
-            return format(float(self.data), spec)  # Fraction takes no float specs before Python 3.12
+            return format(float(self._data), spec)  # Fraction takes no float specs before Python 3.12
 
     def _no_order(self, other: Any) -> bool:
         raise TypeError(
@@ -219,7 +420,7 @@ class Value:
     __lt__ = __le__ = __gt__ = __ge__ = _no_order
 
     def __repr__(self) -> str:
-        parts = [f"data={format_number(self.data)}", f"grad={_format_grad(self.grad)}"]
+        parts = [f"data={format_number(self._data)}", f"grad={_format_grad(self.grad)}"]
         if self.name is not None:
             parts.append(f"name={self.name!r}")
         if self._op is not None:
@@ -240,43 +441,58 @@ class Parameter(Value):
     __slots__ = ()
 
 
+Hook = Callable[[Any], Any]
+_new = object.__new__
+_new_value = _new
+_ADD, _SUB, _MUL, _RELU = ops.add, ops.sub, ops.mul, ops.relu
+
+
 def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     """Run `prim` on Values and numbers and record the result as a node of the graph."""
-    # The hot path of every model: one call per operation, no generators, unary and binary
-    # operations unpacked by hand (the rule is the same for every arity).
+    # The general path of every operation (the fast paths above cover int and float + - * relu):
+    # unary and binary operations unpacked by hand, the rule is the same for every arity.
     n = len(args)
-    if n == 2:
-        p0, p1 = args
-        if not isinstance(p0, Value):
-            p0 = _constant(p0, prim.name)
-        if not isinstance(p1, Value):
-            p1 = _constant(p1, prim.name)
-        result = prim.forward(p0.data, p1.data)
-        learns = p0.requires_grad or p1.requires_grad
-        more = None
-    elif n == 1:
-        p0 = args[0]
-        if not isinstance(p0, Value):
-            p0 = _constant(p0, prim.name)
-        p1 = more = None
-        result = prim.forward(p0.data)
-        learns = p0.requires_grad
-    else:
-        more = tuple(a if isinstance(a, Value) else _constant(a, prim.name) for a in args)
-        p0 = p1 = None
-        result = prim.forward(*[a.data for a in more])
-        learns = any(a.requires_grad for a in more)
+    lab = state.layer
+    more: tuple[Value, ...] | None
+    p1: Value | None
+    try:
+        if n == 2:
+            p0, p1 = args
+            if not isinstance(p0, Value):
+                p0 = _constant(p0, prim.name)
+            if not isinstance(p1, Value):
+                p1 = _constant(p1, prim.name)
+            result = prim.forward(p0._data, p1._data)
+            learns = p0.requires_grad or p1.requires_grad
+            more = None
+        elif n == 1:
+            p0 = args[0]
+            if not isinstance(p0, Value):
+                p0 = _constant(p0, prim.name)
+            p1 = more = None
+            result = prim.forward(p0._data)
+            learns = p0.requires_grad
+        else:
+            more = tuple(a if isinstance(a, Value) else _constant(a, prim.name) for a in args)
+            p0 = p1 = None
+            result = prim.forward(*[a._data for a in more])
+            learns = any(a.requires_grad for a in more)
+    except OverflowError as error:
+        if str(error).startswith(f"{prim.name}:"):
+            raise  # the forward rule named itself already
+        raise OverflowError(f"{prim.name}: {_overflow_detail(error, args)}") from None
     if type(result) not in PLAIN_NUMBERS:
         result = _checked_result(result, prim, args)
     st = state
     if st.anomaly:
         check_finite(result, prim.name, args)
-    out = _new_value(Value)
-    out.data = result
+    out = _new(Value)
+    out._data = result
     out.grad = 0
     out.name = None
-    out.layer = st.layer
-    out._hooks = None
+    out.layer = lab
+    out._hooks = out._delta = None
+    out._uses = 0
     if learns and st.grad_enabled:
         out.requires_grad = True
         out._op = prim
@@ -289,47 +505,85 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     return out
 
 
-def _constant(x: Any, what: str) -> Value:
-    """A plain number mixed into an expression, as a leaf that receives no δ."""
-    # Built like a node of `_record` rather than through __init__: constants are made in every
-    # `x * 2.0`, and the checks of __init__ (name, flags) have nothing to check here.
-    c = _new_value(Value)
-    c.data = check_number(x, what)
+def _overflow_detail(error: OverflowError, args: tuple[Operand, ...]) -> str:
+    shown = ", ".join(brief_number(a._data if isinstance(a, Value) else a) for a in args)
+    return f"{error} (inputs {shown}); an exact number this large has no float value"
+
+
+def _with_constant(result: Number, lab: str | None, prim: ops.Primitive, p0: Value, p1: Value) -> Value:
+    """The node of `prim` on a Value and a number (one of p0, p1 is the constant made for it)."""
+    out = _new(Value)
+    out._data = result
+    out.grad = 0
+    out.name = None
+    out.layer = lab
+    out._hooks = out._more = out._delta = None
+    out._uses = 0
+    if p0.requires_grad or p1.requires_grad:
+        out.requires_grad = True
+        out._op = prim
+        out._p0 = p0
+        out._p1 = p1
+    else:
+        out.requires_grad = False
+        out._op = out._p0 = out._p1 = None
+    return out
+
+
+def _const(x: Number, lab: str | None) -> Value:
+    """An int or float mixed into an expression: a leaf that receives no δ (`_constant` unchecked)."""
+    c = _new(Value)
+    c._data = x
     c.grad = 0
     c.name = None
-    c.layer = state.layer
+    c.layer = lab
     c.requires_grad = False
-    c._op = c._p0 = c._p1 = c._more = c._hooks = None
+    c._op = c._p0 = c._p1 = c._more = c._hooks = c._delta = None
+    c._uses = 0
     return c
 
 
-_new_value = object.__new__
+def _constant(x: Any, what: str) -> Value:
+    """A plain number mixed into an expression, as a leaf that receives no δ."""
+    return _const(check_number(x, what), state.layer)
+
+
+def _check_flag(flag: object) -> bool:
+    """`flag` if it is a bool; a TypeError otherwise (`requires_grad="no"` would be true)."""
+    return check_bool(flag, "Value(requires_grad=...)")
+
+
+def _describe(v: Value) -> str:
+    """How errors name a Value: `the Value 'w2_1'`, or `a Value made by mul`, or `a leaf Value`."""
+    if v.name:
+        return f"the Value {v.name!r}"
+    return f"a Value made by {v._op.name}" if v._op is not None else "a leaf Value"
 
 
 class _HookHandle:
-    """Returned by `register_hook`; `.remove()` unregisters the hook."""
+    """Returned by `register_hook`; `.remove()` unregisters this registration (and only this one)."""
 
     __slots__ = ("_hook", "_value")
 
-    def __init__(self, value: Value, hook: Callable[[Any], Any]):
+    def __init__(self, value: Value, hook: Hook):
         self._value = value
         self._hook = hook
 
     def remove(self) -> None:
-        """Stop calling the hook."""
+        """Stop calling the hook for this registration (a no-op the second time)."""
         hooks = self._value._hooks
-        if hooks is not None and self._hook in hooks:
-            hooks.remove(self._hook)
+        if hooks is not None:
+            hooks.pop(self, None)
 
 
 def _format_grad(g: Any) -> str:
-    return f"<Value {format_number(g.data)}>" if isinstance(g, Value) else format_number(g)
+    return f"<Value {format_number(g._data)}>" if isinstance(g, Value) else format_number(g)
 
 
 def _checked_result(result: Any, prim: ops.Primitive, args: tuple[Operand, ...]) -> Number:
     """`result` if it is a real number; else a TypeError naming the input whose `.data` is wrong."""
     for i, a in enumerate(args):
-        number = a.data if isinstance(a, Value) else a
+        number = a._data if isinstance(a, Value) else a
         try:
             check_number(number)
         except TypeError:
@@ -341,22 +595,59 @@ def _checked_result(result: Any, prim: ops.Primitive, args: tuple[Operand, ...])
 
 
 def accumulate_grad(node: Value, delta: Any) -> None:
-    """Add `delta` into `node.grad` (replacing a plain 0, so a δ Value is not wrapped in `0 + δ`)."""
+    """Add `delta` into `node.grad` (replacing a plain 0 or None, so a δ Value is not wrapped in `0 + δ`)."""
     current = node.grad
-    if not isinstance(current, Value) and current == 0:
+    if current is None or (not isinstance(current, Value) and current == 0):
         node.grad = delta
     else:
         node.grad = current + delta
 
 
+_SUM_BY_ARITY: dict[int, ops.Primitive] = {}
+
+
 def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin it replaces
     """Σ of `values` as one node (the articles' Σ w·x), with derivative 1 for every input."""
-    items = list(values)
-    if not items:
-        raise ValueError("autodiff.sum needs at least one value; for an empty sum write Value(0)")
-    if len(items) == 1:
+    items = values if values.__class__ is list else list(values)
+    n = len(items)
+    if n < 2:
+        if not items:
+            raise ValueError("autodiff.sum needs at least one value; for an empty sum write Value(0)")
         return items[0] if isinstance(items[0], Value) else Value(check_number(items[0], "sum"))
-    return _record(ops.sum.bind(n=len(items)), tuple(items))
+    prim = _SUM_BY_ARITY.get(n)
+    if prim is None:
+        prim = _SUM_BY_ARITY[n] = ops.sum.bind(n=n)
+    lab = _state.fast
+    if lab is not SLOW:
+        # ops._sum in line (left to right), for Values holding ints and floats: a neuron's Σ w·x + b.
+        total: Any = None
+        learns = False
+        for item in items:
+            if not isinstance(item, Value):
+                break
+            d = item._data
+            if d.__class__ is not float and d.__class__ is not int:
+                break
+            if item.requires_grad:
+                learns = True
+            total = d if total is None else total + d
+        else:
+            out = _new(Value)
+            out._data = total
+            out.grad = 0
+            out.name = None
+            out.layer = lab
+            out._hooks = out._delta = out._p0 = out._p1 = None
+            out._uses = 0
+            if learns:
+                out.requires_grad = True
+                out._op = prim
+                out._more = tuple(items)
+            else:
+                out.requires_grad = False
+                out._op = out._more = None
+            return out
+    return _record(prim, tuple(items))
 
 
 def zero_grad(values: Value | Iterable[Value]) -> None:

@@ -36,13 +36,17 @@ import workloads as W
 
 import autodiff
 from autodiff.articles import gradient_descent as article
-from autodiff.learn.datasets import moons_loss, moons_model
+from autodiff.learn.datasets import make_moons, moons_loss, moons_model
+from autodiff.learn.nn import MLP, MaxMargin
 from autodiff.learn.optim import SGD
+from autodiff.learn.train import objective
 
 HAND = "hand-written floats"
 AUTODIFF_GC_OFF = "autodiff, cyclic GC off"
-WORKLOADS = ("moons", "profile", "chain", "wide", "article", "memory")
+WORKLOADS = ("moons", "small", "profile", "chain", "wide", "article", "memory", "scaling")
 TAPE = "autodiff Tape"
+NUMPY = "numpy arrays, by hand"
+TORCH_TENSORS = "PyTorch tensors"
 USER = "autodiff, the example's code"
 
 
@@ -143,49 +147,78 @@ class Timings:
         return statistics.median(got) if got else None
 
 
+# CPU time of this process rather than wall-clock time: on a shared machine the other jobs' time
+# slices then do not count (PyTorch is limited to one thread below, so its CPU time is its time).
+clock = time.process_time
+
+
 def timed(run: Callable[[], Any], times: int = 1) -> float:
     """Seconds per call of `run`, called `times` times, including the collection of their garbage."""
     # A full collection before (untimed) keeps one engine's leftovers from being charged to the
     # next; one at the end (timed) charges each engine for the cyclic garbage it left behind,
     # which an engine whose graphs have no cycles frees at once and a closure-based one does not.
     gc.collect()
-    start = time.perf_counter()
+    start = clock()
     for _ in range(times):
         run()
     if not getattr(run, "gc_off", False):
         gc.collect()
-    return (time.perf_counter() - start) / times
+    return (clock() - start) / times
 
 
-def interleave(runs: dict[str, Callable[[], Any]], repeat: int, times: int = 1) -> Timings:
+def progress(line: str) -> None:
+    """One line on stderr per measured cell, so a long run shows where it is."""
+    print(f"benchmarks: {line}", file=sys.stderr, flush=True)
+
+
+def interleave(runs: dict[str, Callable[[], Any]], repeat: int, times: int = 1, label: str = "") -> Timings:
     """Time every run once per repetition, in turn, after one untimed warm-up run of each."""
     for run in runs.values():
         run()
     result = Timings()
-    for _ in range(repeat):
+    for rep in range(repeat):
         for name, run in runs.items():
-            result.add(name, timed(run, times))
+            seconds = timed(run, times)
+            result.add(name, seconds)
+            progress(f"{label} | {name} | repetition {rep + 1}/{repeat} | {_seconds(seconds)}")
     return result
 
 
 # --- workload 1: the moons training step -----------------------------------------------------------
 
 
-def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]) -> dict[str, float]:
-    """Full-batch SGD steps of `examples/moons.py`: check that the engines agree, then time them."""
+GC_OFF = " [GC off]"
+
+
+def moons(
+    engines: list[Engine], n: int, repeat: int, steps: int, out: list[str], title: str
+) -> dict[str, float]:
+    """Full-batch SGD steps of `examples/moons.py`: check that the engines agree, then time them.
+
+    Every graph engine runs twice, with Python's cyclic garbage collector on (the default) and off;
+    the tensor baselines (numpy by hand, PyTorch tensors) compute the same step on whole arrays.
+    """
     points, labels, init = W.moons_problem(n)
     lr = W.MOONS_LEARNING_RATE
     hand_loss, hand_grads = W.hand_moons_gradients(init, points, labels)
 
-    def check(name: str, loss: float, grads: Sequence[float]) -> None:
+    def check(name: str, loss: float, grads: Sequence[float], tolerance: float = 1e-12) -> None:
         worst = max(abs(a - b) for a, b in zip(grads, hand_grads, strict=True))
-        if abs(loss - hand_loss) > 1e-12 or worst > 1e-12:
+        if abs(loss - hand_loss) > tolerance or worst > tolerance:
             raise SystemExit(
                 f"moons: {name} disagrees with the hand-written code: loss {loss!r} vs "
                 f"{hand_loss!r}, largest gradient difference {worst:.3g}"
             )
 
     runs: dict[str, Callable[[], Any]] = {}
+    nodes: dict[str, int] = {}
+
+    def both(name: str, run: Callable[[], Any], node_count: int | None) -> None:
+        runs[name] = run
+        runs[name + GC_OFF] = _without_gc(run)
+        if node_count:
+            nodes[name] = node_count
+
     # The code a user runs (README, examples/moons.py): the model, its loss and the optimizer.
     model = moons_model(seed=W.MOONS_SEED)
     optimizer = SGD(model.parameters(), lr=lr)
@@ -202,7 +235,7 @@ def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]
         loss.backward()
         optimizer.step()
 
-    runs[USER] = user_step
+    both(USER, user_step, user_nodes)
     for e in engines:
         params = [e.leaf(w) for w in init]
         loss = W.moons_loss(params, points, labels, e.relu)
@@ -216,9 +249,15 @@ def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]
             e.backward(loss)
             e.sgd(params, lr)
 
-        runs[e.name] = step
+        if e.name == "PyTorch":
+            runs[e.name + " scalars"] = step  # its own allocator: the collector barely matters
+        else:
+            both(e.name, step, None)
     params = [autodiff.Value(w) for w in init]
-    nodes = len(autodiff.topological_order(W.moons_loss(params, points, labels, autodiff.Value.relu)))
+    same_code_nodes = len(
+        autodiff.topological_order(W.moons_loss(params, points, labels, autodiff.Value.relu))
+    )
+    nodes["autodiff"] = nodes["micrograd"] = same_code_nodes
     # The tape records the user's graph and replays it in the user's loop.
     tape_model = moons_model(seed=W.MOONS_SEED)
     tape_optimizer = SGD(tape_model.parameters(), lr=lr)
@@ -235,28 +274,98 @@ def moons(engines: list[Engine], n: int, repeat: int, steps: int, out: list[str]
         tape.backward()
         tape_optimizer.step()
 
-    runs[TAPE] = tape_step
+    both(TAPE, tape_step, user_nodes)
     hand_params = list(init)
     runs[HAND] = lambda: W.hand_moons_step(hand_params, points, labels, lr)
-    timings = interleave(runs, repeat, steps)
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    if np is not None:
+        blocks, x, y = W.numpy_moons_problem(init, points, labels)
+        loss_np, grads_np = W.numpy_moons_gradients(blocks, x, y)
+        check(NUMPY, loss_np, list(np.concatenate([g.ravel() for g in grads_np])), 1e-9)
+        runs[NUMPY] = lambda: W.numpy_moons_step(blocks, x, y, lr)
+    torch_tensors = _torch_tensor_step(init, points, labels, lr, check)
+    if torch_tensors is not None:
+        runs[TORCH_TENSORS] = torch_tensors
+    timings = interleave(runs, repeat, steps, label=f"moons, {len(points)} points")
     timings.notes[TAPE] = f"after recording once ({record:.1f} s to compile {user_nodes:,} nodes)"
-    out.append(f"## 1. Moons training step (MLP 2-16-16-1, {len(points)} points, full batch)\n")
+    out.append(f"## {title}\n")
     out.append(
         "The workload of `examples/moons.py`: data `make_moons("
         f"{len(points)}, noise=0.1, seed={W.MOONS_SEED})`, initial weights of `moons_model(seed="
         f"{W.MOONS_SEED})`, loss mean(relu(1 − y·score)) + {W.MOONS_ALPHA:g}·Σp², SGD with lr = {lr:g}. "
         "Forward + backward + update. "
         f"The first row is the user's code, `moons_loss(model, points, labels)`, `loss.backward()`, "
-        f"`SGD.step()` ({user_nodes:,} graph nodes per step: the points are Values that require a "
-        "gradient, as `model.trace` makes them). The rows named after an engine run one model code "
-        f"written for every engine, `workloads.moons_loss` ({nodes:,} nodes in autodiff: the points "
-        "are plain numbers), the same operations in the same order. The tape replays the user's "
-        "graph in the user's loop. All start from the same weights and agree with the hand-written "
-        f"code on the first loss ({hand_loss:.15g}) and every gradient to 1e-12 before timing; then "
-        f"each trains on its own copy. Median of {repeat} × {steps} steps.\n"
+        f"`SGD.step()` ({user_nodes:,} graph nodes per step: one Σ node per neuron, and the points are "
+        "Values that require a gradient, as `model.trace` makes them). The rows named after an engine "
+        f"run one model code written for every engine, `workloads.moons_loss` ({same_code_nodes:,} "
+        "nodes: a `+` node per term, the points plain numbers), the same operations in the same "
+        "order. The tape replays the user's graph in the user's loop. numpy and PyTorch tensors "
+        "compute the same step on whole arrays (the tools for models larger than a lesson). All "
+        f"start from the same weights and agree with the hand-written code on the first loss "
+        f"({hand_loss:.15g}) and every gradient (to 1e-12; the tensor baselines, which sum in "
+        f"another order, to 1e-9) before timing; then each trains on its own copy. Median of {repeat} × "
+        f"{steps} steps, CPU time. 'GC off' is the same run with Python's cyclic garbage collector "
+        "disabled; the GC column is the difference, the collector's share.\n"
     )
-    out.append(table(timings, "s / step"))
+    out.append(gc_table(timings, nodes))
     return {name: timings.median(name) for name in runs}  # type: ignore[misc]
+
+
+def _torch_tensor_step(
+    init: Sequence[float], points: Sequence, labels: Sequence[int], lr: float, check: Callable[..., None]
+) -> Callable[[], Any] | None:
+    """One moons step with PyTorch float64 tensors and autograd, or None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    blocks = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in W.layer_blocks(init)]
+    x = torch.tensor(points, dtype=torch.float64)
+    y = torch.tensor(labels, dtype=torch.float64)
+    loss = W.torch_moons_loss(blocks, x, y)
+    loss.backward()
+    check(TORCH_TENSORS, float(loss), [float(v) for b in blocks for v in b.grad.flatten()], 1e-9)
+
+    def step() -> None:
+        for b in blocks:
+            b.grad = None
+        loss = W.torch_moons_loss(blocks, x, y)
+        loss.backward()
+        with torch.no_grad():
+            for b in blocks:
+                b -= lr * b.grad
+
+    return step
+
+
+def gc_table(timings: Timings, nodes: dict[str, int]) -> str:
+    """Per engine: GC on and off, the collector's time, µs per node, ratios to micrograd and hand code."""
+    ref_on, ref_off = timings.median("micrograd"), timings.median("micrograd" + GC_OFF)
+    hand = timings.median(HAND)
+    lines = [
+        "| engine | GC on | GC off | GC time | µs / node (GC off) | vs micrograd, GC on | "
+        "vs micrograd, GC off | vs hand-written (GC off) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in timings.samples:
+        if name.endswith(GC_OFF):
+            continue
+        on = timings.median(name)
+        off = timings.median(name + GC_OFF)
+        assert on is not None
+        per_node = f"{(off if off is not None else on) / nodes[name] * 1e6:.2f}" if name in nodes else "—"
+        ratio_on = _ratio(ref_on / on) if ref_on and name != "micrograd" else "—"
+        ratio_off = _ratio(ref_off / off) if ref_off and off and name != "micrograd" else "—"
+        versus_hand = _ratio(hand / (off or on)) if hand and name != HAND else "—"
+        note = f" ({timings.notes[name]})" if name in timings.notes else ""
+        lines.append(
+            f"| {name}{note} | {_seconds(on)} | {_seconds(off) if off else '—'} | "
+            f"{_seconds(on - off) if off else '—'} | {per_node} | {ratio_on} | {ratio_off} | {versus_hand} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _without_gc(run: Callable[[], Any]) -> Callable[[], Any]:
@@ -277,6 +386,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
     """Where a plain autodiff moons step spends its time: phases per node, the cyclic GC, cProfile."""
     points, labels, init = W.moons_problem(n)
     relu = autodiff.Value.relu
+    model = moons_model(seed=W.MOONS_SEED)
 
     steps: dict[str, Callable[[], Any]] = {}
     for e in engines:
@@ -291,52 +401,62 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
 
         steps[e.name] = step
         steps[f"{e.name}, cyclic GC off"] = _without_gc(step)
-    timings = interleave(steps, repeat, 3)
-    # The phases of one autodiff step, timed apart with the collector off (its cost is the row above).
+    timings = interleave(steps, repeat, 3, label="profile")
     params = [autodiff.Value(w) for w in init]
-    phases: dict[str, list[float]] = {}
-    from autodiff.backward import _count_uses, propagate
+    # The phases of one autodiff step, timed apart with the collector off (its cost is the row above).
+    from autodiff.backward import _chain_rule, _count_users
 
+    phases: dict[str, list[float]] = {}
     nodes = 0
-    for _ in range(repeat):
-        gc.collect()
-        gc.disable()
-        try:
-            t0 = time.perf_counter()
-            loss = W.moons_loss(params, points, labels, relu)
-            t1 = time.perf_counter()
-            _count_uses(loss, True)
-            t2 = time.perf_counter()
-            for _ in propagate(loss, 1.0):
-                pass
-            t3 = time.perf_counter()
-            loss.backward()
-            t4 = time.perf_counter()
-            _value_sgd(params, 0.0)
-            t5 = time.perf_counter()
-            nodes = len(autodiff.topological_order(loss))
-            del loss
-        finally:
-            gc.enable()
-        for name, seconds in (
-            ("forward: recording the graph (model code included)", t1 - t0),
-            ("backward: counting each node's users (first walk)", t2 - t1),
-            ("backward: chain rule, local derivatives, δ flow (second walk)", t3 - t2 - (t2 - t1)),
-            ("backward: adding δ into `.grad`", (t4 - t3) - (t3 - t2)),
-            ("SGD update of the parameters", t5 - t4),
-        ):
-            phases.setdefault(name, []).append(seconds)
+    for kind, make in (
+        ("the example's code", lambda: moons_loss(model, points, labels)[0]),
+        ("the same code as micrograd", lambda: W.moons_loss(params, points, labels, relu)),
+    ):
+        for _ in range(repeat):
+            gc.collect()
+            gc.disable()
+            try:
+                t0 = clock()
+                loss = make()
+                t1 = clock()
+                _count_users(loss)
+                t2 = clock()
+                order = _chain_rule(loss, 1.0)
+                t3 = clock()
+                for node in order:  # the commit of `backward`
+                    node.grad = node._delta
+                    node._delta = None
+                t4 = clock()
+                nodes = len(autodiff.topological_order(loss))
+                del loss, order
+            finally:
+                gc.enable()
+            for name, seconds in (
+                ("forward: recording the graph (model code included)", t1 - t0),
+                ("backward: counting each node's users (first walk)", t2 - t1),
+                ("backward: chain rule, local derivatives, δ flow (second walk)", t3 - t2),
+                ("backward: writing the δs into `.grad` (the commit)", t4 - t3),
+            ):
+                phases.setdefault(f"{kind} | {name}", []).append(seconds / nodes)
+        if kind == "the example's code":
+            user_nodes = nodes
+    same_nodes = nodes
     gc_cost = (timings.median("autodiff") or 0) - (timings.median(AUTODIFF_GC_OFF) or 0)
-    phases["cyclic garbage collector (step with GC on − step with GC off)"] = [gc_cost]
-    out.append(f"## Where autodiff's time goes (moons step, {n} points, {nodes:,} nodes)\n")
-    out.append(f"With and without Python's cyclic garbage collector (median of {repeat}):\n")
+    out.append(
+        f"## Where autodiff's time goes (moons step, {n} points: {user_nodes:,} nodes with the example's "
+        f"code, {same_nodes:,} with the same code as micrograd)\n"
+    )
+    out.append(f"With and without Python's cyclic garbage collector (median of {repeat}, CPU time):\n")
     out.append(table(timings, "s / step"))
-    lines = ["| phase | ns / node | share |", "|---|---|---|"]
-    total = sum(statistics.median(v) for v in phases.values())
+    lines = ["| model code | phase | ns / node |", "|---|---|---:|"]
     for name, values in phases.items():
-        t = statistics.median(values)
-        lines.append(f"| {name} | {t / nodes * 1e9:.0f} | {t / total:.0%} |")
-    out.append("Phases of a plain step, timed apart with the collector off:\n")
+        kind, phase = name.split(" | ")
+        lines.append(f"| {kind} | {phase} | {statistics.median(values) * 1e9:.0f} |")
+    lines.append(
+        f"| the same code as micrograd | cyclic garbage collector (step with GC on − step with GC off) | "
+        f"{gc_cost / same_nodes * 1e9:.0f} |"
+    )
+    out.append("Phases of a plain step, timed apart with the collector off (ns per graph node):\n")
     out.append("\n".join(lines) + "\n")
     profiler = cProfile.Profile()
     gc.disable()
@@ -393,7 +513,7 @@ def chain(engines: list[Engine], sizes: Sequence[int], repeat: int, out: list[st
                 # the collector's repeated scans of an ever larger graph.
                 runs[AUTODIFF_GC_OFF] = _without_gc(run)
         runs[HAND] = lambda n=n: W.hand_chain(0.5, n)
-        timings = interleave(runs, repeat if n < 10**6 else 1)
+        timings = interleave(runs, repeat if n < 10**6 else 1, label=f"chain, n = {n:,}")
         for name in runs:
             seconds = timings.median(name)
             assert seconds is not None
@@ -489,7 +609,7 @@ def wide(engines: list[Engine], n: int, repeat: int, out: list[str]) -> dict[str
 
         runs[e.name] = run
     runs[HAND] = lambda: W.hand_wide_sum(xs, ys)
-    timings = interleave(runs, repeat)
+    timings = interleave(runs, repeat, label=f"wide sum, n = {n:,}")
     out.append(f"## 3. Wide sum of {n:,} products (pairwise tree), forward + backward\n")
     out.append(f"Leaves made, graph built, backward run; median of {repeat}.\n")
     out.append(table(timings, "s / run"))
@@ -539,12 +659,90 @@ def article_sgd(engines: list[Engine], epochs: int, repeat: int, out: list[str])
 
     runs[TAPE] = tape_run
     runs[HAND] = lambda: W.hand_article_epochs(list(w_init), patients, lr, epochs)
-    timings = interleave(runs, repeat)
+    timings = interleave(runs, repeat, label="article")
     timings.notes[TAPE] = "one tape for all three patients, recording included"
     out.append(f"## 4. The articles' model, {epochs:,} epochs of per-sample SGD (3 patients, float64)\n")
     out.append(f"{3 * epochs:,} forward + backward + update; median of {repeat}.\n")
     out.append(table(timings, "s / run"))
     return {name: timings.median(name) for name in runs}  # type: ignore[misc]
+
+
+# --- workload 6: scaling, µs per node from 10³ to 10⁶ nodes -------------------------------------------
+
+
+def scaling_graph(kind: str, nodes: int) -> Callable[[], Any]:
+    """A function that builds a graph of about `nodes` nodes of shape `kind` and returns its root."""
+    if kind == "chain":
+        steps = max(1, nodes // 2)  # x·a + b: two operation nodes per step
+        return lambda: W.chain(autodiff.Value(0.5), steps)
+    if kind == "wide sum":
+        xs, ys = W.wide_inputs(max(2, nodes // 2))  # n products, n − 1 additions
+        return lambda: W.wide_sum([autodiff.Value(x) for x in xs], [autodiff.Value(y) for y in ys])
+    width = int(kind.rsplit(" ", 1)[1])
+    model = MLP(2, [width, width, 1], seed=0)
+
+    def loss(points: Sequence[Any], labels: Sequence[int]) -> Any:
+        # The example's per-sample traces and mean hinge loss, without its L2 term: a penalty over
+        # 66,000 weights would be most of a small graph of the widest model.
+        return objective([model.trace(p, y, MaxMargin()) for p, y in zip(points, labels, strict=True)])[0]
+
+    one = len(autodiff.topological_order(loss([(0.1, 0.2)], [1])))
+    per_point = len(autodiff.topological_order(loss([(0.1, 0.2), (0.3, 0.4)], [1, -1]))) - one
+    count = round((nodes - (one - per_point)) / per_point)  # the weights are nodes too, once
+    points, labels = make_moons(count, noise=0.1, seed=0) if count >= 2 else ([(0.1, 0.2)], [1])
+    return lambda: loss(points, labels)
+
+
+SCALING_KINDS = ("chain", "wide sum", "MLP width 16", "MLP width 64", "MLP width 256")
+
+
+def scaling(sizes: Sequence[int], repeat: int, out: list[str]) -> dict[str, dict[str, list[float]]]:
+    """µs per node of forward + backward for growing graphs, with the collector on and paused."""
+    result: dict[str, dict[str, list[float]]] = {}
+    for kind in SCALING_KINDS:
+        for n in sizes:
+            build = scaling_graph(kind, n)
+            size = len(autodiff.topological_order(build()))
+            if size > 3 * n:  # one sample of a wide MLP is already far larger than this size
+                continue
+
+            def run(build: Callable[[], Any] = build) -> None:
+                build().backward()
+
+            def paused(run: Callable[[], Any] = run) -> None:
+                with autodiff.gc_paused():
+                    run()
+
+            paused.gc_off = True  # type: ignore[attr-defined]
+            runs = {"GC on": run, "gc_paused()": paused}
+            timings = interleave(runs, repeat, label=f"scaling, {kind}, {size:,} nodes")
+            for mode in runs:
+                seconds = timings.median(mode)
+                assert seconds is not None
+                result.setdefault(f"{kind} | {mode}", {}).setdefault("sizes", []).append(size)
+                result[f"{kind} | {mode}"].setdefault("us", []).append(seconds / size * 1e6)
+    header = "| graph | collector | " + " | ".join(f"~{n:,} nodes" for n in sizes) + " | largest / smallest |"
+    lines = [header, "|---|---" + "|---:" * (len(sizes) + 1) + "|"]
+    for name, got in result.items():
+        kind, mode = name.split(" | ")
+        us = got["us"]
+        cells = [f"{u:.2f} ({size:,})" for u, size in zip(us, got["sizes"], strict=True)]
+        cells = ["—"] * (len(sizes) - len(cells)) + cells
+        lines.append(f"| {kind} | {mode} | " + " | ".join(cells) + f" | {max(us) / min(us):.2f}× |")
+    out.append("## 6. Scaling: µs per node, forward + backward, from 10³ to 10⁶ nodes\n")
+    out.append(
+        "Each graph is built, differentiated and freed once per repetition (median of "
+        f"{repeat}), CPU time per graph node. 'GC on' is Python's default; 'gc_paused()' runs "
+        "the same code inside `autodiff.gc_paused()`, as `train.fit` does. The chain is "
+        "x → x·1.0001 + 0.0001; the wide sum Σ xᵢ·yᵢ pairwise; the MLPs are "
+        "`MLP(2, [w, w, 1])` on moons points, the example's traces and mean hinge loss (no L2 "
+        "term), as many points as make the size (one sample of width 256 is ~67,000 nodes: smaller "
+        "sizes are left out). "
+        "A cell is µs per node (the graph's exact node count). The last column is the spread of "
+        "µs per node over the sizes (target: ≤ 1.5×).\n"
+    )
+    out.append("\n".join(lines) + "\n")
+    return result
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -554,21 +752,61 @@ def targets(got: dict[str, Any]) -> list[str]:
     """The summary against the project's targets, from the workloads that were run."""
     rows = []
     moons_times = got.get("moons", {})
+    off = GC_OFF
     user, plain, micro, taped, hand = (
         moons_times.get(k) for k in (USER, "autodiff", "micrograd", TAPE, HAND)
     )
+    user_off, plain_off, micro_off = (moons_times.get(k + off) for k in (USER, "autodiff", "micrograd"))
     if user and micro:
         same_code = f"; {micro / plain:.1f}× with the model code micrograd runs" if plain else ""
         rows.append(
             (
-                "Moons step, plain API",
+                "Moons step, plain API, GC on",
                 "≥ 6× faster than micrograd",
                 f"{micro / user:.1f}× faster with the example's code{same_code}",
             )
         )
+    if user_off and micro_off:
+        same_code = f"; {micro_off / plain_off:.2f}× with the model code micrograd runs" if plain_off else ""
+        rows.append(
+            (
+                "Moons step, plain API, GC off in both",
+                "≥ 2.0× faster than micrograd",
+                f"{micro_off / user_off:.2f}× faster with the example's code{same_code}",
+            )
+        )
+    small = got.get("small", {})
+    if small.get(USER + off) and small.get("micrograd" + off):
+        same_code = (
+            f"; {small['micrograd' + off] / small['autodiff' + off]:.2f}× with the model code micrograd runs"
+            if small.get("autodiff" + off)
+            else ""
+        )
+        rows.append(
+            (
+                "Small graph (moons step, 10 points), GC off in both",
+                "≥ 1.5× faster than micrograd",
+                f"{small['micrograd' + off] / small[USER + off]:.2f}× faster with the example's code"
+                + same_code,
+            )
+        )
     if taped and hand:
         versus = f", {micro / taped:.0f}× faster than micrograd" if micro else ""
-        rows.append(("Moons step, `Tape`", "≤ 3× the hand-written code", f"{taped / hand:.1f}×{versus}"))
+        rows.append(("Moons step, `Tape`", "≤ 1.0× the hand-written code", f"{taped / hand:.1f}×{versus}"))
+    spread = got.get("scaling", {})
+    if spread:
+        worst = {name: max(r["us"]) / min(r["us"]) for name, r in spread.items()}
+        paused = {k: v for k, v in worst.items() if k.endswith("gc_paused()")}
+        on = {k: v for k, v in worst.items() if k.endswith("GC on")}
+        rows.append(
+            (
+                "Scaling, µs per node from 10³ to 10⁶ nodes",
+                "flat within 1.5×",
+                f"largest spread {max(paused.values()):.2f}× with gc_paused() "
+                f"({max(paused, key=paused.__getitem__).split(' | ')[0]}), "
+                f"{max(on.values()):.2f}× with the collector on",
+            )
+        )
     memory_per_node = got.get("memory", {})
     if "autodiff" in memory_per_node and "micrograd" in memory_per_node:
         ours, theirs = memory_per_node["autodiff"], memory_per_node["micrograd"]
@@ -665,6 +903,12 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
     # collector would scan again, slowing the engines that allocate many objects (micrograd,
     # autodiff) in a way a process using only one of them never sees. Freezing them puts every
     # engine back in that situation; the collector still runs on everything the engines allocate.
+    try:
+        import torch
+
+        torch.set_num_threads(1)  # CPU time then measures one core's work, as for the other engines
+    except ImportError:
+        pass
     gc.collect()
     gc.freeze()
     out = [
@@ -680,17 +924,33 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         + (" (quick mode: tiny sizes, not a measurement)" if quick else ""),
         "- Note: the machine is shared with other jobs, so absolute times move by 10–20 % between runs; "
         "the ratios within one run are the numbers to read.",
-        "- Method: one process; each repetition times every engine in turn (after one untimed warm-up "
-        "run each); a timing starts after a full garbage collection and includes the collection of "
-        "the garbage it made; objects alive after the imports are frozen (`gc.freeze()`) so PyTorch's "
-        "import does not slow the other engines' collections. Medians; ratios from the medians.",
+        "- Method: one process; CPU time of the process (`time.process_time`, PyTorch on one thread), "
+        "so other jobs on the machine do not count; each repetition times every engine in turn "
+        "(after one untimed warm-up run each); a timing starts after a full garbage collection and "
+        "includes the collection of the garbage it made; objects alive after the imports are frozen "
+        "(`gc.freeze()`) so PyTorch's import does not slow the other engines' collections. "
+        "Medians; ratios from the medians.",
         "",
     ]
     sections: list[str] = []
     got: dict[str, Any] = {}
     if "moons" in only:
         got["moons"] = moons(
-            engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, 1 if quick else 3, sections
+            engines,
+            10 if quick else W.MOONS_POINTS,
+            1 if quick else 5,
+            1 if quick else 3,
+            sections,
+            f"1. Moons training step (MLP 2-16-16-1, {10 if quick else W.MOONS_POINTS} points, full batch)",
+        )
+    if "small" in only:
+        got["small"] = moons(
+            engines,
+            4 if quick else 10,
+            1 if quick else 9,
+            1 if quick else 5,
+            sections,
+            "1b. A small graph: the same step on 10 points (~7k nodes with the same code as micrograd)",
         )
     if "profile" in only:
         profile(engines, 10 if quick else W.MOONS_POINTS, 1 if quick else 5, sections)
@@ -703,6 +963,10 @@ def main(argv: Sequence[str] | None = None) -> list[str]:
         article_sgd(engines, 10 if quick else 1000, 1 if quick else 5, sections)
     if "memory" in only:
         got["memory"] = memory(engines, 1000 if quick else 10**4, sections)
+    if "scaling" in only:
+        got["scaling"] = scaling(
+            (10**3, 10**4) if quick else (10**3, 10**4, 10**5, 10**6), 1 if quick else 3, sections
+        )
     out += targets(got)
     out += sections
     text = "\n".join(out)

@@ -223,3 +223,69 @@ def hand_article_epochs(
             d = (o3 - y) if o2 >= 0 else 0.0
             w0, w1, w2_ = w0 - lr * (d * x0), w1 - lr * (d * x1), w2_ - lr * (d * x2)
     return [w0, w1, w2_], loss
+
+
+# --- tensor baselines: the same moons step with whole arrays (what a user who outgrows scalars picks) --
+
+
+def layer_blocks(params: Sequence[float], sizes: Sequence[int] = MOONS_SIZES) -> list[list[list[float]]]:
+    """The flat parameter list as one block per layer: rows = neurons, columns = weights then bias."""
+    return [[[*w, b] for w, b in neurons] for neurons in moons_layers(params, sizes)]
+
+
+def numpy_moons_problem(params: Sequence[float], points: Sequence, labels: Sequence[int]) -> tuple:
+    """numpy arrays for `numpy_moons_step`: the layer blocks (float64), the points and the labels."""
+    import numpy as np
+
+    blocks = [np.array(b, dtype=np.float64) for b in layer_blocks(params)]
+    return blocks, np.array(points, dtype=np.float64), np.array(labels, dtype=np.float64)
+
+
+def numpy_moons_gradients(blocks: list, x: Any, y: Any) -> tuple[float, list]:
+    """Loss and gradient blocks of the moons MLP, forward and backward by hand with numpy arrays."""
+    import numpy as np
+
+    n = len(y)
+    inputs, pre = [x], []
+    h = x
+    for k, block in enumerate(blocks):
+        a = h @ block[:, :-1].T + block[:, -1]
+        pre.append(a)
+        h = a if k == len(blocks) - 1 else np.where(a >= 0, a, 0.0)
+        inputs.append(h)
+    margin = 1 - y * h[:, 0]
+    active = margin >= 0  # the articles' ReLU: the δ passes at exactly 0 too
+    scale = 1.0 / n if n > 1 else 1.0
+    penalty = sum(float((b * b).sum()) for b in blocks)
+    loss = float(margin[active].sum()) * scale + MOONS_ALPHA * penalty
+    delta = np.where(active, -y * scale, 0.0)[:, None]
+    grads = [None] * len(blocks)
+    for k in range(len(blocks) - 1, -1, -1):
+        if k != len(blocks) - 1:
+            delta = delta * (pre[k] >= 0)
+        grads[k] = np.hstack([delta.T @ inputs[k], delta.sum(axis=0)[:, None]]) + 2 * MOONS_ALPHA * blocks[k]
+        delta = delta @ blocks[k][:, :-1]
+    return loss, grads
+
+
+def numpy_moons_step(blocks: list, x: Any, y: Any, lr: float) -> float:
+    """One full-batch SGD step with numpy arrays, updating `blocks` in place; returns the loss."""
+    loss, grads = numpy_moons_gradients(blocks, x, y)
+    for block, g in zip(blocks, grads, strict=True):
+        block -= lr * g
+    return loss
+
+
+def torch_moons_loss(blocks: list, x: Any, y: Any) -> Any:
+    """The moons loss with PyTorch tensors (float64); the ReLUs pass the δ at 0, as the articles'."""
+    import torch
+
+    n = len(y)
+    h = x
+    for k, block in enumerate(blocks):
+        a = h @ block[:, :-1].T + block[:, -1]
+        h = a if k == len(blocks) - 1 else torch.where(a >= 0, a, torch.zeros_like(a))
+    margin = 1 - y * h[:, 0]
+    hinge = torch.where(margin >= 0, margin, torch.zeros_like(margin))
+    data_loss = hinge.sum() / n if n > 1 else hinge.sum()
+    return data_loss + MOONS_ALPHA * sum((b * b).sum() for b in blocks)

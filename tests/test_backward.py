@@ -161,3 +161,126 @@ def test_propagate_can_leave_hooks_uncalled_and_stay_on_a_path():
     on_path = {node.name for node, _ in propagate(out, 1, hooks=False, through=leading_to(out, [a]))}
     assert "a" in on_path and "b" not in on_path
     assert (a.grad, b.grad) == (0, 0)  # propagate never writes .grad
+
+
+# --- a failed pass changes nothing -----------------------------------------------------------------
+
+
+def _snapshot(nodes):
+    return [(n.grad, type(n.grad)) for n in nodes]
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+def test_a_derivative_raising_mid_pass_leaves_every_grad_as_it_was(anomaly):
+    from autodiff import detect_anomaly
+
+    x, c = Value(2.0, "x"), Value(0.0, "c")
+    x.grad = 5.0
+    y = x * 3 + c.sqrt()  # sqrt's derivative at 0 is infinite: raised after the add and mul are done
+    nodes = topological_order(y)
+    before = _snapshot(nodes)
+    with pytest.raises(ZeroDivisionError, match="sqrt"):
+        if anomaly:
+            with detect_anomaly():
+                y.backward()
+        else:
+            y.backward()
+    assert _snapshot(nodes) == before
+    # The engine is clean afterwards: the same leaves in a new graph get exact δs, no leftovers.
+    (x * 3).backward()
+    assert x.grad == 8.0 and c.grad == 0
+
+
+def test_a_raising_hook_leaves_every_grad_as_it_was_and_a_retry_does_not_double_count():
+    x = Value(F(1, 2), "x")
+    h = x * x
+    out = h * 3 + x
+    calls = []
+
+    def flaky(delta):
+        calls.append(delta)
+        if len(calls) == 1:
+            raise RuntimeError("hook failed")
+
+    x.register_hook(flaky)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        out.backward()
+    assert all(n.grad == 0 for n in topological_order(out))
+    out.backward()  # the retry
+    assert x.grad == 3 * 2 * F(1, 2) + 1 and out.grad == 1 and h.grad == 3
+
+
+def test_an_anomaly_mid_pass_leaves_every_grad_as_it_was():
+    from autodiff import detect_anomaly
+
+    x = Value(1.0)
+    out = x * 1e300 + x
+    with detect_anomaly(), pytest.raises(FloatingPointError):
+        out.backward(1e300)
+    assert all(n.grad == 0 for n in topological_order(out))
+
+
+def test_grad_none_counts_as_zero():
+    x = Value(F(3), "x")
+    y = x * x
+    x.grad = None  # the PyTorch habit of "no gradient yet"
+    y.grad = None
+    y.backward()
+    assert x.grad == 6 and y.grad == 1
+    x.grad = None
+    y2 = x * x
+    y2.backward(create_graph=True)
+    assert x.grad.data == 6
+
+
+def test_a_grad_that_is_not_a_number_is_refused_clearly_and_changes_nothing():
+    x = Value(2.0, "x")
+    y = x * x
+    x.grad = "oops"
+    with pytest.raises(TypeError, match=r"the .grad of node 'x' holds str 'oops'"):
+        y.backward()
+    assert x.grad == "oops" and y.grad == 0
+
+
+def test_a_backward_inside_a_hook_is_correct():
+    # The nested pass takes the general path; the outer one keeps its own δs.
+    w = Value(2.0, "w")
+    inner_results = []
+
+    def hook(delta):
+        z = w * w * w
+        z.backward()
+        inner_results.append(w.grad)
+
+    a = w * 5
+    a.register_hook(hook)
+    (a * a).backward()
+    assert inner_results == [12.0]
+    assert w.grad == 12.0 + 2 * 10.0 * 5
+
+
+def test_concurrent_backward_passes_through_a_shared_subgraph_are_each_complete():
+    import threading
+
+    w = Value(1.5, "w")
+    shared = w * 2.0  # a node in every thread's graph
+    errors = []
+
+    def work(k):
+        try:
+            for _ in range(40):
+                x = Value(float(k), "x")
+                out = x * 0.0
+                for _ in range(100):
+                    out = out + x * shared
+                out.backward()
+                assert x.grad == 100 * 3.0, x.grad  # exact: each term adds 3.0
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -36,8 +36,18 @@ def test_quick_run_writes_a_report_with_every_workload(tmp_path):
         "## 3. Wide sum",
         "## 4. The articles' model",
         "## 5.",
+        "## 1b. A small graph",
+        "## 6. Scaling",
     ):
         assert title in text
+    # GC on and off, the collector's time and µs per node; a progress line per measured cell.
+    assert "| engine | GC on | GC off | GC time | µs / node (GC off) |" in text
+    assert "| autodiff, the example's code |" in text and "Moons step, plain API, GC off in both" in text
+    assert "| numpy arrays, by hand |" in text
+    assert "benchmarks: moons, 10 points | micrograd [GC off] | repetition 1/1 |" in run.stderr or (
+        "micrograd is not installed" in run.stderr
+    )
+    assert "benchmarks: scaling, chain," in run.stderr
     assert "| autodiff |" in text and "| autodiff Tape" in text and "| hand-written floats |" in text
     for engine, module in (("micrograd", "micrograd"), ("PyTorch", "torch")):
         installed = (

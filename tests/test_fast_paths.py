@@ -6,7 +6,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from autodiff import Primitive, Value, detect_anomaly, no_grad, topological_order
+from autodiff import Primitive, Value, detect_anomaly, layer, no_grad, topological_order
 from autodiff.backward import propagate
 
 # A three-input operation takes the general path (parents kept as a tuple), unlike unary and binary
@@ -111,3 +111,150 @@ def test_subclasses_of_number_types_take_the_checked_path():
     assert v.data == 3.0
     with pytest.raises(TypeError, match="bool"):
         Value(1.0) * True
+
+
+# --- every fast path against the table (same numbers, bit for bit for floats, == for Fractions) ---
+
+FAST_OPS = ("add", "sub", "mul", "relu", "sum")
+
+
+def _same(a, b) -> bool:
+    """Equal values of the same type; for floats also the same sign of zero (bit for bit but NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return repr(a) == repr(b)  # repr tells -0.0 from 0.0
+    return a == b
+
+
+def _random_program(rng, make_leaf, steps=40, constants=(0, 1, -2, 0.5, -0.0, 3.25)):
+    """A random graph over the fast-path operations, with reused nodes and mixed constants."""
+    from autodiff import sum as value_sum
+
+    nodes = [make_leaf(rng) for _ in range(4)]
+    for _ in range(steps):
+        op = rng.choice(FAST_OPS)
+        a, b = rng.choice(nodes), rng.choice(nodes)
+        if op == "relu":
+            nodes.append(a.relu())
+        elif op == "sum":
+            nodes.append(value_sum(rng.choices(nodes, k=rng.randint(2, 5))))  # repeats too
+        else:
+            if rng.random() < 0.2:  # a plain number on one side
+                b = rng.choice(constants)
+                a, b = (a, b) if rng.random() < 0.5 else (b, a)
+            nodes.append(a + b if op == "add" else a - b if op == "sub" else a * b)
+    return nodes
+
+
+def _table_forward(node):
+    """The node's number recomputed by the table's forward rule from its parents' numbers."""
+    return node.primitive.forward(*[p.data for p in node.parents])
+
+
+@pytest.mark.parametrize("kind", ["float", "int", "mixed"])
+def test_fast_recording_and_backward_agree_with_the_table_bit_for_bit(kind):
+    import random
+
+    from autodiff import ops
+
+    rng = random.Random(11)
+
+    def leaf(r):
+        if kind == "int" or (kind == "mixed" and r.random() < 0.5):
+            return Value(r.randint(-3, 3))
+        return Value(r.choice([-1.5, -0.0, 0.0, 0.1, 2.25, r.uniform(-2, 2)]))
+
+    for _ in range(60):
+        nodes = _random_program(rng, leaf)
+        out = nodes[-1]
+        for node in topological_order(out):
+            if node.primitive is not None:
+                assert _same(node.data, _table_forward(node)), node
+                assert node.primitive.base.name in FAST_OPS or node.primitive in (ops.sum,)
+        # The table's δs: `propagate` multiplies every local derivative of `ops` by the δ.
+        seed = type(out.data)(1)
+        expected = dict(propagate(out, seed, hooks=False))
+        out.backward()
+        for node, delta in expected.items():
+            assert _same(node.grad, delta), (node, node.grad, delta)
+
+
+def test_fractions_take_the_table_path_and_stay_exact():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(30):
+        nodes = _random_program(
+            rng, lambda r: Value(F(r.randint(-5, 5), r.randint(1, 4))), constants=(0, 1, -2, F(1, 3))
+        )
+        out = nodes[-1]
+        expected = dict(propagate(out, F(1), hooks=False))
+        out.backward()
+        for node, delta in expected.items():
+            assert node.grad == delta and not isinstance(node.grad, float)
+        assert not isinstance(out.data, float)
+
+
+def test_the_fast_paths_give_the_same_graph_as_the_table():
+    from autodiff import ops
+    from autodiff import sum as value_sum
+
+    a, b = Value(2.0, "a"), Value(3, "b")
+    with layer("L9"):
+        made = [a + b, a - b, a * b, a.relu(), 2 + a, 2 - a, 2 * a, a + 2, a - 2, a * 2, value_sum([a, b, a])]
+        by_table = [
+            ops.add.forward(2.0, 3),
+            ops.sub.forward(2.0, 3),
+            ops.mul.forward(2.0, 3),
+            ops.relu.forward(2.0),
+            4.0,
+            0.0,
+            4.0,
+            4.0,
+            0.0,
+            4.0,
+            7.0,
+        ]
+    names = ["add", "sub", "mul", "relu", "add", "sub", "mul", "add", "sub", "mul", "sum"]
+    for v, number, name in zip(made, by_table, names, strict=True):
+        assert _same(v.data, number) and v.op == name and v.layer == "L9" and v.requires_grad
+        assert all(p.layer == "L9" for p in v.parents if p is not a and p is not b)  # the constants
+    assert made[4].parents[0].data == 2 and not made[4].parents[0].requires_grad
+    assert made[-1].parents == (a, b, a)
+    # ops.relu / ops.add called on Values take the same fast path as the operators.
+    assert ops.relu(a).op == "relu" and ops.mul(a, b).data == 6.0 and ops.sub(a, 1).parents[1].data == 1
+
+
+def test_fast_paths_record_nothing_for_constants_and_inside_no_grad():
+    from autodiff import sum as value_sum
+
+    c, d = Value(2.0, requires_grad=False), Value(3.0, requires_grad=False)
+    for out in (c + d, c - d, c * d, c.relu(), value_sum([c, d]), c * 2):
+        assert not out.requires_grad and out.op is None and out.parents == ()
+    a = Value(1.0)
+    with no_grad():
+        for out in (a + a, a * 2, 2 - a, a.relu(), value_sum([a, a])):
+            assert not out.requires_grad and out.op is None
+
+
+def test_huge_ints_mixed_with_floats_name_the_operation():
+    big = Value(10**400)
+    for make, op in (
+        (lambda: big * 1.5, "mul"),
+        (lambda: 1.5 + big, "add"),
+        (lambda: big - 0.5, "sub"),
+        (lambda: big * Value(2.0), "mul"),
+        (big.sqrt, "sqrt"),
+        (big.tanh, "tanh"),
+        (big.sigmoid, "sigmoid"),
+        (big.exp, "exp"),
+    ):
+        with pytest.raises(OverflowError, match=rf"^{op}: .*≈1\.00e400 \(401 digits\)"):
+            make()
+    with pytest.raises(OverflowError, match="float"):
+        float(big)
+    z = big * Value(3)
+    with pytest.raises(OverflowError, match="the backward of mul"):
+        z.backward(1.5)
+    assert z.grad == 0 and big.grad == 0

@@ -77,3 +77,47 @@ def test_hooks_run_in_gradients_too_and_can_change_its_result():
 def test_register_hook_needs_a_callable():
     with pytest.raises(TypeError, match="needs a callable"):
         Value(1).register_hook("print")
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("bad", ["oops", [1.0], {"d": 1}, True, 1j])
+def test_a_hook_returning_a_non_number_is_refused_naming_it(bad, create_graph):
+    x = Value(2.0, "x")
+    y = x * 3
+
+    def my_broken_hook(delta):
+        return bad
+
+    y.register_hook(my_broken_hook)
+    with pytest.raises(TypeError, match=r"the hook .*my_broken_hook on a mul node returned"):
+        (y * y).backward(create_graph=create_graph)
+    assert x.grad == 0 and y.grad == 0  # nothing changed
+
+
+def test_a_hook_may_return_a_numpy_number():
+    np = pytest.importorskip("numpy")
+    x = Value(2, "x")
+    x.register_hook(lambda d: np.int64(7))
+    (x * 3).backward()
+    assert x.grad == 7 and type(x.grad) is int
+
+
+def test_register_hook_on_a_constant_raises():
+    c = Value(2.0, "c", requires_grad=False)
+    with pytest.raises(RuntimeError, match=r"register_hook: the Value 'c' does not require a gradient"):
+        c.register_hook(print)
+    with pytest.raises(RuntimeError, match="does not require a gradient"):
+        (c * 3).register_hook(print)
+
+
+def test_removing_one_handle_of_a_hook_registered_twice_removes_only_that_registration():
+    x = Value(2)
+    calls = []
+    first = x.register_hook(calls.append)
+    x.register_hook(calls.append)
+    assert x.hooks == (calls.append, calls.append)
+    first.remove()
+    first.remove()  # a second remove of the same handle removes nothing more
+    assert len(x.hooks) == 1
+    (x * 3).backward()
+    assert calls == [3]

@@ -88,13 +88,14 @@ def test_graph_structure_is_readable():
     assert a.is_leaf and a.op is None and a.parents == ()
 
 
-def test_data_set_to_a_non_number_is_caught_at_the_next_operation():
-    x = Value(1)
-    x.data = "ab"
+def test_data_set_to_a_non_number_is_refused_at_once_naming_the_value():
+    x = Value(1, "x")
     with pytest.raises(
-        TypeError, match=r"mul: input 0 holds str 'ab'; a Value's .data must be a real number"
+        TypeError, match=r"setting .data of the Value 'x' needs a real number .* got str: 'ab'"
     ):
-        x * 3
+        x.data = "ab"
+    assert x.data == 1  # unchanged
+    assert (x * 3).data == 3
 
 
 def test_a_custom_forward_returning_a_non_number_is_caught():
@@ -120,3 +121,60 @@ def test_conversions_and_formatting_use_the_number():
     assert f"{Value(2.5):.1f}" == "2.5"
     assert f"{v}" == repr(v)
     assert round(v, 2) == F(33, 100) and int(Value(2.7)) == 2 and float(v) == 1 / 3
+
+
+def test_data_assignment_is_checked_like_the_constructor():
+    np = pytest.importorskip("numpy")
+    x = Value(1, "x")
+    x.data = np.int64(2**62)
+    assert type(x.data) is int
+    assert (x * 3).data == 3 * 2**62  # no silent int64 overflow
+    x.data = np.float64(0.5)
+    assert (x * 2).data == 1.0
+    with pytest.raises(TypeError, match=r"setting .data of the Value 'x' got a bool"):
+        x.data = True
+    assert x.data == 0.5
+
+
+@pytest.mark.parametrize(
+    ("bad", "type_name"),
+    [("ab", "str"), (None, "NoneType"), ([1], "list"), ({"a": 1}, "dict"), (1j, "complex")],
+)
+def test_garbage_data_is_refused_with_the_value_and_the_type_named(bad, type_name):
+    y = Value(2.0) * Value(3.0)
+    with pytest.raises(TypeError, match=rf"setting .data of a Value made by mul .*{type_name}"):
+        y.data = bad
+    assert y.data == 6.0
+
+
+def test_requires_grad_must_be_a_bool():
+    with pytest.raises(TypeError, match=r"requires_grad=...\) must be True or False, got str: 'no'"):
+        Value(1, requires_grad="no")
+    with pytest.raises(TypeError, match=r"requires_grad.* must be True or False"):
+        Value(1).requires_grad_(None)
+
+
+def test_huge_exact_numbers_are_shown_shortened_with_their_digit_count():
+    from autodiff import format_number
+
+    big = Value(2) ** 20000
+    assert repr(big) == "Value(data=≈3.98e6020 (6,021 digits), grad=0, op='pow')"
+    assert format_number(-(10**5000)) == "-≈1.00e5000 (5,001 digits)"
+    assert format_number(F(1, 3**10000)) == "1/≈1.63e4771 (4,772 digits)"
+    assert format_number(10**100) == str(10**100)  # printable ints are printed in full
+    big.backward()  # the δ is an int too; printing it works as well
+    assert "digits" in repr(big * 1) and repr(big).startswith("Value(data=≈3.98e6020")
+
+
+def test_decimal_digits_is_exact_around_powers_of_ten():
+    import sys
+
+    from autodiff.exact import decimal_digits
+
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        for n in (1, 9, 10, 99, 100, 10**50 - 1, 10**50, 2**20000, 10**4300, 10**4300 - 1, -(10**7)):
+            assert decimal_digits(n) == len(str(abs(n))), n
+    finally:
+        sys.set_int_max_str_digits(limit)

@@ -23,7 +23,7 @@ from typing import Any
 from .. import ops
 from ..checks import check_size
 from ..exact import exact_div
-from ..modes import layer
+from ..modes import gc_paused, layer
 from ..value import Value
 from .nn import Sequential, Trace, check_loss
 from .optim import Optimizer
@@ -172,6 +172,8 @@ def fit(
     history = History()
     bar = _progress_bar(epochs * per_epoch) if progress else None
     number = 0
+    paused = gc_paused()  # the graphs hold no reference cycles: no collector scans while training
+    paused.__enter__()
     try:
         for epoch in range(1, epochs + 1):
             order = list(data)
@@ -201,6 +203,7 @@ def fit(
             if history.stopped_early:
                 break
     finally:
+        paused.__exit__(None, None, None)
         if bar is not None:
             bar.close()
     return history
