@@ -277,8 +277,10 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     out.name = None
     out.layer = st.layer
     out._hooks = None
-    if learns and st.grad_enabled:
-        out.requires_grad = True
+    if st.grad_enabled:
+        # A node of constants is recorded too (it needs no δ), so a `Tape` can recompute it
+        # from its leaves' current numbers.
+        out.requires_grad = learns
         out._op = prim
         out._p0 = p0
         out._p1 = p1
