@@ -30,10 +30,12 @@ import gc
 import math
 import re
 import types
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from .backward import topological_order
@@ -45,10 +47,12 @@ from .value import Value, accumulate_grad
 
 __all__ = ["Tape"]
 
-# A replay is compiled in pieces of about this many operations: Python's compiler needs some
-# kilobytes per statement while it works, so one function for a graph of millions of nodes would
-# need gigabytes. Numbers that one piece computes and another reads pass through a list.
-CHUNK_OPERATIONS = 12_000
+# A replay is compiled in pieces of about this much source text: Python's compiler needs about
+# 100 bytes per character of code while it works, so one function for a graph of millions of nodes
+# would need gigabytes. Numbers that one piece computes and another reads pass through a list.
+CHUNK_CHARACTERS = 100_000
+# Longest expression written for one node and the nodes fused into it.
+MAX_TEXT = 1_500
 # Deepest expression written: Python's parser refuses 200 nested parentheses, and its compiler
 # recurses once per level.
 MAX_DEPTH = 60
@@ -105,8 +109,10 @@ class Tape:
             else:
                 chosen = _checked_inputs(inputs, [every[i] for i in order])
             self.inputs: tuple[Value, ...] = tuple(chosen)
-            compiled = _Compiler(output, every, order, self.inputs).compile()
+            compiler = _Compiler(output, every, order, self.inputs)
             del every, order
+            out_name, result_names = compiler.write()
+            compiled = compiler.finish(out_name, result_names)
         self._sources = compiled.sources
         self._run = compiled.run
         # Only the leaves are kept (their `.data` is read at each replay), not the recorded graph.
@@ -342,7 +348,7 @@ class _Sym:
         raise _Untraceable
 
     # A truth test or a conversion of the number itself cannot be written as an expression here.
-    __bool__ = __float__ = __int__ = __index__ = __abs__ = __round__ = __hash__ = _refuse  # type: ignore[assignment]
+    __bool__ = __float__ = __int__ = __index__ = __abs__ = __round__ = __hash__ = _refuse
 
 
 class _Condition:
@@ -360,7 +366,7 @@ class _Condition:
     def _refuse(self, *args: Any) -> Any:
         raise _Untraceable
 
-    __float__ = __int__ = __index__ = __hash__ = _refuse  # type: ignore[assignment]
+    __float__ = __int__ = __index__ = __hash__ = _refuse
 
 
 def _node_of(x: Any) -> _Node:
@@ -419,8 +425,7 @@ class _Rules:
             # An n-input primitive often repeats one rule (`sum`: n times "1"): trace each rule once.
             made: dict[int, _Derivative] = {}
             for i, rule in enumerate(prim.derivatives):
-                template = made.get(id(rule))
-                if template is None:
+                if id(rule) not in made:
                     tree = self._trace(rule, [*slots, out])
                     template = None if tree is None else _render_template(_times(delta, tree), self)
                     if template is None:
@@ -442,6 +447,7 @@ class _Rules:
             index, label = self._label(prim)
             slots = [_Node("slot", str(i)) for i in range(prim.arity)]
             found = self._forwards[id(prim)] = self._template(prim.forward, slots, f"f{index}_{label}")
+            found.reads += [0] * (prim.arity - len(found.reads))
             self._keep.append(prim)
         return found
 
@@ -467,7 +473,9 @@ class _Rules:
                 return None
             keywords = {**rule.keywords, **keywords}
             rule = rule.func
-        if not isinstance(rule, types.FunctionType) or rule.__closure__ or rule.__defaults__ or rule.__kwdefaults__:
+        if not isinstance(rule, types.FunctionType):
+            return None
+        if rule.__closure__ or rule.__defaults__ or rule.__kwdefaults__:
             return None
         traceable = self._traceable.get(rule.__code__)
         if traceable is None:
@@ -574,13 +582,16 @@ def _times(delta: _Node, tree: _Node) -> _Node:
 class _Template:
     """A format string with its precedence, depth and how many times each slot appears."""
 
-    __slots__ = ("atom", "counts", "depth", "text")
+    __slots__ = ("atom", "counts", "depth", "reads", "text")
 
     def __init__(self, text: str, precedence: int, depth: int, counts: dict[str, int]):
         self.text = text
         self.atom = precedence == ATOM
         self.depth = depth
         self.counts = counts
+        # How many times the template reads each input, by position (up to the highest one read).
+        width = max((int(k) + 1 for k in counts if k.isdigit()), default=0)
+        self.reads = [counts.get(str(k), 0) for k in range(width)]
 
 
 class _Derivative:
@@ -659,9 +670,11 @@ def _render(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
         return ("-" if kind == "neg" else "+") + _wrap(a, UNARY), UNARY, a[2] + 1
     if kind == "call":
         parts = [_render(a, rules) for a in items[1:]]
-        return f"{items[0]}({', '.join(_wrap(p, COMPARISON) for p in parts)})", ATOM, max(
-            (p[2] for p in parts), default=0
-        ) + 1
+        return (
+            f"{items[0]}({', '.join(_wrap(p, COMPARISON) for p in parts)})",
+            ATOM,
+            max((p[2] for p in parts), default=0) + 1,
+        )
     if kind == "cmp":
         op, left, right = items
         a, b = _render(left, rules), _render(right, rules)
@@ -702,7 +715,7 @@ class _Compiler:
         self.order = order  # positions in `every` of the nodes that require a gradient, in backward's order
         self.inputs = inputs
         self.rules = _Rules()
-        self.statements: list[tuple[str, str, int]] = []  # (name, expression, operations)
+        self.statements: list[tuple[str, str]] = []  # (name, expression)
         self.leaf_names: dict[str, Value] = {}
         self.count = 0
         self.forward_end = 0
@@ -711,12 +724,13 @@ class _Compiler:
         self.count += 1
         return f"v{self.count}"
 
-    def emit(self, text: str, cost: int) -> str:
+    def emit(self, text: str) -> str:
         name = self.new_name()
-        self.statements.append((name, text, cost))
+        self.statements.append((name, text))
         return name
 
-    def compile(self) -> _Compiled:
+    def write(self) -> tuple[str, list[str]]:
+        """Write the statements; return the names of the output and of each input's δ."""
         every, order, rules = self.every, self.order, self.rules
         n = len(every)
         index = {node: i for i, node in enumerate(every)}
@@ -725,9 +739,16 @@ class _Compiler:
         parents: list[list[int]] = []
         learns = bytearray(n)
         uses = [0] * n
+        by_primitive: dict[int, _PrimCode] = {}
         for i, node in enumerate(every):
             prim = node.primitive
-            codes.append(None if prim is None else rules.of(prim))
+            if prim is None:
+                codes.append(None)
+            else:
+                code = by_primitive.get(id(prim))
+                if code is None:
+                    code = by_primitive[id(prim)] = rules.of(prim)
+                codes.append(code)
             found = [index[p] for p in node.parents]
             parents.append(found)
             for j in found:
@@ -760,17 +781,8 @@ class _Compiler:
         names: list[str | None] = [None] * n
         pending: dict[int, tuple[str, int]] = {}
 
-        def argument(j: int, count: int) -> tuple[str, int]:
-            name = names[j]
-            if name is not None:
-                return name, 0
-            text, depth = pending.pop(j)
-            if count != 1:  # read more than once (or not at all): compute it once, here
-                name = names[j] = self.emit(text, depth)
-                return name, 0
-            return text, depth
-
         # Forward: parents before the nodes that use them.
+        emit = self.emit
         for i in range(n - 1, -1, -1):
             code = codes[i]
             if code is None:
@@ -778,18 +790,26 @@ class _Compiler:
                 self.leaf_names[name] = every[i]
                 continue
             template = code.forward
-            counts = template.counts
+            reads = template.reads
             args = []
             depth = 0
             for k, j in enumerate(parents[i]):
-                text, d = argument(j, counts.get(str(k), 0))
+                known = names[j]
+                if known is not None:
+                    args.append(known)
+                    continue
+                text, d = pending.pop(j)
+                if reads[k] != 1:  # read more than once (or not at all): compute it once, here
+                    args.append(emit(text))
+                    names[j] = args[-1]
+                    continue
                 args.append(text)
                 if d > depth:
                     depth = d
             text = template.text.format(*args)
             depth += template.depth + 1
-            if uses[i] != 1 or needed[i] or depth > MAX_DEPTH:
-                names[i] = self.emit(text, depth)
+            if uses[i] != 1 or needed[i] or depth > MAX_DEPTH or len(text) > MAX_TEXT:
+                names[i] = self.emit(text)
             else:
                 pending[i] = (text if template.atom else f"({text})", depth)
         out_name = names[root]
@@ -816,23 +836,25 @@ class _Compiler:
             ps = parents[i]
             out = names[i] or ""
             for k in node_edges:
-                template = code.derivatives[k]
-                term = template.text.format(*[names[ps[j]] for j in template.used], out=out, d=delta)
-                term_depth = depth + template.depth + 1
-                if not template.atom:
+                rule = code.derivatives[k]
+                term = rule.text.format(*[names[ps[j]] for j in rule.used], out=out, d=delta)
+                term_depth = depth + rule.depth + 1
+                if not rule.atom:
                     term = f"({term})"
                 j = ps[k]
                 found_terms = terms.get(j)
                 if found_terms is None:
                     if term_depth > MAX_DEPTH:
-                        term, term_depth = self.emit(term, term_depth), 0
+                        term, term_depth = self.emit(term), 0
                     terms[j] = [term]
                     first_depth[j] = term_depth
                 else:
                     found_terms.append(term)
                     if len(found_terms) >= MAX_TERMS:
-                        terms[j] = [self.emit(" + ".join(found_terms), len(found_terms))]
-        return self.finish(out_name, [results[id(v)] for v in self.inputs])
+                        terms[j] = [self.emit(" + ".join(found_terms))]
+        # Only the statements are needed from here on: the graph's tables are freed on return.
+        self.every, self.order = [], []
+        return out_name, [results[id(v)] for v in self.inputs]
 
     def sum_terms(self, collected: list[str], depth: int, *, force: bool) -> tuple[str, int]:
         """The δ made of `collected` terms: a name, or (if not `force`d) one term kept as an expression."""
@@ -842,11 +864,11 @@ class _Compiler:
                 return text, 0
             if not force:
                 return text, depth
-        return self.emit(" + ".join(collected), len(collected)), 0
+        return self.emit(" + ".join(collected)), 0
 
     def finish(self, out_name: str, result_names: list[str]) -> _Compiled:
         statements = self.statements
-        total = sum(cost for _, _, cost in statements)
+        total = sum(len(text) for _, text in statements)
         namespace: dict[str, Any] = {
             **self.rules.namespace,
             "one_like": one_like,
@@ -854,16 +876,16 @@ class _Compiler:
             "check_leaves": _check_leaves,
         }
         leaves: list[Value] = []
-        if total <= CHUNK_OPERATIONS:
+        if total <= CHUNK_CHARACTERS:
             body = self.reads(self.leaf_names_in(statements, set()), leaves)
-            body += [f"    {name} = {text}" for name, text, _ in statements[: self.forward_end]]
+            body += [f"    {name} = {text}" for name, text in statements[: self.forward_end]]
             body += [
                 "    if not grads:",
                 f"        return {out_name}, ()",
                 "    if seed is None:",
                 f"        seed = one_like({out_name})",
             ]
-            body += [f"    {name} = {text}" for name, text, _ in statements[self.forward_end :]]
+            body += [f"    {name} = {text}" for name, text in statements[self.forward_end :]]
             results = ", ".join(result_names)
             body.append(f"    return {out_name}, ({results}{',' if len(result_names) == 1 else ''})")
             source = "\n".join(["def replay(L, seed, grads):", *body])
@@ -871,10 +893,10 @@ class _Compiler:
             return _Compiled([source], namespace["replay"], leaves)
         return self.finish_in_chunks(out_name, result_names, namespace, leaves)
 
-    def leaf_names_in(self, statements: Sequence[tuple[str, str, int]], defined: set[str]) -> list[str]:
+    def leaf_names_in(self, statements: Sequence[tuple[str, str]], defined: set[str]) -> list[str]:
         """The leaves read by `statements` and not in `defined`, in order of first use."""
         found: dict[str, None] = {}
-        for _, text, _ in statements:
+        for _, text in statements:
             for name in _NAME.findall(text):
                 if name in self.leaf_names and name not in defined:
                     found[name] = None
@@ -902,17 +924,18 @@ class _Compiler:
         for lo, hi in ((0, self.forward_end), (self.forward_end, len(statements))):
             start, cost = lo, 0
             for k in range(lo, hi):
-                cost += statements[k][2]
-                if cost >= CHUNK_OPERATIONS or k == hi - 1:
+                cost += len(statements[k][1])
+                if cost >= CHUNK_CHARACTERS or k == hi - 1:
                     chunks.append((start, k + 1))
                     start, cost = k + 1, 0
-            if not forward_chunks:
+            if lo == 0:
                 forward_chunks = len(chunks)
-        # Which chunk defines each name, and which names a chunk reads that another defined.
-        defined_in: dict[str, int] = {}
+        # Which chunk defines each name (`v12` is number 12), and which names a chunk reads that
+        # another defined.
+        defined_in = array("l", [-1]) * (self.count + 1)
         for c, (lo, hi) in enumerate(chunks):
             for k in range(lo, hi):
-                defined_in[statements[k][0]] = c
+                defined_in[int(statements[k][0][1:])] = c
         slots: dict[str, int] = {}
         needs: list[list[str]] = []
         leaf_reads: list[list[str]] = []
@@ -927,7 +950,7 @@ class _Compiler:
                             wanted[name] = None
                         else:
                             fresh[name] = None
-                    elif defined_in[name] != c:
+                    elif defined_in[int(name[1:])] != c:
                         wanted[name] = None
             read_leaves.update(fresh)
             leaf_reads.append(list(fresh))
@@ -940,17 +963,33 @@ class _Compiler:
         first_read = {name: c for c, names in enumerate(leaf_reads) for name in names}
         stores: list[list[str]] = [[] for _ in chunks]
         for name in slots:
-            stores[defined_in[name] if name in defined_in else first_read[name]].append(name)
+            stores[first_read[name] if name in first_read else defined_in[int(name[1:])]].append(name)
+        # Slots numbered chunk by chunk, so that a chunk stores its numbers with one slice assignment
+        # and loads the ones it reads with one `itemgetter` (few statements compile fast).
+        at = 0
+        for names in stores:
+            for name in names:
+                slots[name] = at
+                at += 1
         sources = []
         calls = []
         for c, (lo, hi) in enumerate(chunks):
             body = self.reads(leaf_reads[c], leaves)
-            body += [f"    {name} = S[{slots[name]}]" for name in needs[c]]
-            body += [f"    {name} = {text}" for name, text, _ in statements[lo:hi]]
-            body += [f"    S[{slots[name]}] = {name}" for name in stores[c]]
+            if len(needs[c]) == 1:
+                body.append(f"    {needs[c][0]} = S[{slots[needs[c][0]]}]")
+            elif needs[c]:
+                namespace[f"get{c}"] = itemgetter(*[slots[name] for name in needs[c]])
+                body.append(f"    {', '.join(needs[c])} = get{c}(S)")
+            body += [f"    {name} = {text}" for name, text in statements[lo:hi]]
+            statements[lo:hi] = [("", "")] * (hi - lo)  # compiled below: the text is no longer needed
+            if stores[c]:
+                first = slots[stores[c][0]]
+                body.append(f"    S[{first}:{first + len(stores[c])}] = {', '.join(stores[c])},")
             backward = c >= forward_chunks
             head = f"def chunk{c}(L, S{', seed' if backward else ''}):"
             sources.append("\n".join([head, *body, "    return None"]))
+            del body
+            exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
             calls.append(f"    chunk{c}(L, S{', seed' if backward else ''})")
         out = f"S[{slots[out_name]}]"
         results = [name if name == "seed" else f"S[{slots[name]}]" for name in result_names]
@@ -966,6 +1005,5 @@ class _Compiler:
             f"    return {out}, ({', '.join(results)}{',' if len(results) == 1 else ''})",
         ]
         sources.append("\n".join(driver))
-        for source in sources:
-            exec(compile(source, "<autodiff tape>", "exec"), namespace)
+        exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
         return _Compiled(sources, namespace["replay"], leaves)

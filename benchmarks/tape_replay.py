@@ -25,11 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import workloads as W  # noqa: E402
+import workloads as W
 
-import autodiff  # noqa: E402
-from autodiff.learn.datasets import moons_loss, moons_model  # noqa: E402
-from autodiff.learn.optim import SGD  # noqa: E402
+import autodiff
+from autodiff.learn.datasets import moons_loss, moons_model
+from autodiff.learn.optim import SGD
 
 
 def timed(run: Callable[[], Any], gc_on: bool) -> float:
@@ -123,7 +123,9 @@ def moons(repeat: int) -> None:
     hand = result["hand-written floats (step)"]
     print(f"## Moons step ({len(points)} points, MLP 2-16-16-1), median of {repeat}, engines interleaved\n")
     print(f"Recording the user's graph ({user_nodes:,} nodes): {record:.2f} s ({record_cpu:.2f} s CPU)")
-    print(f"Recording workloads.moons_loss ({flat_nodes:,} nodes): {flat_record:.2f} s ({flat_cpu:.2f} s CPU)")
+    print(
+        f"Recording workloads.moons_loss ({flat_nodes:,} nodes): {flat_record:.2f} s ({flat_cpu:.2f} s CPU)"
+    )
     print(f"Tape: {tape!r}\n")
     print("| run | GC off | vs hand (GC off) | GC on | vs hand (GC on) |")
     print("|---|---:|---:|---:|---:|")
@@ -135,7 +137,10 @@ def moons(repeat: int) -> None:
     print()
 
 
-def recording_peak(build: Callable[[], tuple[autodiff.Value, list[autodiff.Value]]]) -> tuple[int, float, float]:
+Graph = Callable[[], tuple[autodiff.Value, list[autodiff.Value]]]
+
+
+def recording_peak(build: Graph) -> tuple[int, float, float]:
     """(graph nodes, peak bytes allocated while recording per node, seconds) for the graph `build` makes."""
     output, inputs = build()
     nodes = len(autodiff.topological_order(output, only_requiring_grad=False))
@@ -207,7 +212,9 @@ def memory(big: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=21, help="timed repetitions per run (default 21)")
     parser.add_argument("--big", action="store_true", help="also record a 10^6-step chain")
     parser.add_argument("--skip-memory", action="store_true", help="time the moons step only")
