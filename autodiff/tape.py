@@ -860,7 +860,7 @@ class _Compiler:
         """The δ made of `collected` terms: a name, or (if not `force`d) one term kept as an expression."""
         if len(collected) == 1:
             text = collected[0]
-            if _NAME.fullmatch(text) or text == "seed":
+            if text[0] == "s" or (text[0] == "v" and text[1:].isdigit()):  # `seed` or a name
                 return text, 0
             if not force:
                 return text, depth
