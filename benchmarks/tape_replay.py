@@ -31,7 +31,6 @@ import autodiff
 from autodiff.learn.datasets import moons_loss, moons_model
 from autodiff.learn.optim import SGD
 
-
 # `--cpu` times with the process's CPU time instead of the wall clock: on a machine shared with
 # other jobs, the wall clock also counts the time the process waited for a core.
 clock = time.perf_counter
