@@ -877,7 +877,8 @@ class _Compiler:
         }
         leaves: list[Value] = []
         if total <= CHUNK_CHARACTERS:
-            body = self.reads(self.leaf_names_in(statements, set()), leaves)
+            read = self.leaf_names_in([*statements, ("", out_name)], set())
+            body = self.reads(read, leaves)
             body += [f"    {name} = {text}" for name, text in statements[: self.forward_end]]
             body += [
                 "    if not grads:",

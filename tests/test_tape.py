@@ -592,3 +592,10 @@ def test_a_replay_compiled_in_many_pieces_gives_the_same_numbers(monkeypatch):
     assert tape.source.count("def chunk") > 10
     y.backward()
     assert tape.gradients() == (y.data, [x.grad])
+
+
+def test_a_leaf_as_output_and_input_replays_its_current_number():
+    w = Value(3.0)
+    tape = Tape(w, [w])
+    w.data = 5.0
+    assert tape.gradients() == (5.0, [1.0]) and tape.forward() == 5.0
