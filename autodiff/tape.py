@@ -16,6 +16,10 @@ expression of the node that uses it, so the code holds few statements. The repla
 operations on the same numbers as the plain path, so its results are identical (exact for
 Fractions, bit for bit for floats).
 
+Recording pauses Python's cyclic garbage collector (a recorded graph has no reference cycles) and
+restores its previous state when it ends, also on an error. Its memory stays under about 1 KB per
+node: a large graph is compiled in pieces of bounded size.
+
 What a replay handles: every decision taken *inside* a primitive — a ReLU or `abs` whose input
 changed sign, `pow` at exponent 0 — because the rules run again on the new numbers. What it cannot
 see: decisions taken in your own Python code (`if x.data > 0: ...`, a loop that runs until a
