@@ -174,14 +174,10 @@ class Value:
                     out.layer = lab
                     out._hooks = out._more = out._delta = None
                     out._uses = 0
-                    if self.requires_grad or other.requires_grad:
-                        out.requires_grad = True
-                        out._op = _ADD
-                        out._p0 = self
-                        out._p1 = other
-                    else:
-                        out.requires_grad = False
-                        out._op = out._p0 = out._p1 = None
+                    out.requires_grad = self.requires_grad or other.requires_grad
+                    out._op = _ADD
+                    out._p0 = self
+                    out._p1 = other
                     return out
             elif other.__class__ is float or other.__class__ is int:
                 try:
@@ -224,14 +220,10 @@ class Value:
                     out.layer = lab
                     out._hooks = out._more = out._delta = None
                     out._uses = 0
-                    if self.requires_grad or other.requires_grad:
-                        out.requires_grad = True
-                        out._op = _SUB
-                        out._p0 = self
-                        out._p1 = other
-                    else:
-                        out.requires_grad = False
-                        out._op = out._p0 = out._p1 = None
+                    out.requires_grad = self.requires_grad or other.requires_grad
+                    out._op = _SUB
+                    out._p0 = self
+                    out._p1 = other
                     return out
             elif other.__class__ is float or other.__class__ is int:
                 try:
@@ -274,14 +266,10 @@ class Value:
                     out.layer = lab
                     out._hooks = out._more = out._delta = None
                     out._uses = 0
-                    if self.requires_grad or other.requires_grad:
-                        out.requires_grad = True
-                        out._op = _MUL
-                        out._p0 = self
-                        out._p1 = other
-                    else:
-                        out.requires_grad = False
-                        out._op = out._p0 = out._p1 = None
+                    out.requires_grad = self.requires_grad or other.requires_grad
+                    out._op = _MUL
+                    out._p0 = self
+                    out._p1 = other
                     return out
             elif other.__class__ is float or other.__class__ is int:
                 try:
@@ -340,13 +328,9 @@ class Value:
             out.layer = lab
             out._hooks = out._more = out._delta = out._p1 = None
             out._uses = 0
-            if self.requires_grad:
-                out.requires_grad = True
-                out._op = _RELU
-                out._p0 = self
-            else:
-                out.requires_grad = False
-                out._op = out._p0 = None
+            out.requires_grad = self.requires_grad
+            out._op = _RELU
+            out._p0 = self
             return out
         return _record(_RELU, (self,))
 
@@ -493,8 +477,10 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     out.layer = lab
     out._hooks = out._delta = None
     out._uses = 0
-    if learns and st.grad_enabled:
-        out.requires_grad = True
+    if st.grad_enabled:
+        # A node of constants keeps its operation and inputs too (it gets no δ), so a `Tape` can
+        # recompute it from its leaves' current numbers; the fast paths above do the same.
+        out.requires_grad = learns
         out._op = prim
         out._p0 = p0
         out._p1 = p1
@@ -519,14 +505,10 @@ def _with_constant(result: Number, lab: str | None, prim: ops.Primitive, p0: Val
     out.layer = lab
     out._hooks = out._more = out._delta = None
     out._uses = 0
-    if p0.requires_grad or p1.requires_grad:
-        out.requires_grad = True
-        out._op = prim
-        out._p0 = p0
-        out._p1 = p1
-    else:
-        out.requires_grad = False
-        out._op = out._p0 = out._p1 = None
+    out.requires_grad = p0.requires_grad or p1.requires_grad
+    out._op = prim
+    out._p0 = p0
+    out._p1 = p1
     return out
 
 
@@ -639,13 +621,9 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin
             out.layer = lab
             out._hooks = out._delta = out._p0 = out._p1 = None
             out._uses = 0
-            if learns:
-                out.requires_grad = True
-                out._op = prim
-                out._more = tuple(items)
-            else:
-                out.requires_grad = False
-                out._op = out._more = None
+            out.requires_grad = learns
+            out._op = prim
+            out._more = tuple(items)
             return out
     return _record(prim, tuple(items))
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import random
+import tracemalloc
 from fractions import Fraction as F
 
 import pytest
 from test_ops import bound
 
+import autodiff
 from autodiff import Primitive, Tape, Value, detect_anomaly, ops
 from autodiff.articles import gradient_descent as article
+from autodiff.learn.nn import Input, Linear, ReLU, Sequential
 
 
 def plain_gradients(build, numbers):
@@ -224,10 +229,12 @@ def test_default_inputs_are_every_leaf_that_requires_grad():
     assert tape.gradients() == (5, [3, 1])
 
 
-def test_the_generated_code_inlines_branch_free_rules_and_calls_the_others():
+def test_the_generated_code_inlines_rules_with_decisions_and_calls_the_others():
     a, b = Value(1.0), Value(2.0)
-    tape = Tape((a * b).relu(), [a, b])
-    assert "* x1" in tape.source and "relu(" in tape.source
+    tape = Tape((a * b).relu() / b, [a, b])
+    # relu's forward and derivative are written out from the table (with their branch); div's are called.
+    assert " >= 0 else zero_like(" in tape.source and " >= 0 else v" in tape.source
+    assert "relu(" not in tape.source and "_div(" in tape.source
     assert repr(tape) == f"<Tape of {tape.source.count(chr(10))} lines, 2 input(s)>"
 
 
@@ -284,3 +291,313 @@ def test_a_frozen_intermediate_is_read_like_a_constant():
     assert Tape(out).gradients() == (8.0, [4.0])
     out.backward()
     assert x.grad == 4.0  # the plain path does not look behind m either
+
+
+# --- every leaf is read at replay (constants included), checked, and counted once ---------------
+
+
+def test_a_sub_expression_of_constants_is_recomputed_at_replay():
+    w = Value(2.0)
+    x, mu = Value(3.0, requires_grad=False), Value(1.0, requires_grad=False)
+    tape = Tape(w * ((x - mu) * (x - mu)), inputs=[w])
+    x.data = 5.0
+    assert tape.gradients() == (32.0, [16.0])  # a fresh pass: w·(5−1)², δw = 16
+    mu.data = 6.0
+    assert tape.gradients() == (2.0, [1.0])
+
+
+def test_a_trace_with_constant_inputs_replays_on_new_data():
+    def model():
+        return Sequential(
+            Input(requires_grad=False), Linear(weights=[[F(1, 2), F(-1, 3)]], bias=False), ReLU()
+        )
+
+    recorded = model()
+    trace = recorded.trace([F(3), F(1)])
+    out = trace.output[0]
+    tape = Tape(out, recorded.parameters())
+    for data in ([F(1), F(6)], [F(4), F(-2)], [F(0), F(0)]):
+        for leaf, number in zip(trace.inputs, data, strict=True):
+            leaf.data = number
+        fresh = model()
+        expected = fresh.trace(data).output[0]
+        expected.backward()
+        assert tape.gradients() == (expected.data, [w.grad for w in fresh.parameters()])
+
+
+def test_an_exact_replay_divides_by_the_current_constants_not_the_recorded_ones():
+    w = Value(F(1))
+    x, y = Value(F(2), requires_grad=False), Value(F(2), requires_grad=False)
+    tape = Tape(w / (x - y + 1), [w])  # recorded at x − y = 0
+    x.data, y.data = F(1), F(3)  # now x − y + 1 = −1
+    assert tape.gradients() == (-1, [-1])
+    x.data = F(4)  # x − y + 1 = 2
+    assert tape.gradients() == (F(1, 2), [F(1, 2)])
+
+
+def test_a_frozen_intermediate_is_recomputed_but_gets_no_delta():
+    x = Value(2.0)
+    m = x * x
+    m.requires_grad_(False)
+    tape = Tape(m * x, [x])
+    x.data = 3.0
+    assert tape.gradients() == (27.0, [9.0])  # m = 9 now; the δ does not pass through m
+
+
+def test_a_repeated_input_is_refused():
+    w = Value(3)
+    with pytest.raises(ValueError, match=r"inputs\[1\] is inputs\[0\] again .*list each input once"):
+        Tape(w * w, inputs=[w, w])
+    assert Tape(w * w, inputs=[w]).gradients() == (9, [6])
+
+
+@pytest.mark.parametrize("bad", ["ab", None, [1.0], 1j, True])
+def test_a_leaf_holding_a_non_number_is_refused_at_replay(bad):
+    x, c = Value(2.0, name="x"), Value(1.0, requires_grad=False, name="c")
+    tape = Tape(x * x + c, [x])
+    for leaf in (x, c):
+        with pytest.raises(TypeError, match=r"real number|got a bool"):
+            leaf.data = bad  # the setter refuses it first...
+        leaf._data = bad  # ...and a replay still checks what it reads, however it got there
+        words = rf"Tape replay: the \.data of Value '{leaf.name}' (needs a real|got a)"
+        with pytest.raises(TypeError, match=words):
+            tape.gradients()
+        with pytest.raises(TypeError, match=words):
+            tape.forward()
+        leaf.data = 2.0 if leaf is x else 1.0
+    assert tape.gradients() == (5.0, [4.0])
+
+
+def test_numpy_integers_in_leaves_are_read_as_python_ints():
+    np = pytest.importorskip("numpy")
+    x = Value(1)
+    tape = Tape(x * x * x, [x])
+    x.data = np.int64(2**62)
+    out, (dx,) = tape.gradients()
+    assert (out, dx) == (2**186, 3 * 2**124) and type(out) is int  # no fixed-width overflow
+
+
+# --- generated programs: a replay must equal a fresh plain pass, whatever the leaves hold --------
+
+EXACT_UNARY = ["neg", "relu", "abs", "identity", "leaky"]
+FLOAT_UNARY = [*EXACT_UNARY, "tanh", "sigmoid", "sin", "cos", "softplus", "exp", "log", "sqrt"]
+BINARY = ["add", "sub", "mul", "mul", "div", "pow"]
+
+
+def random_program(rng, exact):
+    """A program over `weights` learning leaves and `data` constant leaves, with reused nodes."""
+    n_weights, n_data = rng.randint(1, 3), rng.randint(1, 3)
+    steps = []
+    size = n_weights + n_data
+
+    def pick():  # any node, or one of the last three (so chains form)
+        return rng.randrange(size) if rng.random() < 0.5 else rng.randrange(max(0, size - 3), size)
+
+    for _ in range(rng.randint(2, 12)):
+        kind = rng.random()
+        if kind < 0.35:
+            steps.append((rng.choice(EXACT_UNARY if exact else FLOAT_UNARY), pick()))
+        elif kind < 0.85:
+            op = rng.choice(BINARY)
+            if op == "pow":
+                steps.append(("pow", pick(), rng.randint(0, 3)))  # an integer exponent
+            elif rng.random() < 0.2:
+                steps.append((op + "_constant", pick(), random_number(rng, exact)))
+            else:
+                steps.append((op, pick(), pick()))
+        else:
+            steps.append(("sum", pick(), pick(), pick()))
+        size += 1
+    return n_weights, n_data, steps
+
+
+def random_number(rng, exact):
+    if exact:
+        return F(rng.randint(-6, 6), rng.randint(1, 4))
+    return rng.choice([0.0, 1.0, -1.0, rng.uniform(-3, 3), rng.uniform(-0.5, 0.5)])
+
+
+def run_program(program, weights, data):
+    """The program's output Value, built from the leaves given (the last node plus every weight²)."""
+    _, _, steps = program
+    nodes = [*weights, *data]
+    slope = F(1, 10)
+    for step in steps:
+        op, a = step[0], nodes[step[1]]
+        if op == "leaky":
+            nodes.append(a.leaky_relu(slope) if isinstance(a, Value) else ops.leaky_relu(a, slope=slope))
+        elif op in FLOAT_UNARY:
+            nodes.append(getattr(ops, op)(a))
+        elif op == "pow":
+            nodes.append(a ** step[2])
+        elif op == "sum":
+            nodes.append(autodiff.sum([a, nodes[step[2]], nodes[step[3]]]))
+        else:
+            b = step[2] if op.endswith("_constant") else nodes[step[2]]
+            nodes.append(getattr(ops, op.removesuffix("_constant"))(a, b))
+    # Every node reaches the output (an error anywhere is an error of the output's graph), and so
+    # does every weight.
+    used = {i for step in steps for i in (step[1:] if step[0] in ("sum", *BINARY[:-1]) else step[1:2])}
+    out = nodes[-1]
+    for i in range(len(weights) + len(data), len(nodes) - 1):
+        if i not in used:
+            out = out + nodes[i]
+    for w in weights:
+        out = out + w * w
+    return out
+
+
+def same_bits(a, b):
+    """Equal numbers of the same type; floats compared by their exact text (so -0.0 differs from 0.0)."""
+    return type(a) is type(b) and repr(a) == repr(b)
+
+
+def fresh_pass(program, weight_numbers, data_numbers):
+    """(output, grads) of a plain pass built afresh on these numbers, or the exception type it raised."""
+    weights = [Value(x) for x in weight_numbers]
+    data = [Value(x, requires_grad=False) for x in data_numbers]
+    try:
+        out = run_program(program, weights, data)
+        out.backward()
+    except (ArithmeticError, ValueError) as e:
+        return type(e)
+    return out.data, [w.grad for w in weights]
+
+
+def replay_matches(tape, weights, data, rng, exact):
+    """Change every leaf's number, replay, and compare with a fresh plain pass on those numbers."""
+    for leaf in (*weights, *data):
+        leaf.data = random_number(rng, exact)
+    expected = fresh_pass(tape_program[id(tape)], [w.data for w in weights], [d.data for d in data])
+    try:
+        out, grads = tape.gradients()
+    except (ArithmeticError, ValueError):
+        # The plain pass must fail too. (When several operations fail, each pass reports the first
+        # it meets: a replay computes the nodes in the graph's order, not the program's.)
+        return isinstance(expected, type)
+    if isinstance(expected, type):
+        return False
+    expected_out, expected_grads = expected
+    return same_bits(out, expected_out) and all(
+        same_bits(a, b) for a, b in zip(grads, expected_grads, strict=True)
+    )
+
+
+tape_program: dict[int, tuple] = {}
+
+
+def generated_programs(count, seed, replays=4):
+    """(programs recorded, replays compared, replays that differed from a fresh plain pass)."""
+    rng = random.Random(seed)
+    recorded = compared = wrong = 0
+    while recorded < count:
+        exact = rng.random() < 0.5
+        program = random_program(rng, exact)
+        n_weights, n_data, _ = program
+        weights = [Value(random_number(rng, exact)) for _ in range(n_weights)]
+        data = [Value(random_number(rng, exact), requires_grad=False) for _ in range(n_data)]
+        try:
+            out = run_program(program, weights, data)
+        except (ArithmeticError, ValueError):
+            continue  # not recordable at these numbers; try another program
+        tape = Tape(out, weights)
+        tape_program[id(tape)] = program
+        recorded += 1
+        for _ in range(replays):
+            compared += 1
+            wrong += not replay_matches(tape, weights, data, rng, exact)
+        del tape_program[id(tape)]
+    return recorded, compared, wrong
+
+
+def test_generated_programs_replay_exactly_like_a_fresh_plain_pass():
+    # AUTODIFF_TAPE_PROGRAMS=50000 for a longer soak.
+    count = int(os.environ.get("AUTODIFF_TAPE_PROGRAMS", "2000"))
+    recorded, compared, wrong = generated_programs(count, seed=9)
+    assert recorded == count and compared == 4 * count
+    assert wrong == 0, f"{wrong} of {compared} replays differ from a fresh plain pass"
+
+
+# --- recording: memory, the garbage collector -----------------------------------------------------
+
+
+def recording_peak_per_node(output, inputs):
+    nodes = len(autodiff.topological_order(output, only_requiring_grad=False))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tape = Tape(output, inputs)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    del tape
+    return peak / nodes
+
+
+def test_recording_memory_stays_under_two_kilobytes_per_node():
+    # A long chain: x → x·1.0001 + 0.0001 (4 nodes per step with the constants). Recording used to
+    # need about 8.7 KB per node at its peak. (benchmarks/tape_replay.py measures larger graphs.)
+    x = Value(0.5)
+    y = x
+    for _ in range(3000):
+        y = y * 1.0001 + 0.0001
+    assert recording_peak_per_node(y, [x]) < 2000
+
+
+def test_recording_an_n_input_primitive_grows_linearly_in_n():
+    def peak(n):
+        xs = [Value(float(i)) for i in range(n)]
+        nodes = len(autodiff.topological_order(autodiff.sum(x * x for x in xs), only_requiring_grad=False))
+        return recording_peak_per_node(autodiff.sum(x * x for x in xs), xs) * nodes
+
+    small, large = peak(300), peak(2400)
+    assert large < 8 * 2 * small  # 8 times the inputs: about 8 times the memory (quadratic: 64)
+
+
+def test_recording_pauses_the_garbage_collector_and_restores_it(monkeypatch):
+    seen = []
+    real = autodiff.tape.topological_order
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(autodiff.tape, "topological_order", spy)
+    x = Value(2.0)
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            Tape(x * x, [x])
+            assert gc.isenabled() is enabled
+            h = x * 3
+            h.register_hook(lambda d: d)
+            with pytest.raises(ValueError, match="has a hook"):
+                Tape(h * x, [x])
+            assert gc.isenabled() is enabled  # restored on error too
+        finally:
+            gc.enable()
+    assert seen and not any(seen)
+
+
+def test_a_replay_compiled_in_many_pieces_gives_the_same_numbers(monkeypatch):
+    # Large graphs are compiled as several functions passing numbers through a list: force that
+    # on small graphs and compare again with fresh plain passes.
+    monkeypatch.setattr(autodiff.tape, "CHUNK_CHARACTERS", 60)
+    _, compared, wrong = generated_programs(150, seed=11)
+    assert wrong == 0, f"{wrong} of {compared} replays differ from a fresh plain pass"
+    x = Value(0.5)
+    y = x
+    for _ in range(200):
+        y = (y * 1.0001 + 0.0001).relu()
+    tape = Tape(y, [x])
+    assert tape.source.count("def chunk") > 10
+    y.backward()
+    assert tape.gradients() == (y.data, [x.grad])
+
+
+def test_a_leaf_as_output_and_input_replays_its_current_number():
+    w = Value(3.0)
+    tape = Tape(w, [w])
+    w.data = 5.0
+    assert tape.gradients() == (5.0, [1.0]) and tape.forward() == 5.0
