@@ -90,7 +90,9 @@ class Program:
 # --- drawing --------------------------------------------------------------------------------------
 
 # Tiny magnitudes (1e-300) only overflow the reciprocals in the derivatives (x ** -2): leave them out.
-FLOAT_LEAF = st.floats(-3, 3, allow_nan=False, allow_subnormal=False).map(lambda x: 0.0 if abs(x) < 1e-3 else x)
+FLOAT_LEAF = st.floats(-3, 3, allow_nan=False, allow_subnormal=False).map(
+    lambda x: 0.0 if abs(x) < 1e-3 else x
+)
 EXACT_LEAF = st.one_of(
     st.integers(-5, 5),
     st.builds(Fraction, st.integers(-9, 9), st.integers(1, 6)),
@@ -307,13 +309,14 @@ class Jet:
 
     def chain(self, f: Any, d1: Any, d2: Any) -> Jet:
         g = tuple(d1 * a for a in self.g)
-        h = tuple(
-            tuple(d1 * self.h[i][j] + d2 * self.g[i] * self.g[j] for j in range(len(g))) for i in range(len(g))
-        )
+        k = range(len(g))
+        h = tuple(tuple(d1 * self.h[i][j] + d2 * self.g[i] * self.g[j] for j in k) for i in k)
         return Jet(f, g, h)
 
     def __add__(self, o: Jet) -> Jet:
-        return Jet(self.v + o.v, _vadd(self.g, o.g), tuple(_vadd(a, b) for a, b in zip(self.h, o.h)))
+        return Jet(
+            self.v + o.v, _vadd(self.g, o.g), tuple(_vadd(a, b) for a, b in zip(self.h, o.h, strict=True))
+        )
 
     def __neg__(self) -> Jet:
         return self.chain(-self.v, -1, 0)
@@ -353,7 +356,7 @@ def _constant(x: Jet) -> bool:
 
 
 def _vadd(a: tuple, b: tuple) -> tuple:
-    return tuple(x + y for x, y in zip(a, b))
+    return tuple(x + y for x, y in zip(a, b, strict=True))
 
 
 def _float_unary(name: str, v: float) -> tuple[float, float, float]:
@@ -442,7 +445,9 @@ def close(a: float, b: float, rel: float, abs_: float) -> bool:
 # --- autodiff's side ------------------------------------------------------------------------------
 
 
-def build(program: Program, numbers: Sequence[Any], requires: Sequence[bool] | None = None) -> tuple[list, Any]:
+def build(
+    program: Program, numbers: Sequence[Any], requires: Sequence[bool] | None = None
+) -> tuple[list, Any]:
     """The program on fresh Values (leaf i requires a gradient when requires[i]): (leaves, output)."""
     from autodiff import Value
 
@@ -459,7 +464,7 @@ def first_order(program: Program, numbers: Sequence[Any]) -> tuple[Any, list[Any
 
 
 def second_order(program: Program, numbers: Sequence[Any]) -> tuple[list[Any], list[list[Any]]]:
-    """([∂out/∂leaf_i], [[∂²out/∂leaf_i∂leaf_j]]) by `backward(create_graph=True)`, then one backward per δ."""
+    """(∂out/∂leaf_i, ∂²out/∂leaf_i∂leaf_j) by `backward(create_graph=True)`, then a backward per δ."""
     from autodiff import Value
 
     leaves, out = build(program, numbers)

@@ -77,7 +77,8 @@ def _torch_derivatives(torch, program, numbers):
 def _assert_close(ours, theirs, scale, what, program):
     # `scale` is the size of the numbers the program went through: cancellation loses digits of it.
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
-        assert close(float(a), float(b), RTOL, ATOL * scale), f"{what}[{i}]: ours {a!r}, reference {b!r}\n{program}"
+        ok = close(float(a), float(b), RTOL, ATOL * scale)
+        assert ok, f"{what}[{i}]: ours {a!r}, reference {b!r}\n{program}"
 
 
 def _scale(program, rows_a, rows_b):

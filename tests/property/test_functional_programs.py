@@ -41,7 +41,8 @@ def _check(program, argnums):
     _, rows = second_order(program, program.leaves)
     expected_rows = tuple(tuple(rows[i][j] for j in argnums) for i in argnums)
     h = hessian(f, argnums)(*program.leaves)
-    assert tuple(tuple(x.data if hasattr(x, "data") else x for x in row) for row in h) == expected_rows, program
+    numbers = tuple(tuple(x.data if hasattr(x, "data") else x for x in row) for row in h)
+    assert numbers == expected_rows, program
 
 
 @examples(800)

@@ -18,6 +18,8 @@ from programs import EXACT_LEAF, FLOAT_LEAF, build, examples, programs
 
 from autodiff import Tape, topological_order
 
+STALE = "issue 9 item 1: Tape folds requires_grad=False sub-expressions (stale data)"
+
 
 @st.composite
 def recorded(draw, *, exact: bool, data_change: bool):
@@ -58,7 +60,8 @@ def _check_replay(program, requires, first, later):
     expected = [fresh_leaves[leaves.index(w)].grad for w in weights]
     result, grads = tape.gradients()
     assert _same(result, fresh.data), (result, fresh.data, str(program), later)
-    assert all(_same(g, e) for g, e in zip(grads, expected, strict=True)), (grads, expected, str(program), later)
+    same = all(_same(g, e) for g, e in zip(grads, expected, strict=True))
+    assert same, (grads, expected, str(program), later)
     assert _same(tape.forward(), fresh.data)
 
 
@@ -74,14 +77,14 @@ def test_float_replays_follow_the_weights(case):
     _check_replay(*case)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 1: Tape folds requires_grad=False sub-expressions (stale data)")
+@pytest.mark.xfail(strict=True, reason=STALE)
 @examples(500, shrink=False)
 @given(recorded(exact=True, data_change=True))
 def test_exact_replays_follow_the_data_leaves(case):
     _check_replay(*case)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 1: Tape folds requires_grad=False sub-expressions (stale data)")
+@pytest.mark.xfail(strict=True, reason=STALE)
 @examples(500, shrink=False)
 @given(recorded(exact=False, data_change=True))
 def test_float_replays_follow_the_data_leaves(case):
