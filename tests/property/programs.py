@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 from autodiff import ops
 
 # Every run checks the same programs (derandomize) and remembers nothing between runs (database
-# off). AUTODIFF_SOAK=10 multiplies every example count by 10 for a longer search.
-SOAK = max(1, int(os.environ.get("AUTODIFF_SOAK", "1")))
+# off). AUTODIFF_SOAK=10 multiplies every example count by 10 for a longer search (and 0.05 divides
+# it by 20, for the mutation check's many short runs).
+SOAK = float(os.environ.get("AUTODIFF_SOAK", "1"))
 
 
 def examples(n: int, *, shrink: bool = True) -> settings:
@@ -37,7 +38,7 @@ def examples(n: int, *, shrink: bool = True) -> settings:
     phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
     return settings(
         phases=phases,
-        max_examples=n * SOAK,
+        max_examples=max(1, int(n * SOAK)),
         derandomize=True,
         database=None,
         deadline=None,
