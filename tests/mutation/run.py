@@ -203,10 +203,14 @@ def _run_tests(copy: Path, tests: list[str], timeout: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run every mutant of the given files; print the kill rate per file and the survivors."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("files", nargs="*", default=FILES, help="files to mutate, relative to the project")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
-    parser.add_argument("--timeout", type=float, default=120, help="seconds per mutant before it counts as killed")
+    parser.add_argument(
+        "--timeout", type=float, default=120, help="seconds per mutant before it counts as killed"
+    )
     parser.add_argument("--list", action="store_true", help="only list the mutants")
     parser.add_argument(
         "--resume",
@@ -243,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         start = time.monotonic()
         if _run_tests(copies[0], tests, args.timeout * 3) != "survived":
             raise SystemExit("the tests fail on the unmutated code: fix them first")
-        print(f"{len(all_mutants)} mutants; the unmutated tests took {time.monotonic() - start:.0f} s", flush=True)
+        print(
+            f"{len(all_mutants)} mutants; the unmutated tests took {time.monotonic() - start:.0f} s",
+            flush=True,
+        )
 
         free = list(copies)
 
