@@ -464,7 +464,7 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     except OverflowError as error:
         if str(error).startswith(f"{prim.name}:"):
             raise  # the forward rule named itself already
-        raise OverflowError(f"{prim.name}: {_overflow_detail(error, args)}") from None
+        raise OverflowError(f"{prim.name}: {_overflow_detail(args)}") from None
     if type(result) not in PLAIN_NUMBERS:
         result = _checked_result(result, prim, args)
     st = state
@@ -491,9 +491,12 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     return out
 
 
-def _overflow_detail(error: OverflowError, args: tuple[Operand, ...]) -> str:
+def _overflow_detail(args: tuple[Operand, ...]) -> str:
     shown = ", ".join(brief_number(a._data if isinstance(a, Value) else a) for a in args)
-    return f"{error} (inputs {shown}); an exact number this large has no float value"
+    return (
+        f"the inputs ({shown}) are too large for float arithmetic: an exact number this "
+        "large has no float value; keep every input exact (int or Fraction) or scale it down"
+    )
 
 
 def _with_constant(result: Number, lab: str | None, prim: ops.Primitive, p0: Value, p1: Value) -> Value:

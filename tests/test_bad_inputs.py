@@ -404,27 +404,17 @@ ENTRIES = [
 ALL = set(BAD)
 _HUGE = "issue 9 item 8: an int over 4,300 digits gives a raw OverflowError/ValueError (name the operation)"
 _DEFECTS: list[tuple[tuple[str, ...], set[str], str]] = [
-    (("Value(requires_grad=)",), ALL - {"bool"}, "issue 9 item 11: requires_grad accepts any object"),
-    ((".data =",), NOT_NUMBERS | {"np_int64"}, "issue 9 item 7: .data assignment is not checked"),
-    ((".data = then compute",), {"None"}, "issue 9 item 7: garbage .data gives raw messages"),
-    (("hook returns bad",), NOT_NUMBERS, "issue 9 item 5: a hook returning a non-number corrupts .grad"),
+    (("Value(requires_grad=)",), {"huge"}, "issue 9 item 11: requires_grad accepts any object"),
+    (("hook returns bad",), {"None"}, "issue 9 item 5: a hook returning a non-number corrupts .grad"),
     (
         ("Tape replay after .data = bad",),
-        NOT_NUMBERS - {"bool"} | {"huge"},
+        {"huge"},
         "issue 9 item 2: a Tape replay does not check the leaves' numbers",
     ),
-    (("Tape replay after .data = bad",), {"bool"}, "issue 9 items 2 and 7: .data = True replays as 1"),
-    (("SGD(lr=bad)", "Adam(lr=bad)", "Adam(eps=bad)"), NON_FINITE, "issue 9 item 9: NaN/inf hyperparameters"),
-    (("SGD(momentum=bad)", "Adam(betas=(bad, 0.999))"), {"nan"}, "issue 9 item 9: NaN hyperparameters"),
     (
         ("SGD.step() with .grad = bad", "Adam.step() with .grad = bad"),
         NOT_NUMBERS | {"huge"},
         "issue 9 item 6: step() does not check .grad (None must count as 0 or be refused clearly)",
-    ),
-    (
-        ("MLP(sizes=bad)",),
-        ALL - {"str", "None", "list", "huge", "np_int64"},
-        "issue 9 item 11: MLP(2, 4) gives 'int' object is not iterable",
     ),
     (
         ("viz.draw(params=bad)",),
@@ -433,13 +423,6 @@ _DEFECTS: list[tuple[tuple[str, ...], set[str], str]] = [
     ),
     (
         (
-            "Value + bad",
-            "bad - Value",
-            "Value / bad",
-            "float Value ** bad",
-            "bad ** Value",
-            "relu after bad",
-            "autodiff.sum",
             "backward(grad=)",
             "grad(bad)",
             "grad(f, argnums=bad)",
@@ -450,14 +433,7 @@ _DEFECTS: list[tuple[tuple[str, ...], set[str], str]] = [
             "gradcheck(eps=bad)",
             "gradcheck(atol=bad)",
             "Tape.gradients(grad=bad)",
-            "model([bad, 1.0])",
-            "HalfSquaredError(o, y=bad)",
-            "MaxMargin(o, y=bad)",
-            "l2_penalty(coefficient=bad)",
-            "SGD(momentum=bad)",
             "Adam(betas=bad)",
-            "Adam(betas=(bad, 0.999))",
-            "fit(data=[(x, bad)])",
             "viz.to_dot(view=bad)",
         ),
         {"huge"},
@@ -465,18 +441,12 @@ _DEFECTS: list[tuple[tuple[str, ...], set[str], str]] = [
     ),
     # Not in issue 9 (found by this catalogue):
     (("gradcheck(f, bad)",), NON_FINITE, "new: gradcheck accepts a NaN/inf point and reports NaN checks"),
-    (
-        ("gradcheck(eps=bad)", "gradcheck(atol=bad)"),
-        {"inf"},
-        "new: gradcheck accepts eps=inf / atol=inf (atol=inf passes every check)",
-    ),
     (("zero_grad(bad)",), ALL - {"str", "list"}, "new: zero_grad(5) gives a raw message"),
     (
         ("Tape(inputs=bad)",),
         ALL - {"str", "None", "list"},
         "new: Tape(y, inputs=5) gives 'int' object is not iterable",
     ),
-    (("fit(batch_size=bad)", "fit(epochs=bad)"), {"bool"}, "new: fit accepts batch_size=True / epochs=True"),
     (("viz.to_dot(title=bad)",), ALL - {"str", "None"}, "new: a non-str title gives a raw message"),
     (("viz.render(path=bad)",), ALL - {"str"}, "new: a non-path path gives Python's raw os.PathLike message"),
 ]
@@ -547,7 +517,6 @@ def _run_case(entry: Entry, kind: str, world: World, bad: Any) -> None:
 # --- the issue's reproductions that are not a bad argument ----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 1: Tape replays stale data leaves")
 def test_tape_reads_changed_data_leaves():
     w = Value(2.0)
     x = Value(3.0, requires_grad=False)
@@ -557,7 +526,6 @@ def test_tape_reads_changed_data_leaves():
     assert tape.gradients() == (32.0, [16.0])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 2: Tape with a repeated input counts its δ twice")
 def test_tape_repeated_input():
     w = Value(3)
     try:
@@ -568,19 +536,16 @@ def test_tape_repeated_input():
     assert w.grad == 6
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 3: grad computes δs off the path to its argument")
 def test_grad_ignores_off_path_nodes():
     c = Value(0.0)
     assert autodiff.grad(lambda x: c.sqrt() + x)(1.0) == 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 4: grad of a function that cuts the graph returns 0")
 def test_grad_of_a_constant_result_says_so():
     with pytest.raises((TypeError, ValueError)):
         autodiff.grad(math.sin)(1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 6: a failed backward leaves some .grad updated")
 def test_failed_backward_changes_nothing():
     a = Value(2.0, "a")
     b = Value(3.0, "b")
@@ -591,7 +556,6 @@ def test_failed_backward_changes_nothing():
     assert (a.grad, b.grad, out.grad) == (0, 0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 5: register_hook on a constant is accepted")
 def test_hook_on_a_constant_is_refused():
     with pytest.raises((TypeError, ValueError, RuntimeError)):
         Value(1.0, requires_grad=False).register_hook(lambda g: g)
@@ -611,7 +575,6 @@ def test_hook_handles_remove_one_registration():
     assert calls == [3]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 6: an optimizer step that fails half-way is not undone")
 def test_failed_step_changes_nothing():
     params = [Parameter(1.0), Parameter(2.0)]
     params[0].grad = 0.5

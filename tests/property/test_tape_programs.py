@@ -11,14 +11,11 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from programs import EXACT_LEAF, FLOAT_LEAF, build, examples, programs
 
 from autodiff import Tape, topological_order
-
-STALE = "issue 9 item 1: Tape folds requires_grad=False sub-expressions (stale data)"
 
 
 @st.composite
@@ -77,15 +74,13 @@ def test_float_replays_follow_the_weights(case):
     _check_replay(*case)
 
 
-@pytest.mark.xfail(strict=True, reason=STALE)
-@examples(500, shrink=False)
+@examples(500)
 @given(recorded(exact=True, data_change=True))
 def test_exact_replays_follow_the_data_leaves(case):
     _check_replay(*case)
 
 
-@pytest.mark.xfail(strict=True, reason=STALE)
-@examples(500, shrink=False)
+@examples(500)
 @given(recorded(exact=False, data_change=True))
 def test_float_replays_follow_the_data_leaves(case):
     _check_replay(*case)
