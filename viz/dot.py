@@ -89,6 +89,7 @@ def digraph(
             # Arrows between two columns of neurons need room to fan out.
             "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
+            "remincross": "false",  # it rotates the rows `_in_order` fixes
             "bgcolor": "white",
             "pad": "0.1",
         },
@@ -159,6 +160,20 @@ def _rows_above_users(g: graphviz.Digraph, graph: GraphRecords, flat: dict[str, 
                 row.attr(rank="same")
                 row.node(others[0])
                 row.node(leaf)
+                _in_order(row, [others[0], leaf], across=False)
+
+
+def _in_order(g: graphviz.Digraph, row: list[str], across: bool) -> None:
+    """Keep a row in the given order: x1, x2, x3 left to right (read down) or top to bottom (read across).
+
+    Left alone, `dot` orders a rank as its crossing minimisation leaves it, which drew x3, x2, x1 and
+    o1_8 … o1_1, o1_16 … o1_9. An invisible arrow between neighbours puts its tail first: on the left
+    read down, at the bottom read across (hence the reversed chain), provided the final pass over the
+    whole graph (`remincross`) does not rotate the order of a cluster's rank, so it is switched off.
+    """
+    pairs = list(zip(row, row[1:]))
+    for first, second in pairs:
+        g.edge(second, first, style="invis") if across else g.edge(first, second, style="invis")
 
 
 def _direction(graph: GraphRecords) -> str:
@@ -212,6 +227,7 @@ class _Painter:
                 same.attr(rank="same")
                 for node_id in group:
                     self._node(same, self.node_of[node_id])
+                _in_order(same, group, self.across)
 
     def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
         attrs = dict(_style(node))
