@@ -54,9 +54,9 @@ def centre(root: ET.Element, name: str) -> tuple[float, float]:
 def reading_order(root: ET.Element, names: list[str]) -> list[str]:
     """`names` sorted as a reader meets them: left to right, or top to bottom when they share a column."""
     spots = {name: centre(root, name) for name in names}
-    xs = {round(x) for x, _ in spots.values()}
-    key = (lambda n: spots[n][1]) if len(xs) == 1 else (lambda n: spots[n][0])
-    return sorted(names, key=key)
+    xs, ys = [x for x, _ in spots.values()], [y for _, y in spots.values()]
+    down = max(ys) - min(ys) > max(xs) - min(xs)  # a column (read across), else a row
+    return sorted(names, key=lambda n: spots[n][1] if down else spots[n][0])
 
 
 @cache
@@ -159,3 +159,18 @@ def test_no_arrow_runs_through_an_edge_label(name):
             for x, y in _bezier_points(path.get("d")):
                 crossed |= {words for _, (l, t, r, b), words in boxes if l + 1 < x < r - 1 and t + 1 < y < b - 1}
     assert crossed == set()
+
+
+def test_the_moons_neurons_are_in_order_when_drawn_one_box_each(monkeypatch):
+    import viz
+    import viz.budget
+
+    monkeypatch.setattr(viz.budget, "BUNDLE", 10**6)  # keep the 256 arrows between L1 and L2
+    picture = PICTURES["moons-2-16-16-1"]()
+    source = viz.to_dot(picture.loss, **picture.options)
+    svg = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=30)
+    root = ET.fromstring(svg.stdout)
+    for layer in (1, 2):
+        row = [f"o{layer}_{i}" for i in range(1, 17)]
+        assert reading_order(root, row) == row
+    assert reading_order(root, ["x1", "x2"]) == ["x1", "x2"]

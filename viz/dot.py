@@ -117,7 +117,7 @@ def digraph(
                 fontname=FONT,
                 id=f"{shown.id_prefix()}layer-{i}",
             )
-            painter.add_nodes(box, members)
+            painter.add_nodes(box, members, inside=True)
     for edge in graph.edges:
         painter.add_edge(g, edge)
     if not painter.across:
@@ -160,20 +160,20 @@ def _rows_above_users(g: graphviz.Digraph, graph: GraphRecords, flat: dict[str, 
                 row.attr(rank="same")
                 row.node(others[0])
                 row.node(leaf)
-                _in_order(row, [others[0], leaf], across=False)
+                _in_order(row, [others[0], leaf], flipped=False)
 
 
-def _in_order(g: graphviz.Digraph, row: list[str], across: bool) -> None:
+def _in_order(g: graphviz.Digraph, row: list[str], flipped: bool) -> None:
     """Keep a row in the given order: x1, x2, x3 left to right (read down) or top to bottom (read across).
 
     Left alone, `dot` orders a rank as its crossing minimisation leaves it, which drew x3, x2, x1 and
-    o1_8 … o1_1, o1_16 … o1_9. An invisible arrow between neighbours puts its tail first: on the left
-    read down, at the bottom read across (hence the reversed chain), provided the final pass over the
-    whole graph (`remincross`) does not rotate the order of a cluster's rank, so it is switched off.
+    o1_8 … o1_1, o1_16 … o1_9. An invisible arrow between neighbours puts its tail first (on the left,
+    or on top), except inside a cluster read across, where `dot` (2.43) puts it last: there the chain
+    is `flipped`. The final pass over the whole graph (`remincross`) rotates a cluster's rows against
+    these arrows, so it is switched off. tests/test_viz_layout.py checks the order in dot's output.
     """
-    pairs = list(zip(row, row[1:]))
-    for first, second in pairs:
-        g.edge(second, first, style="invis") if across else g.edge(first, second, style="invis")
+    for first, second in zip(row, row[1:]):
+        g.edge(second, first, style="invis") if flipped else g.edge(first, second, style="invis")
 
 
 def _direction(graph: GraphRecords) -> str:
@@ -217,7 +217,7 @@ class _Painter:
 
     # --- nodes ----------------------------------------------------------------------------------
 
-    def add_nodes(self, g: graphviz.Digraph, groups: list[list[str]]) -> None:
+    def add_nodes(self, g: graphviz.Digraph, groups: list[list[str]], inside: bool = False) -> None:
         """Declare the nodes of one box; a column of several nodes becomes a `rank=same` subgraph."""
         for group in groups:
             if len(group) == 1:
@@ -227,7 +227,7 @@ class _Painter:
                 same.attr(rank="same")
                 for node_id in group:
                     self._node(same, self.node_of[node_id])
-                _in_order(same, group, self.across)
+                _in_order(same, group, self.across and inside)
 
     def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
         attrs = dict(_style(node))
