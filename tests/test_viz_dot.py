@@ -81,7 +81,8 @@ def test_the_article_reads_down_with_each_weight_in_the_row_above_its_product():
         (edge,) = re.findall(rf"\t{w} -> n\d+ \[label=[^\n]*", source)
         assert "xlabel" not in edge
         # The weight shares the row of its product's other input (o1_1 for w2_1): one row above the product.
-        assert re.search(rf"\{{\n\t\trank=same\n\t\t(n\d+)\n\t\t{w}\n\t\t\1 -> {w} \[style=invis\]\n\t\}}", source)
+        row = rf"\{{\n\t\trank=same\n\t\t(n\d+)\n\t\t{w}\n\t\t\1 -> {w} \[style=invis\]\n\t\}}"
+        assert re.search(row, source)
     assert "decorate" not in source  # no underline ties between labels and arrows
 
 

@@ -21,7 +21,7 @@ DRAWN = {
     "patient2": 20,
     "patient3": 20,
     "mlp-2-4-4-1": 17,  # 90 nodes: 2 inputs, 9 neurons, the loss's 3 operations and 3 constants
-    # 714 nodes: 2 inputs, L1 and L2 as boxes (256 arrows between them), o3, the loss's 3 operations, 3 constants
+    # 714 nodes: 2 inputs, L1 and L2 as boxes (256 arrows between them), o3, the loss's 3 ops and 3 constants
     "moons-2-16-16-1": 11,
     "focus-one-weight": 24,
 }
@@ -174,4 +174,4 @@ def test_dense_neuron_layers_are_drawn_as_boxes_and_sparse_ones_are_kept():
     assert counted[("layer0", "layer1")] == 256
     mlp = PICTURES["mlp-2-4-4-1"]()
     small = fit(viz.records(mlp.loss, params=mlp.options["params"]), 80)
-    assert 16 <= BUNDLE and all(node.kind != "summary" for node in small.nodes)
+    assert BUNDLE >= 16 and all(node.kind != "summary" for node in small.nodes)

@@ -13,6 +13,7 @@ Tooltips: a node's name, value and δ; an arrow's full chain-rule sentence.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
@@ -172,7 +173,7 @@ def _in_order(g: graphviz.Digraph, row: list[str], flipped: bool) -> None:
     is `flipped`. The final pass over the whole graph (`remincross`) rotates a cluster's rows against
     these arrows, so it is switched off. tests/test_viz_layout.py checks the order in dot's output.
     """
-    for first, second in zip(row, row[1:]):
+    for first, second in itertools.pairwise(row):
         g.edge(second, first, style="invis") if flipped else g.edge(first, second, style="invis")
 
 

@@ -58,7 +58,7 @@ def collapse(
             label,
             None,
             None,
-            # A neuron stands for its Σ, products, weights and activation: count those, name it by its formula.
+            # A neuron stands for its Σ, products, weights and activation: count them; name it by its formula.
             count=sum(n.count or 1 if n.kind == NEURON else 1 for n in members[label]),
             ops=_counted([_kind_of(n) for n in members[label]]),
             detail=(stats or {}).get(label, ()),
