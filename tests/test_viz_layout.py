@@ -1,7 +1,8 @@
 """The gallery as `dot` lays it out: reading order, edge labels that do not overlap, text size at 880 px.
 
 Positions come from the SVG `dot` writes (user units are points). An SVG does not store text widths:
-they are measured with Pillow in the font fontconfig gives for Helvetica (as `dot` itself does), or
+they are measured with Pillow in DejaVu Sans, the widest common stand-in for Helvetica (Graphviz's
+PNGs and many Linux browsers draw with it; `dot` lays text out with narrower Helvetica metrics), or
 else estimated at 0.6 em per character.
 """
 
@@ -64,7 +65,7 @@ def _font_file(bold: bool) -> str | None:
     if shutil.which("fc-match") is None:
         return None
     found = subprocess.run(
-        ["fc-match", "-f", "%{file}", "Helvetica:bold" if bold else "Helvetica"],
+        ["fc-match", "-f", "%{file}", "DejaVu Sans:bold" if bold else "DejaVu Sans"],
         capture_output=True,
         text=True,
     )
@@ -92,8 +93,9 @@ def text_box(t: ET.Element) -> tuple[float, float, float, float]:
     return left, y - 0.8 * size, left + width, y + 0.2 * size
 
 
-GAP = 4
-"""Points of white needed between two labels to read them as two (a space at 11 pt is 3 pt)."""
+GAP = 11
+"""Points of white needed between two labels on one line to read them as two: one em of the labels' 11 pt
+(the old patient 3 had 9 pt between `= (−1) · 1/200 = −1/200` and `= (−1) · 3000 = −3000`: one phrase)."""
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
@@ -183,3 +185,12 @@ def test_the_moons_neurons_are_in_order_when_drawn_one_box_each(monkeypatch):
         row = [f"o{layer}_{i}" for i in range(1, 17)]
         assert reading_order(root, row) == row
     assert reading_order(root, ["x1", "x2"]) == ["x1", "x2"]
+
+
+@pytest.mark.parametrize("name", sorted(PICTURES))
+def test_text_is_at_least_9_px_when_the_picture_is_880_px_wide(name):
+    root = laid_out(name)
+    width = float(re.match(r"[\d.]+", root.get("width")).group())
+    sizes = [float(t.get("font-size")) for t in _texts(root)]
+    shown = min(sizes) * README_WIDTH / width
+    assert shown >= 9, f"{width:.0f} pt wide: {min(sizes)} pt text is {shown:.1f} px at {README_WIDTH} px"

@@ -166,7 +166,7 @@ def test_gallery_is_up_to_date(name):
     edges = {f"{a}->{b}" for a, b in re.findall(drawn, dot_source, re.MULTILINE)}
     assert nodes | edges <= titles
     texts = set(_svg_texts(GALLERY / f"{name}.svg"))
-    labels = re.findall(r'label=<<FONT COLOR="#\w+">([^<]*)<BR/>([^<]*)</FONT>>', dot_source)
+    labels = re.findall(r'label=<<TABLE[^\n]*?<FONT COLOR="#\w+">([^<]*)<BR/>([^<]*)<', dot_source)
     assert labels and {part for pair in labels for part in pair} <= texts
 
 

@@ -50,6 +50,9 @@ def load_graphviz() -> Any:
     return graphviz
 
 
+SMALL = 11
+"""Point size of the smallest text (a kind, statistics): ~9 px when a 1000 pt picture is 880 px wide."""
+
 EDGE_LABELS = 60
 """Above this many arrows, arrows carry no text (it would cover the picture); tooltips keep it."""
 
@@ -86,7 +89,8 @@ def digraph(
             "labelloc": "t",
             "fontname": FONT,
             "fontsize": "14",
-            "nodesep": "0.2" if direction == "LR" else "0.45",  # read down, labels sit between nodes
+            # Arrow labels carry their own white (`_room`), so nodes and labels can sit close.
+            "nodesep": "0.2",
             # Arrows between two columns of neurons need room to fan out.
             "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
@@ -256,12 +260,12 @@ class _Painter:
             shown = f"{name} = {value}" if name else value
             return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{_row(shown)}</TABLE>>'
         header = f"<I>{text.html(node.op)}</I>" if node.op else KIND_WORD[node.kind]
-        rows = [_row(header, 10, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
+        rows = [_row(header, SMALL, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
         rows.append(self._delta_row(node))
         for line in _update_lines(node.update):
             rows.append(_row(text.html(line), 11, self.view.text_colour("#7a4a00")))
         for line in node.detail:
-            rows.append(_row(text.html(line), 10, self.view.text_colour(MUTED)))
+            rows.append(_row(text.html(line), SMALL, self.view.text_colour(MUTED)))
         return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
     def _delta_row(self, node: NodeRecord) -> str:
@@ -284,11 +288,11 @@ class _Painter:
         what = "nodes" if node.of_kind is None else "leaves outside any layer"
         rows = [
             _row(f"<B>{text.html(text.name(node.name))}</B>"),
-            _row(text.html(f"{node.count} {what} (collapsed)"), 10),
-            _row(text.html(ops), 10, MUTED),
+            _row(text.html(f"{node.count} {what} (collapsed)"), SMALL),
+            _row(text.html(ops), SMALL, MUTED),
         ]
         for line in node.detail:
-            rows.append(_row(text.html(line), 10, self.view.text_colour(MUTED)))
+            rows.append(_row(text.html(line), SMALL, self.view.text_colour(MUTED)))
         return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
     # --- arrows ---------------------------------------------------------------------------------
@@ -344,7 +348,7 @@ class _Painter:
             # An arrow inside a column runs through a centred label; an xlabel sits beside it.
             attrs["xlabel"] = _pad(label)
         else:
-            attrs["label"] = label
+            attrs["label"] = _room(label, lines)
         return attrs
 
     def _width(self, edge: EdgeRecord, colour: str) -> str:
@@ -414,6 +418,18 @@ def _same(a: Any, b: Any) -> bool:
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
     except TypeError:
         return False
+
+
+ROOM_PER_CHAR = 1.2
+"""Points of white after each character of an arrow's longest line. `dot` measures text in Helvetica;
+DejaVu Sans (Graphviz's PNGs, many Linux browsers) is ~15% wider, and neighbouring labels need a gap."""
+
+
+def _room(label: str, lines: list[str]) -> str:
+    """An HTML-like label with white on its right, so that in a wider font it keeps off its neighbour."""
+    width = round(ROOM_PER_CHAR * max(len(line) for line in lines))
+    cells = f'<TD WIDTH="4"></TD><TD>{label[1:-1]}</TD><TD WIDTH="{width}"></TD>'  # and off its own arrow
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
 
 
 def _pad(label: str) -> str:
