@@ -59,7 +59,7 @@ def fit(graph: GraphRecords, budget: int | None) -> GraphRecords:
         pairs = ", ".join(f"{n} arrows from {a} to {b}" for a, b, n in dense)
         names = sorted({label for a, b, _ in dense for label in (a, b)}, key=neurons.layers.index)
         note = (
-            f"{total} nodes, more than the budget of {budget}: one box per neuron, and {' and '.join(names)} "
+            f"{total} nodes, more than the budget of {budget}: one box per neuron; {' and '.join(names)} "
             f"drawn as boxes with δ statistics ({pairs}); {how}"
         )
         return _noted(collapse(neurons, stats, only=tuple(names)), note)

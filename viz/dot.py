@@ -94,7 +94,7 @@ def digraph(
             # Arrows between two columns of neurons need room to fan out.
             "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
-            "remincross": "false",  # it rotates the rows `_in_order` fixes
+            "remincross": "false" if direction == "LR" else "true",  # read across it rotates `_in_order` rows
             "bgcolor": "white",
             "pad": "0.1",
         },
@@ -133,7 +133,7 @@ def digraph(
 def _rank_gap(graph: GraphRecords, direction: str) -> str:
     """Arrows between two columns of neurons need room to fan out; read down they have the width."""
     if any(node.kind == NEURON for node in graph.nodes):
-        return "1.2" if direction == "LR" else "0.6"
+        return "1.2" if direction == "LR" else "1.1"
     return "0.35"
 
 
