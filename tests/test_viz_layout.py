@@ -194,3 +194,16 @@ def test_text_is_at_least_9_px_when_the_picture_is_880_px_wide(name):
     sizes = [float(t.get("font-size")) for t in _texts(root)]
     shown = min(sizes) * README_WIDTH / width
     assert shown >= 9, f"{width:.0f} pt wide: {min(sizes)} pt text is {shown:.1f} px at {README_WIDTH} px"
+
+
+def test_arrows_between_layers_run_straight_down_in_the_focus_picture():
+    # Read down, the last pass of dot's crossing minimisation stays on: without it the four arrows from
+    # L3's products up to o2_1 … o2_4 were drawn crossing, their labels in the order 4, 3, 2, 1.
+    root = laid_out("focus-one-weight")
+    lefts = {}
+    for edge in _groups(root, "edge"):
+        for t in _texts(edge):
+            found = re.fullmatch(r"δo2_(\d) = δo3 · w3_\d", t.text or "")
+            if found:
+                lefts[int(found.group(1))] = float(t.get("x"))
+    assert sorted(lefts) == [1, 2, 3, 4] and sorted(lefts, key=lefts.get) == [1, 2, 3, 4]
