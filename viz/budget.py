@@ -1,7 +1,9 @@
 """The readability budget: a drawing of more than `budget` nodes is shrunk until it reads.
 
 1. Each neuron (its products w·x, weights, bias, Σ and activation) becomes one box,
-   `Σ w·x + b → relu`, with the activation's value and δ.
+   `Σ w·x + b → relu`, with the activation's value and δ. Two layers of neurons joined by more than
+   `BUNDLE` arrows (16 × 16 = 256 in the moons model) are a tangle even so: those layers become
+   boxes with δ statistics, joined by one arrow that says how many it stands for.
 2. If that is still over budget, each layer becomes one box with δ statistics (the smallest and
    largest |δ|, the share of zero δs, dead ReLUs).
 3. A drawing `dot` cannot lay out in a few seconds (more than `DRAWN_LIMIT` nodes or `EDGE_LIMIT`
