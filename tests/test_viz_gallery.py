@@ -21,13 +21,14 @@ DRAWN = {
     "patient2": 20,
     "patient3": 20,
     "mlp-2-4-4-1": 17,  # 90 nodes: 2 inputs, 9 neurons, the loss's 3 operations and 3 constants
-    "moons-2-16-16-1": 41,  # 714 nodes: 2 inputs, 33 neurons, the loss's 3 operations and 3 constants
+    # 714 nodes: 2 inputs, L1 and L2 as boxes (256 arrows between them), o3, the loss's 3 ops and 3 constants
+    "moons-2-16-16-1": 11,
     "focus-one-weight": 24,
 }
 
 LABELS = {
     "patient3": [
-        "δ2_1 = δ3 · w2_1<BR/>= (−1) · 1/200 = −1/200",
+        "δ2_1 = δ3 · w2_1<BR/>= (−1) · 1/200<BR/>= −1/200",
         "δ3 = δ4 · relu′(o2)<BR/>relu′(0) = 1<BR/>= (−1) · 1 = −1",
         "ŵ2_3 = w2_3 − α·δw2_3",
         "= 1/5800 − 1/10^7·(−3000)",
@@ -35,7 +36,16 @@ LABELS = {
     ],
     "patient1": ["δw2_2 = δ3 · o1_2", "ŵ2_2 = w2_2 − α·δw2_2"],
     "mlp-2-4-4-1": ["Σ w·x + b → relu", "90 nodes, more than the budget of 80: one box per neuron"],
-    "moons-2-16-16-1": ["714 nodes, more than the budget of 80", "Σ w·x + b → relu, dead (Σ &lt; 0)"],
+    "moons-2-16-16-1": [
+        "714 nodes, more than the budget of 80",
+        "L1 and L2 drawn as boxes with δ statistics (256 arrows from L1 to L2)",
+        "budget=None",
+        "focus=&lt;a weight&gt;",
+        "112 nodes (collapsed)",
+        "neuron Σ w·x + b → relu ×16",
+        "dead ReLUs (input &lt; 0): 10 of 16",
+        "256 arrows",
+    ],
     "focus-one-weight": [
         "only the paths from the loss to w1_1_1",
         "δw1_1_1 = δΣo1_1 · x1",
@@ -149,3 +159,19 @@ def test_text_colours_meet_wcag_aa_contrast(background):
     for colour in (ZERO, NEGATIVE, POSITIVE, MUTED):
         light, dark = sorted((_luminance(colour), _luminance(background)), reverse=True)
         assert (light + 0.05) / (dark + 0.05) >= 4.5, colour
+
+
+def test_dense_neuron_layers_are_drawn_as_boxes_and_sparse_ones_are_kept():
+    from viz.budget import BUNDLE, by_neuron, dense_layers, fit
+
+    moons = PICTURES["moons-2-16-16-1"]()
+    graph = viz.records(moons.loss, params=moons.options["params"])
+    assert dense_layers(by_neuron(graph)) == [("L1", "L2", 256)]
+    drawn = fit(graph, 80)
+    kinds = {node.name: node.kind for node in drawn.nodes}
+    assert kinds["L1"] == kinds["L2"] == "summary" and kinds["o3"] == "neuron"
+    counted = {(e.parent, e.child): e.count for e in drawn.edges if e.count}
+    assert counted[("layer0", "layer1")] == 256
+    mlp = PICTURES["mlp-2-4-4-1"]()
+    small = fit(viz.records(mlp.loss, params=mlp.options["params"]), 80)
+    assert BUNDLE >= 16 and all(node.kind != "summary" for node in small.nodes)

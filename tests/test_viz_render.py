@@ -166,7 +166,7 @@ def test_gallery_is_up_to_date(name):
     edges = {f"{a}->{b}" for a, b in re.findall(drawn, dot_source, re.MULTILINE)}
     assert nodes | edges <= titles
     texts = set(_svg_texts(GALLERY / f"{name}.svg"))
-    labels = re.findall(r'label=<<FONT COLOR="#\w+">([^<]*)<BR/>([^<]*)</FONT>>', dot_source)
+    labels = re.findall(r'label=<<TABLE[^\n]*?<FONT COLOR="#\w+">([^<]*)<BR/>([^<]*)<', dot_source)
     assert labels and {part for pair in labels for part in pair} <= texts
 
 
@@ -285,12 +285,21 @@ def test_a_misspelt_option_names_the_function_called():
 
 
 @needs_dot
-def test_view_both_makes_one_figure_side_by_side(tmp_path):
+def test_view_both_makes_one_figure_side_by_side(tmp_path, monkeypatch):
     out = viz.render(_article_loss(), tmp_path / "p.svg", view="both")
     svg = out.read_text(encoding="utf-8")
     assert svg.count("<svg") == 3  # the figure and its two pictures
     ET.fromstring(svg.split("?>", 1)[1])
     assert (tmp_path / "p-forward.svg").exists() and (tmp_path / "p-backward.svg").exists()
+    # Patient 3 is ~1000 pt wide: side by side would be 2000 pt, so one view goes above the other.
+    size = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    width, height = float(size.group(1)), float(size.group(2))
+    assert width < 1100 < height
+    assert re.search(r'<svg x="0.00" y="[1-9][\d.]*"', svg)
+    # On a wide enough page the two views sit side by side.
+    monkeypatch.setattr(sys.modules["viz.render"], "PAGE_WIDTH", 10**6)
+    wide = viz.render(_article_loss(), tmp_path / "w.svg", view="both").read_text(encoding="utf-8")
+    assert re.search(r'<svg x="[1-9][\d.]*" y="0.00"', wide)
 
 
 def _article_loss() -> Value:

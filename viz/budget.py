@@ -1,7 +1,9 @@
 """The readability budget: a drawing of more than `budget` nodes is shrunk until it reads.
 
 1. Each neuron (its products w·x, weights, bias, Σ and activation) becomes one box,
-   `Σ w·x + b → relu`, with the activation's value and δ.
+   `Σ w·x + b → relu`, with the activation's value and δ. Two layers of neurons joined by more than
+   `BUNDLE` arrows (16 × 16 = 256 in the moons model) are a tangle even so: those layers become
+   boxes with δ statistics, joined by one arrow that says how many it stands for.
 2. If that is still over budget, each layer becomes one box with δ statistics (the smallest and
    largest |δ|, the share of zero δs, dead ReLUs).
 3. A drawing `dot` cannot lay out in a few seconds (more than `DRAWN_LIMIT` nodes or `EDGE_LIMIT`
@@ -21,6 +23,10 @@ from .summary import NEURON, collapse
 
 DEFAULT_BUDGET = 80
 """About as many boxes as a page shows legibly."""
+
+BUNDLE = 40
+"""More arrows than this between two layers of neurons are a tangle at a README's width: those layers
+are drawn as boxes with δ statistics, joined by one counted arrow."""
 
 DRAWN_LIMIT = 200
 EDGE_LIMIT = 1500
@@ -49,7 +55,16 @@ def fit(graph: GraphRecords, budget: int | None) -> GraphRecords:
             f"{total} nodes, more than the budget of {budget}: one box per neuron (Σ w·x + b → activation, "
             f"its weights inside); {how}"
         )
-        return _noted(neurons, note)
+        dense = dense_layers(neurons, BUNDLE)
+        if not dense:
+            return _noted(neurons, note)
+        pairs = ", ".join(f"{n} arrows from {a} to {b}" for a, b, n in dense)
+        names = sorted({label for a, b, _ in dense for label in (a, b)}, key=neurons.layers.index)
+        note = (
+            f"{total} nodes, more than the budget of {budget}: one box per neuron; {' and '.join(names)} "
+            f"drawn as boxes with δ statistics ({pairs}); {how}"
+        )
+        return _noted(collapse(neurons, stats, only=tuple(names)), note)
     small = collapse(neurons if neurons is not None else graph, stats)
     if len(small.nodes) > DRAWN_LIMIT or len(small.edges) > EDGE_LIMIT:
         raise GraphTooLargeError(
@@ -60,6 +75,17 @@ def fit(graph: GraphRecords, budget: int | None) -> GraphRecords:
     inside = "neurons and layers" if neurons is not None else "layers"
     note = f"{total} nodes, more than the budget of {budget}: {inside} collapsed into boxes; {how}"
     return _noted(small, note)
+
+
+def dense_layers(graph: GraphRecords, limit: int = BUNDLE) -> list[tuple[str, str, int]]:
+    """The pairs of layers with more than `limit` arrows between their neurons: (from, to, arrows)."""
+    layer_of = {node.id: node.layer for node in graph.nodes if node.kind == NEURON}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for edge in graph.edges:
+        a, b = layer_of.get(edge.parent), layer_of.get(edge.child)
+        if a is not None and b is not None and a != b:
+            counts[a, b] += 1
+    return [(a, b, n) for (a, b), n in counts.items() if n > limit]
 
 
 def _noted(graph: GraphRecords, note: str) -> GraphRecords:

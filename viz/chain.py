@@ -66,6 +66,8 @@ NAME_CHARS = 40
 DELTA_NAME_CHARS = 24
 SHORT_ARGUMENT = 12
 LINE_CHARS = 26
+NUMBERS_CHARS = 20
+"""Longer lines of numbers on an arrow are drawn on two lines: the product, then its value."""
 """An arrow's line of names longer than this is broken after `δ =`."""
 """A made-up name longer than this is made again one level shallower."""
 
@@ -507,7 +509,12 @@ class EdgeChain:
         out = self._split(head)
         if self.where:
             out.append(self.where)
-        out.append(f"= {self.numbers()}")
+        product = f"= {self.numbers()}"
+        if len(product) > NUMBERS_CHARS and self.local is not None:
+            # `= (−1) · (−3/11600)` over `= 3/11600`: a narrow label leaves room between neighbours.
+            factors = f"= {_factor(self.delta_value)} · {_factor(self.local)}"
+            return [*out, factors, f"= {number(self.contribution)}"]
+        out.append(product)
         return out
 
     def _split(self, head: str) -> list[str]:

@@ -13,6 +13,7 @@ Tooltips: a node's name, value and δ; an arrow's full chain-rule sentence.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,9 @@ def load_graphviz() -> Any:
         raise ModuleNotFoundError(PACKAGE_HINT) from None
     return graphviz
 
+
+SMALL = 11
+"""Point size of the smallest text (a kind, statistics): ~9 px when a 1000 pt picture is 880 px wide."""
 
 EDGE_LABELS = 60
 """Above this many arrows, arrows carry no text (it would cover the picture); tooltips keep it."""
@@ -85,10 +89,12 @@ def digraph(
             "labelloc": "t",
             "fontname": FONT,
             "fontsize": "14",
-            "nodesep": "0.2" if direction == "LR" else "0.45",  # read down, labels sit between nodes
+            # Arrow labels carry their own white (`_room`), so nodes and labels can sit close.
+            "nodesep": "0.2",
             # Arrows between two columns of neurons need room to fan out.
             "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
+            "remincross": "false" if direction == "LR" else "true",  # read across it rotates `_in_order` rows
             "bgcolor": "white",
             "pad": "0.1",
         },
@@ -116,7 +122,7 @@ def digraph(
                 fontname=FONT,
                 id=f"{shown.id_prefix()}layer-{i}",
             )
-            painter.add_nodes(box, members)
+            painter.add_nodes(box, members, inside=True)
     for edge in graph.edges:
         painter.add_edge(g, edge)
     if not painter.across:
@@ -127,7 +133,7 @@ def digraph(
 def _rank_gap(graph: GraphRecords, direction: str) -> str:
     """Arrows between two columns of neurons need room to fan out; read down they have the width."""
     if any(node.kind == NEURON for node in graph.nodes):
-        return "1.2" if direction == "LR" else "0.6"
+        return "1.2" if direction == "LR" else "1.1"
     return "0.35"
 
 
@@ -159,6 +165,20 @@ def _rows_above_users(g: graphviz.Digraph, graph: GraphRecords, flat: dict[str, 
                 row.attr(rank="same")
                 row.node(others[0])
                 row.node(leaf)
+                _in_order(row, [others[0], leaf], flipped=False)
+
+
+def _in_order(g: graphviz.Digraph, row: list[str], flipped: bool) -> None:
+    """Keep a row in the given order: x1, x2, x3 left to right (read down) or top to bottom (read across).
+
+    Left alone, `dot` orders a rank as its crossing minimisation leaves it, which drew x3, x2, x1 and
+    o1_8 … o1_1, o1_16 … o1_9. An invisible arrow between neighbours puts its tail first (on the left,
+    or on top), except inside a cluster read across, where `dot` (2.43) puts it last: there the chain
+    is `flipped`. The final pass over the whole graph (`remincross`) rotates a cluster's rows against
+    these arrows, so it is switched off. tests/test_viz_layout.py checks the order in dot's output.
+    """
+    for first, second in itertools.pairwise(row):
+        g.edge(second, first, style="invis") if flipped else g.edge(first, second, style="invis")
 
 
 def _direction(graph: GraphRecords) -> str:
@@ -202,7 +222,7 @@ class _Painter:
 
     # --- nodes ----------------------------------------------------------------------------------
 
-    def add_nodes(self, g: graphviz.Digraph, groups: list[list[str]]) -> None:
+    def add_nodes(self, g: graphviz.Digraph, groups: list[list[str]], inside: bool = False) -> None:
         """Declare the nodes of one box; a column of several nodes becomes a `rank=same` subgraph."""
         for group in groups:
             if len(group) == 1:
@@ -212,6 +232,7 @@ class _Painter:
                 same.attr(rank="same")
                 for node_id in group:
                     self._node(same, self.node_of[node_id])
+                _in_order(same, group, self.across and inside)
 
     def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
         attrs = dict(_style(node))
@@ -239,12 +260,12 @@ class _Painter:
             shown = f"{name} = {value}" if name else value
             return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0">{_row(shown)}</TABLE>>'
         header = f"<I>{text.html(node.op)}</I>" if node.op else KIND_WORD[node.kind]
-        rows = [_row(header, 10, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
+        rows = [_row(header, SMALL, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
         rows.append(self._delta_row(node))
         for line in _update_lines(node.update):
             rows.append(_row(text.html(line), 11, self.view.text_colour("#7a4a00")))
         for line in node.detail:
-            rows.append(_row(text.html(line), 10, self.view.text_colour(MUTED)))
+            rows.append(_row(text.html(line), SMALL, self.view.text_colour(MUTED)))
         return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
     def _delta_row(self, node: NodeRecord) -> str:
@@ -267,11 +288,11 @@ class _Painter:
         what = "nodes" if node.of_kind is None else "leaves outside any layer"
         rows = [
             _row(f"<B>{text.html(text.name(node.name))}</B>"),
-            _row(text.html(f"{node.count} {what} (collapsed)"), 10),
-            _row(text.html(ops), 10, MUTED),
+            _row(text.html(f"{node.count} {what} (collapsed)"), SMALL),
+            _row(text.html(ops), SMALL, MUTED),
         ]
         for line in node.detail:
-            rows.append(_row(text.html(line), 10, self.view.text_colour(MUTED)))
+            rows.append(_row(text.html(line), SMALL, self.view.text_colour(MUTED)))
         return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
     # --- arrows ---------------------------------------------------------------------------------
@@ -327,7 +348,7 @@ class _Painter:
             # An arrow inside a column runs through a centred label; an xlabel sits beside it.
             attrs["xlabel"] = _pad(label)
         else:
-            attrs["label"] = label
+            attrs["label"] = _room(label, lines)
         return attrs
 
     def _width(self, edge: EdgeRecord, colour: str) -> str:
@@ -397,6 +418,18 @@ def _same(a: Any, b: Any) -> bool:
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
     except TypeError:
         return False
+
+
+ROOM_PER_CHAR = 1.2
+"""Points of white after each character of an arrow's longest line. `dot` measures text in Helvetica;
+DejaVu Sans (Graphviz's PNGs, many Linux browsers) is ~15% wider, and neighbouring labels need a gap."""
+
+
+def _room(label: str, lines: list[str]) -> str:
+    """An HTML-like label with white on its right, so that in a wider font it keeps off its neighbour."""
+    width = round(ROOM_PER_CHAR * max(len(line) for line in lines))
+    cells = f'<TD WIDTH="4"></TD><TD>{label[1:-1]}</TD><TD WIDTH="{width}"></TD>'  # and off its own arrow
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
 
 
 def _pad(label: str) -> str:

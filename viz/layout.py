@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT, GraphRecords
+from .summary import NEURON
 
 
 def beside(graph: GraphRecords) -> dict[str, str]:
@@ -48,7 +49,7 @@ def rank_groups(graph: GraphRecords) -> dict[str | None, list[list[str]]]:
         own = [node.id, *partners.get(node.id, [])]
         entry = (node.layer is None and node.kind == INPUT) or (
             node.layer is not None
-            and node.kind == OPERATION
+            and node.kind in (OPERATION, NEURON)
             and all(node_of[p].layer != node.layer or p in placed for p in feeds[node.id])
         )
         if entry:

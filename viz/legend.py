@@ -54,7 +54,9 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     ]
     if graph.layers:
         cells.append(_cell("L2", LAYER_TEXT, "#f7f7f2", "#8a8a8a"))
-    rows = [_strip(cells)]
+    # More than five kinds make the legend wider than a collapsed picture: two rows, balanced.
+    half = (len(cells) + 1) // 2 if len(cells) > 5 else len(cells)
+    rows = [_strip(cells[i : i + half]) for i in range(0, len(cells), half)] if cells else [_strip(cells)]
     signs = {_sign(edge.contribution) for edge in graph.edges if edge.carries_delta}
     hide = "" if deltas else HIDDEN
     arrows = [

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from autodiff import Value
 
 from .budget import DEFAULT_BUDGET, fit
-from .dot import digraph, load_graphviz
+from .dot import PAGE_WIDTH, digraph, load_graphviz
 from .records import DEFAULT_MAX_NODES, records
 from .views import View, as_view
 
@@ -258,7 +258,11 @@ _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
 def side_by_side(left: Path, right: Path, path: Path) -> Path:
-    """One figure with `left` and `right` side by side (SVG by nesting; PNG with Pillow)."""
+    """One figure with `left` and `right` side by side (SVG by nesting; PNG with Pillow).
+
+    When side by side is wider than a page (`PAGE_WIDTH` points), `left` goes above `right` instead:
+    two 1000 pt pictures side by side show 11 pt text at 4.6 px in an 880 px column.
+    """
     fmt = path.suffix.lstrip(".").lower()
     if fmt == "svg":
         parts = [left.read_text(encoding="utf-8"), right.read_text(encoding="utf-8")]
@@ -270,12 +274,17 @@ def side_by_side(left: Path, right: Path, path: Path) -> Path:
                 raise RuntimeError(f"cannot read the size of {left if svg is parts[0] else right}")
             sizes.append((float(found.group(1)), float(found.group(2))))
             bodies.append(svg[found.start() :])
-        width = sizes[0][0] + sizes[1][0]
-        height = max(h for _, h in sizes)
+        stacked = sizes[0][0] + sizes[1][0] > PAGE_WIDTH
+        if stacked:
+            width, height = max(w for w, _ in sizes), sizes[0][1] + sizes[1][1]
+            places = [(0.0, 0.0), (0.0, sizes[0][1])]
+        else:
+            width, height = sizes[0][0] + sizes[1][0], max(h for _, h in sizes)
+            places = [(0.0, 0.0), (sizes[0][0], 0.0)]
         # Inside the figure one user unit is one point: the pictures' own sizes lose their unit.
         inner = [
-            _SIZE.sub(f'<svg x="{x:.2f}" y="0" width="{w:.2f}" height="{h:.2f}"', body, count=1)
-            for body, x, (w, h) in zip(bodies, (0.0, sizes[0][0]), sizes, strict=True)
+            _SIZE.sub(f'<svg x="{x:.2f}" y="{y:.2f}" width="{w:.2f}" height="{h:.2f}"', body, count=1)
+            for body, (x, y), (w, h) in zip(bodies, places, sizes, strict=True)
         ]
         figure = (
             '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
@@ -294,9 +303,13 @@ def side_by_side(left: Path, right: Path, path: Path) -> Path:
                 f"side by side PNG needs Pillow (pip install pillow); {left} and {right} were written"
             ) from None
         with Image.open(left) as a, Image.open(right) as b:
-            both = Image.new("RGB", (a.width + b.width, max(a.height, b.height)), "white")
+            if (a.width + b.width) * 72 / 96 > PAGE_WIDTH:  # Graphviz's PNGs have 96 pixels per inch
+                both = Image.new("RGB", (max(a.width, b.width), a.height + b.height), "white")
+                both.paste(b, (0, a.height))
+            else:
+                both = Image.new("RGB", (a.width + b.width, max(a.height, b.height)), "white")
+                both.paste(b, (a.width, 0))
             both.paste(a, (0, 0))
-            both.paste(b, (a.width, 0))
             both.save(path)
         return path
     raise ValueError(f"view='both' makes one figure as .svg or .png; {left} and {right} were written")

@@ -18,7 +18,7 @@ MUTED = "#555555"
 STYLE = {
     WEIGHT: {"fillcolor": "#fde3bf", "color": "#c46a12", "penwidth": "2"},
     INPUT: {"fillcolor": "#eef2f6", "color": "#6f8aa6"},
-    CONSTANT: {"fillcolor": "#f0f0f0", "color": "#9a9a9a", "fontsize": "10", "margin": "0.04,0.02"},
+    CONSTANT: {"fillcolor": "#f0f0f0", "color": "#9a9a9a", "fontsize": "11", "margin": "0.04,0.02"},
     OPERATION: {"fillcolor": "#ffffff", "color": "#555555"},
     NEURON: {"fillcolor": "#ffffff", "color": "#555555", "penwidth": "1.5"},
     SUMMARY: {"fillcolor": "#f4f4f4", "color": "#555555", "style": "filled,dashed"},
