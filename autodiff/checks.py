@@ -11,7 +11,7 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from .exact import PLAIN_NUMBERS, Number, format_number, is_finite
+from .exact import PLAIN_NUMBERS, Number, brief_number, format_number, is_finite
 
 
 def check_number(x: object, what: str = "Value") -> Number:
@@ -85,6 +85,34 @@ def check_real(
         if high is not None:
             parts.append(f"{'<=' if high_inclusive else '<'} {format_number(high)}")
         raise ValueError(f"{what} must be {' and '.join(parts)}, got {format_number(number)}")
+    return number
+
+
+class FloatRangeError(ValueError, OverflowError):
+    """A number beyond a float's range (about 1.8e308) where a float is needed.
+
+    A ValueError by the project's rule (the right kind of thing, a number, with a bad value) and an
+    OverflowError as Python's float arithmetic raises there, so either `except` catches it.
+    """
+
+
+def fits_float(x: object) -> bool:
+    """True if `float(x)` exists: False for an int or Fraction beyond a float's range (about 1.8e308)."""
+    try:
+        float(x)  # type: ignore[arg-type]
+    except OverflowError:
+        return False
+    return True
+
+
+def check_float(x: object, what: str) -> Number:
+    """`check_number`, and a FloatRangeError (a ValueError) for a number beyond a float's range."""
+    number = check_number(x, what)
+    if not fits_float(number):
+        raise FloatRangeError(
+            f"{what} is {brief_number(number)}, beyond a float's range (about 1.8e308), and a float is "
+            "needed here; pass a number within that range"
+        )
     return number
 
 
