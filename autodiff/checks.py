@@ -14,6 +14,13 @@ from typing import Any
 from .exact import PLAIN_NUMBERS, Number, brief_number, format_number, is_finite
 
 
+def shown(x: object) -> str:
+    """`repr(x)` for error messages, with an int too long to print shortened (str() refuses 4,300+ digits)."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return brief_number(x)
+    return repr(x)
+
+
 def check_number(x: object, what: str = "Value") -> Number:
     """Return `x` if it is a real number autodiff can carry, else raise a TypeError naming its type."""
     if type(x) in PLAIN_NUMBERS:
@@ -51,13 +58,13 @@ def check_bool(x: object, what: str) -> bool:
     """Return `x` if it is True or False, else a TypeError (a string such as "no" is truthy)."""
     if isinstance(x, bool):
         return x
-    raise TypeError(f"{what} must be True or False, got {type(x).__name__}: {x!r}")
+    raise TypeError(f"{what} must be True or False, got {type(x).__name__}: {shown(x)}")
 
 
 def check_size(n: object, what: str) -> int:
     """Return `n` if it is an int >= 1 (a number of inputs, outputs or steps); TypeError or ValueError."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {n!r}")
+        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {shown(n)}")
     if n < 1:
         raise ValueError(f"{what} must be at least 1, got {n}")
     return int(n)

@@ -41,7 +41,7 @@ from operator import itemgetter
 from typing import Any
 
 from .backward import topological_order
-from .checks import check_number
+from .checks import FloatRangeError, check_number
 from .exact import PLAIN_NUMBERS, Number, format_number, is_finite, one_like, zero_like
 from .modes import gc_paused, state
 from .ops import Primitive, data
@@ -116,7 +116,14 @@ class Tape:
     def gradients(self, grad: Any = None) -> tuple[Number, list[Number]]:
         """Replay on the leaves' current numbers: (output, [∂output/∂input · grad for each input])."""
         seed = None if grad is None else check_number(grad, "Tape.gradients(grad=...)")
-        result, grads = self._run(self._leaves, seed, True)
+        try:
+            result, grads = self._run(self._leaves, seed, True)
+        except OverflowError:
+            raise FloatRangeError(
+                "Tape replay: a number beyond a float's range (about 1.8e308) met float arithmetic: the "
+                "grad given to Tape.gradients(grad=...) or a leaf Value's .data; an exact number this large "
+                "has no float value: keep every number exact (int or Fraction) or scale it down"
+            ) from None
         if state.anomaly:
             self._refuse_non_finite(result, grads)
         return result, list(grads)

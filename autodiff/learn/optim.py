@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ..checks import FloatRangeError, check_number, check_real, fits_float
+from ..checks import FloatRangeError, check_number, check_real, fits_float, shown
 from ..exact import brief_number, format_number
 from ..value import Value
 
@@ -155,7 +155,9 @@ class Adam(Optimizer):
     ):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)):
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}")
+            raise TypeError(
+                f"betas must be a pair (beta1, beta2), got {type(betas).__name__}: {shown(betas)}"
+            )
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {len(betas)} numbers: {betas!r}")
         self.betas = (
