@@ -34,7 +34,7 @@ import math
 import re
 import types
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from functools import partial
 from operator import itemgetter
@@ -170,6 +170,11 @@ def _backward_order(output: Value, every: list[Value]) -> list[int]:
 
 def _checked_inputs(inputs: Sequence[Value], order: list[Value]) -> list[Value]:
     """`inputs` as a list, each a Value of the graph that requires a gradient, none twice."""
+    if not isinstance(inputs, Iterable):
+        raise TypeError(
+            f"Tape: inputs must be a list of Values (e.g. model.parameters()) or None for every leaf, "
+            f"got {type(inputs).__name__}"
+        )
     chosen = list(inputs)
     nodes = set(order)
     first: dict[Value, int] = {}

@@ -636,6 +636,11 @@ def zero_grad(values: Value | Iterable[Value]) -> None:
     if isinstance(values, Value):
         values.zero_grad()
         return
+    if not isinstance(values, Iterable):
+        raise TypeError(
+            f"zero_grad expects a Value or a list of Values (e.g. model.parameters()), "
+            f"got {type(values).__name__}"
+        )
     for v in values:
         if not isinstance(v, Value):
             raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")
