@@ -409,7 +409,7 @@ class Value:
             parts.append(f"name={self.name!r}")
         if self._op is not None:
             parts.append(f"op={self._op.name!r}")
-        return f"Value({', '.join(parts)})"
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def __bool__(self) -> bool:
         raise TypeError("a Value has no truth value; compare its number instead, e.g. `if v.data >= 0:`")
