@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import ops
 from . import value as _value  # a module object: `value` imports this module while it loads
-from .checks import check_finite, check_number
+from .checks import FloatRangeError, check_finite, check_number
 from .exact import PLAIN_NUMBERS, one_like
 from .modes import enable_grad, state
 
@@ -419,9 +419,12 @@ def _run_hooks(node: Value, delta: Any) -> Any:
 
 
 def _backward_overflow(error: OverflowError, node: Value) -> OverflowError:
+    # Python's own text ("int too large to convert to float") says neither where nor what to do.
     op = node.op or "a leaf"
-    return OverflowError(
-        f"the backward of {op} ({_label(node)}): {error}; an exact number this large has no float value"
+    return FloatRangeError(
+        f"the backward of {op} ({_label(node)}): the grad flowing back or an input is beyond a float's "
+        "range (about 1.8e308) and meets float arithmetic here; an exact number this large has no float "
+        "value: keep every number exact (int or Fraction) or scale the grad down"
     )
 
 

@@ -11,7 +11,14 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from .exact import PLAIN_NUMBERS, Number, format_number, is_finite
+from .exact import PLAIN_NUMBERS, Number, brief_number, format_number, is_finite
+
+
+def shown(x: object) -> str:
+    """`repr(x)` for error messages, with an int too long to print shortened (str() refuses 4,300+ digits)."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return brief_number(x)
+    return repr(x)
 
 
 def check_number(x: object, what: str = "Value") -> Number:
@@ -51,13 +58,13 @@ def check_bool(x: object, what: str) -> bool:
     """Return `x` if it is True or False, else a TypeError (a string such as "no" is truthy)."""
     if isinstance(x, bool):
         return x
-    raise TypeError(f"{what} must be True or False, got {type(x).__name__}: {x!r}")
+    raise TypeError(f"{what} must be True or False, got {type(x).__name__}: {shown(x)}")
 
 
 def check_size(n: object, what: str) -> int:
     """Return `n` if it is an int >= 1 (a number of inputs, outputs or steps); TypeError or ValueError."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {n!r}")
+        raise TypeError(f"{what} must be a positive int, got {type(n).__name__}: {shown(n)}")
     if n < 1:
         raise ValueError(f"{what} must be at least 1, got {n}")
     return int(n)
@@ -85,6 +92,34 @@ def check_real(
         if high is not None:
             parts.append(f"{'<=' if high_inclusive else '<'} {format_number(high)}")
         raise ValueError(f"{what} must be {' and '.join(parts)}, got {format_number(number)}")
+    return number
+
+
+class FloatRangeError(ValueError, OverflowError):
+    """A number beyond a float's range (about 1.8e308) where a float is needed.
+
+    A ValueError by the project's rule (the right kind of thing, a number, with a bad value) and an
+    OverflowError as Python's float arithmetic raises there, so either `except` catches it.
+    """
+
+
+def fits_float(x: object) -> bool:
+    """True if `float(x)` exists: False for an int or Fraction beyond a float's range (about 1.8e308)."""
+    try:
+        float(x)  # type: ignore[arg-type]
+    except OverflowError:
+        return False
+    return True
+
+
+def check_float(x: object, what: str) -> Number:
+    """`check_number`, and a FloatRangeError (a ValueError) for a number beyond a float's range."""
+    number = check_number(x, what)
+    if not fits_float(number):
+        raise FloatRangeError(
+            f"{what} is {brief_number(number)}, beyond a float's range (about 1.8e308), and a float is "
+            "needed here; pass a number within that range"
+        )
     return number
 
 

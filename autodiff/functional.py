@@ -31,7 +31,7 @@ from typing import Any
 
 from . import ops
 from .backward import leading_to, propagate
-from .checks import NoGradientError, check_depends, check_number
+from .checks import FloatRangeError, NoGradientError, check_depends, check_number, shown
 from .exact import Number, one_like, zero_like
 from .modes import enable_grad
 from .value import Value
@@ -128,9 +128,14 @@ def gradients(
             # Only the part of the graph that reaches an input: no δ is computed (nor can fail)
             # elsewhere, e.g. for a learnable exponent of a negative base nobody asked about.
             through = leading_to(out, ins)
-            for node, delta in propagate(out, seed, create_graph=create_graph, through=through):
-                for k in positions.get(id(node), ()):
-                    found[k] = delta if found[k] is None else found[k] + delta
+            try:
+                for node, delta in propagate(out, seed, create_graph=create_graph, through=through):
+                    for k in positions.get(id(node), ()):
+                        found[k] = delta if found[k] is None else found[k] + delta
+            except FloatRangeError as error:
+                raise FloatRangeError(
+                    f"gradients() (check grad_outputs and the outputs' inputs): {error}"
+                ) from None
     for k, g in enumerate(found):
         if g is None and not allow_unused:
             raise NoGradientError(
@@ -243,15 +248,15 @@ def _unwrap(v: Any, keep: bool) -> Any:
 
 def _check_callable(f: object, who: str) -> None:
     if not callable(f):
-        raise TypeError(f"{who}() needs the function to differentiate, got {type(f).__name__}: {f!r}")
+        raise TypeError(f"{who}() needs the function to differentiate, got {type(f).__name__}: {shown(f)}")
 
 
 def _check_argnums_type(argnums: object, who: str) -> None:
     items = argnums if isinstance(argnums, tuple | list) else (argnums,)
     if not items or not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
-        raise TypeError(f"{who}(): argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+        raise TypeError(f"{who}(): argnums must be an int or a non-empty tuple of ints, got {shown(argnums)}")
     if len(set(items)) != len(items):
-        raise ValueError(f"{who}(): argnums {argnums!r} repeats a position; list each argument once")
+        raise ValueError(f"{who}(): argnums {shown(argnums)} repeats a position; list each argument once")
 
 
 def _positions(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...], bool]:
@@ -262,21 +267,24 @@ def _positions(argnums: Argnums, nargs: int, who: str) -> tuple[tuple[int, ...],
     for i in items:
         if not -nargs <= i < nargs:
             raise ValueError(
-                f"{who}(): argnums {i} is out of range for a call with {nargs} positional argument(s)"
+                f"{who}(): argnums {shown(i)} is out of range for a call with {nargs} argument(s)"
             )
         positions.append(i % nargs)
     if len(set(positions)) != len(positions):
-        raise ValueError(f"{who}(): argnums {argnums!r} names the same argument twice")
+        raise ValueError(f"{who}(): argnums {shown(argnums)} names the same argument twice")
     return tuple(positions), single
 
 
 def _as_values(x: Value | Sequence[Value], what: str) -> list[Value]:
     items = [x] if isinstance(x, Value) else list(x) if isinstance(x, list | tuple) else None
     if not items:
-        raise TypeError(f"gradients(): {what} must be a Value or a non-empty list/tuple of Values, got {x!r}")
+        raise TypeError(
+            f"gradients(): {what} must be a Value or a non-empty list/tuple of Values, "
+            f"got {type(x).__name__}: {shown(x)}"
+        )
     for k, v in enumerate(items):
         if not isinstance(v, Value):
-            raise TypeError(f"gradients(): {what}[{k}] must be a Value, got {type(v).__name__}: {v!r}")
+            raise TypeError(f"gradients(): {what}[{k}] must be a Value, got {type(v).__name__}: {shown(v)}")
     return items
 
 

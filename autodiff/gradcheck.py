@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import check_depends, check_number, check_real
+from .checks import check_depends, check_float, check_number, check_real
 from .exact import format_number
 from .functional import gradients, hessian
 from .modes import enable_grad, no_grad
@@ -112,9 +112,12 @@ def gradcheck(
     if not callable(f):
         raise TypeError(f"gradcheck() needs the function to check, got {type(f).__name__}: {f!r}")
     point = _point(inputs)
-    check_real(eps, "gradcheck(): eps (the finite-difference step)", low=0, low_inclusive=False)
-    check_real(atol, "gradcheck(): atol", low=0)
-    check_real(rtol, "gradcheck(): rtol", low=0)
+    for x, what, low_inclusive in (
+        (eps, "gradcheck(): eps (the finite-difference step)", False),
+        (atol, "gradcheck(): atol", True),
+        (rtol, "gradcheck(): rtol", True),
+    ):
+        check_float(check_real(x, what, low=0, low_inclusive=low_inclusive), what)
     _check_arity(f, len(point))
     names = _names(f, len(point))
     n = len(point)
@@ -184,7 +187,9 @@ def _point(inputs: Any) -> list[float]:
         raise ValueError("gradcheck(): give at least one input value")
     point = []
     for k, x in enumerate(items):
-        number = x.data if isinstance(x, Value) else check_number(x, f"gradcheck: inputs[{k}]")
+        # Finite differences need a finite float point: NaN or inf would report NaN checks, not an error.
+        what = f"gradcheck(): inputs[{k}]"
+        number = check_float(check_real(x.data if isinstance(x, Value) else x, what), what)
         point.append(float(number))
     return point
 

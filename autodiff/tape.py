@@ -34,14 +34,14 @@ import math
 import re
 import types
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from functools import partial
 from operator import itemgetter
 from typing import Any
 
 from .backward import topological_order
-from .checks import check_number
+from .checks import FloatRangeError, check_number
 from .exact import PLAIN_NUMBERS, Number, format_number, is_finite, one_like, zero_like
 from .modes import gc_paused, state
 from .ops import Primitive, data
@@ -116,7 +116,14 @@ class Tape:
     def gradients(self, grad: Any = None) -> tuple[Number, list[Number]]:
         """Replay on the leaves' current numbers: (output, [∂output/∂input · grad for each input])."""
         seed = None if grad is None else check_number(grad, "Tape.gradients(grad=...)")
-        result, grads = self._run(self._leaves, seed, True)
+        try:
+            result, grads = self._run(self._leaves, seed, True)
+        except OverflowError:
+            raise FloatRangeError(
+                "Tape replay: a number beyond a float's range (about 1.8e308) met float arithmetic: the "
+                "grad given to Tape.gradients(grad=...) or a leaf Value's .data; an exact number this large "
+                "has no float value: keep every number exact (int or Fraction) or scale it down"
+            ) from None
         if state.anomaly:
             self._refuse_non_finite(result, grads)
         return result, list(grads)
@@ -163,6 +170,11 @@ def _backward_order(output: Value, every: list[Value]) -> list[int]:
 
 def _checked_inputs(inputs: Sequence[Value], order: list[Value]) -> list[Value]:
     """`inputs` as a list, each a Value of the graph that requires a gradient, none twice."""
+    if not isinstance(inputs, Iterable):
+        raise TypeError(
+            f"Tape: inputs must be a list of Values (e.g. model.parameters()) or None for every leaf, "
+            f"got {type(inputs).__name__}"
+        )
     chosen = list(inputs)
     nodes = set(order)
     first: dict[Value, int] = {}

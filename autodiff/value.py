@@ -409,7 +409,7 @@ class Value:
             parts.append(f"name={self.name!r}")
         if self._op is not None:
             parts.append(f"op={self._op.name!r}")
-        return f"Value({', '.join(parts)})"
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def __bool__(self) -> bool:
         raise TypeError("a Value has no truth value; compare its number instead, e.g. `if v.data >= 0:`")
@@ -636,6 +636,11 @@ def zero_grad(values: Value | Iterable[Value]) -> None:
     if isinstance(values, Value):
         values.zero_grad()
         return
+    if not isinstance(values, Iterable):
+        raise TypeError(
+            f"zero_grad expects a Value or a list of Values (e.g. model.parameters()), "
+            f"got {type(values).__name__}"
+        )
     for v in values:
         if not isinstance(v, Value):
             raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")

@@ -261,3 +261,11 @@ def test_nothing_to_differentiate_is_one_error_caught_as_value_or_runtime_error(
             gradients(constant * 3, [Value(1.0)])
     with pytest.raises(ValueError, match="does not require a gradient"):
         gradients(Value(1.0) * constant, [constant])
+
+
+def test_grad_outputs_beyond_a_float_are_named():
+    w = Value(0.5, "w")
+    y = w * 2.0
+    with pytest.raises(ValueError, match=r"gradients\(\) \(check grad_outputs .*beyond a float's range"):
+        gradients(y, [w], grad_outputs=[10**400])
+    assert gradients(y * 1, [w], grad_outputs=[3])[0] == 6.0

@@ -201,3 +201,27 @@ def test_gradcheck_refuses_a_function_cut_off_its_inputs():
 def test_gradcheck_passes_for_the_sin_and_cos_primitives():
     assert gradcheck(lambda x: x.sin() * x.cos(), [0.7])
     assert gradcheck(lambda x, y: ops.sin(x * y) + ops.cos(x - y), [0.3, -1.2])
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_point_that_is_not_finite_is_refused(bad):
+    # Finite differences at NaN or inf would report NaN checks instead of an error.
+    with pytest.raises(ValueError, match=r"gradcheck\(\): inputs\[1\] must be a finite number"):
+        gradcheck(lambda a, b: a * b, [1.0, bad])
+    with pytest.raises(ValueError, match=r"gradcheck\(\): inputs\[0\] must be a finite number"):
+        gradcheck(lambda a: a * a, Value(bad))
+
+
+@pytest.mark.parametrize("where", ["point", "eps", "atol"])
+def test_an_int_beyond_a_float_is_refused_by_name(where):
+    from autodiff.checks import FloatRangeError
+
+    huge = 10**5000
+    kwargs = {"eps": huge} if where == "eps" else {"atol": huge} if where == "atol" else {}
+    point = huge if where == "point" else 1.0
+    with pytest.raises(
+        FloatRangeError, match=r"≈1\.00e5000 \(5,001 digits\), beyond a float's range"
+    ) as info:
+        gradcheck(lambda t: t * t, point, **kwargs)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, OverflowError)
+    assert ("inputs[0]" if where == "point" else where) in str(info.value)

@@ -140,6 +140,20 @@ def test_bad_settings_raise_clear_errors(make, error, match):
         make()
 
 
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1, momentum=0.9), lambda ps: Adam(ps, lr=0.1)])
+def test_a_grad_of_none_counts_as_zero_in_step(make):
+    # As backward() reads it: None is "no gradient has arrived yet", the same as 0.
+    with_none, with_zero = [Value(1.0, "a"), Value(2.0, "b")], [Value(1.0, "a"), Value(2.0, "b")]
+    for params, g in ((with_none, None), (with_zero, 0)):
+        opt = make(params)
+        params[0].grad, params[1].grad = 0.5, g
+        opt.step()
+        params[0].grad = params[1].grad = 1.0
+        opt.step()
+    assert [p.data for p in with_none] == [p.data for p in with_zero]
+    assert with_none[1].grad == 1.0
+
+
 def _snapshot(opt):
     state = [list(opt.velocity)] if isinstance(opt, SGD) else [list(opt.m), list(opt.v)]
     return [p.data for p in opt.params], [p.grad for p in opt.params], opt.steps, state
@@ -158,10 +172,11 @@ def _snapshot(opt):
     ("bad", "error", "match"),
     [
         ("oops", TypeError, r"the \.grad of parameter 2 \(c\) needs a real number.*str"),
-        (None, TypeError, r"the \.grad of parameter 2 \(c\) is None"),
-        (10**400, OverflowError, "too large"),  # for the float arithmetic of lr or Adam
+        ([3], TypeError, r"the \.grad of parameter 2 \(c\) needs a real number.*list"),
+        # beyond a float, for the float arithmetic of lr or Adam: a ValueError naming the parameter
+        (10**400, ValueError, r"the \.grad of parameter 2 \(c\) is ≈1\.00e400 .*beyond a float's range"),
     ],
-    ids=["str", "None", "huge-int"],
+    ids=["str", "list", "huge-int"],
 )
 def test_a_step_that_fails_half_way_changes_nothing(make, bad, error, match):
     # Issue 9.6: the first two parameters used to be updated before the third one failed.

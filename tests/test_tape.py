@@ -601,3 +601,22 @@ def test_a_leaf_as_output_and_input_replays_its_current_number():
     tape = Tape(w, [w])
     w.data = 5.0
     assert tape.gradients() == (5.0, [1.0]) and tape.forward() == 5.0
+
+
+@pytest.mark.parametrize("bad", [5, 2.5, 1 + 2j])
+def test_inputs_that_are_not_a_list_say_what_to_write(bad):
+    w = Value(2.0)
+    with pytest.raises(
+        TypeError, match=r"Tape: inputs must be a list of Values \(e\.g\. model\.parameters\(\)\)"
+    ):
+        Tape(w * w, inputs=bad)
+
+
+def test_a_replay_beyond_a_float_names_the_grad_and_the_data():
+    w = Value(2.0, "w")
+    tape = Tape(w * 3.0, inputs=[w])
+    with pytest.raises(
+        OverflowError, match=r"Tape replay: .*Tape\.gradients\(grad=\.\.\.\) or a leaf Value's \.data"
+    ):
+        tape.gradients(10**400)
+    assert w.grad == 0

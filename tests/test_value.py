@@ -178,3 +178,10 @@ def test_decimal_digits_is_exact_around_powers_of_ten():
             assert decimal_digits(n) == len(str(abs(n))), n
     finally:
         sys.set_int_max_str_digits(limit)
+
+
+def test_a_parameter_prints_as_a_parameter():
+    from autodiff import Parameter
+
+    assert repr(Parameter(F(1, 2), "w")) == "Parameter(data=1/2, grad=0, name='w')"
+    assert repr(Value(F(1, 2), "x")) == "Value(data=1/2, grad=0, name='x')"

@@ -110,3 +110,18 @@ def test_layer_products_in_a_model():
         ws = [Parameter(i, f"w{i}") for i in (1, 2)]
         s = autodiff_sum([wi * x for wi in ws])
     assert display_name(s) == "w1·x + w2·x"
+
+
+def test_a_factor_that_is_a_sum_a_difference_or_negative_is_bracketed():
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    t = (a * b).tanh()
+    assert edge_chain(t, 0).symbols() == "δ(tanh(a·b)) · (1 − tanh(a·b)²)"
+    d = a - b
+    assert edge_chain(d, 0).symbols() == "δ(a − b) · 1"
+    assert edge_chain(d, 1).symbols() == "δ(a − b) · (−1)"
+    q = a / b
+    assert edge_chain(q, 0).symbols() == "δ(a/b) · 1/b"
+    assert edge_chain(q, 1).symbols() == "δ(a/b) · (−a/b/b)"
+    c = Value(1.0, "c")
+    assert edge_chain((a - b) * c, 1).symbols() == "δ((a − b)·c) · (a − b)"
+    assert edge_chain(a * b, 1).symbols() == "δ(a·b) · a"  # a product needs no brackets

@@ -210,3 +210,33 @@ def test_a_graph_too_big_to_follow_is_refused_with_a_way_out():
         total = total * x
     with pytest.raises(ValueError, match=r"more than max_nodes=20.*max_nodes=None"):
         scene(total, max_nodes=20)
+
+
+def test_a_difference_is_not_called_a_sum():
+    from viz.steps import steps
+
+    a, b, c, d = Value(2.0, "a"), Value(3.0, "b"), Value(1.0, "c"), Value(1.0, "d")
+    said = [s.sentence for s in steps((a * b - c) * d)]
+    assert (
+        "a·b receives δ(a·b − c) · 1 = 1 · 1 = 1 (a difference passes δ on unchanged to its first term)"
+        in said
+    )
+    assert not any("a sum passes" in s for s in said)
+    assert "δc = δ(a·b − c) · (−1) = 1 · (−1) = −1" in said
+    said = [s.sentence for s in steps((a * b + c) * d)]
+    assert "a·b receives δ(a·b + c) · 1 = 1 · 1 = 1 (a sum passes δ on unchanged)" in said
+
+
+@needs_dot
+def test_cli_pages_and_frames_honour_lr(tmp_path):
+    from viz.__main__ import main
+
+    assert (
+        main(["article", "--patient", "3", "--format", "html", "--lr", "1/10", "-o", str(tmp_path / "a")])
+        == 0
+    )
+    assert main(["article", "--patient", "3", "--format", "html", "-o", str(tmp_path / "b")]) == 0
+    given = (tmp_path / "a" / "patient3.html").read_text()
+    default = (tmp_path / "b" / "patient3.html").read_text()
+    assert "ŵ2_1 = w2_1 − α·δw2_1 = 1/200 − 1/10·0 = 1/200" in given and "1/10^7" not in given
+    assert "1/10^7" in default

@@ -73,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.error(f"argument {option}: {problem}; give a directory (it is made if missing)")
     try:
         if args.command == "article" and (args.steps or args.format == "html"):
-            for path in write_patient_steps(args.patient, args.output, args.steps, args.format == "html"):
+            for path in write_patient_steps(
+                args.patient, args.output, args.steps, args.format == "html", lr=args.lr
+            ):
                 print(path)
             return 0
         if args.command == "gallery":

@@ -63,13 +63,13 @@ ADD, NEG, MUL, POW, ATOM = 1, 2, 3, 4, 5
 
 SUPERSCRIPTS = {2: "²", 3: "³"}
 NAME_CHARS = 40
+"""A made-up name longer than this is made again one level shallower."""
 DELTA_NAME_CHARS = 24
 SHORT_ARGUMENT = 12
 LINE_CHARS = 26
+"""An arrow's line of names longer than this is broken after `δ =`."""
 NUMBERS_CHARS = 20
 """Longer lines of numbers on an arrow are drawn on two lines: the product, then its value."""
-"""An arrow's line of names longer than this is broken after `δ =`."""
-"""A made-up name longer than this is made again one level shallower."""
 
 
 def number(x: Any) -> str:
@@ -462,6 +462,21 @@ def _factor(x: Any) -> str:
     return f"({shown})" if shown.startswith(MINUS) else shown
 
 
+def bracketed(factor: str) -> str:
+    """`factor` in brackets when `δ · factor` would misread: it is negative or a sum/difference."""
+    if factor.startswith(MINUS) or factor.startswith("-"):
+        return f"({factor})"
+    depth = 0
+    for k, ch in enumerate(factor):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in ("+", MINUS) and factor[k - 1 : k] == " ":
+            return f"({factor})"
+    return factor
+
+
 @dataclass(frozen=True)
 class EdgeChain:
     """What one arrow of the backward view says: δ_input = δ_output · ∂output/∂input, in symbols and numbers.
@@ -480,8 +495,8 @@ class EdgeChain:
     where: str | None = None
 
     def symbols(self) -> str:
-        """`δ3 · w2_1`."""
-        return f"{self.delta} · {self.factor}"
+        """`δ3 · w2_1`; a factor that is a sum, a difference or negative in brackets: `δ(a − b) · (−1)`."""
+        return f"{self.delta} · {bracketed(self.factor)}"
 
     def numbers(self) -> str:
         """`(−1) · 1/200 = −1/200`."""

@@ -15,12 +15,17 @@ from .html import StepPage, _static, page
 from .steps import num
 
 
-def write_patient_steps(number: int, directory: Path, frames: bool = True, html: bool = True) -> list[Path]:
-    """Write patient `number`'s frames (`patientN-step01.svg` ..., a GIF) and/or page (`patientN.html`)."""
+def write_patient_steps(
+    number: int, directory: Path, frames: bool = True, html: bool = True, lr: Any = None
+) -> list[Path]:
+    """Write patient `number`'s frames (`patientN-step01.svg` ..., a GIF) and/or page (`patientN.html`).
+
+    The weights' updates use `lr`, or the article's learning rate when it is None.
+    """
     p = patient(number)
     s = scene(
         p.loss,
-        lr=article.LEARNING_RATE,
+        lr=article.LEARNING_RATE if lr is None else lr,
         params=p.params,
         names=p.names,
         delta_names=p.delta_names,

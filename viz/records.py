@@ -212,6 +212,10 @@ def _by_node(mapping: Mapping[Value, str] | None, what: str, example: str) -> di
 def _check_values(values: Iterable[Value], what: str) -> list[Value]:
     if isinstance(values, Value):
         raise TypeError(f"{what} must be a list of Values, not one Value; write {what}=[w]")
+    if not isinstance(values, Iterable):
+        raise TypeError(
+            f"{what} must be a list of Values (e.g. model.parameters()) or None, got {type(values).__name__}"
+        )
     out = list(values)
     for v in out:
         if not isinstance(v, Value):

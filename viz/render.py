@@ -7,6 +7,7 @@ notebooks alike.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -97,6 +98,8 @@ def draw(
     if isinstance(view, str) and view == "both":
         raise ValueError("draw makes one view; use render(root, 'out/g.svg', view='both') for side by side")
     shown = as_view(view)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str (the picture's heading) or None, got {type(title).__name__}")
     graph = records(
         root, params=params, delta_names=delta_names, names=names, lr=lr, focus=focus, max_nodes=max_nodes
     )
@@ -151,6 +154,11 @@ def render(root: Value, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, *
     """
     _check_options(options, "render")
     _check_timeout(timeout)
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"render() needs the path of the file to write (a str or pathlib.Path ending in .svg, .png, "
+            f".pdf or .dot), got {type(path).__name__}"
+        )
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:

@@ -146,8 +146,8 @@ def _steps(loss: Value, naming: Naming, lr: Any, params: list[Value] | None) -> 
             local = _plain(prim.local_derivative(i, inputs, node.data))
             value = delta * local
             said = (
-                f"{naming.delta(node)} · {naming.local(node, i)} = {factor(delta)} · {factor(local)}"
-                f" = {num(value)}"
+                f"{naming.delta(node)} · {chain.bracketed(naming.local(node, i))}"
+                f" = {factor(delta)} · {factor(local)} = {num(value)}"
             )
             received.setdefault(id(parent), []).append(Contribution(node, i, delta, local, value, said))
     if lr is None:
@@ -176,8 +176,17 @@ def _delta_sentence(naming: Naming, node: Value, delta: Any, parts: tuple[Contri
         return f"{symbol} = {num(delta)} (the start: ∂{naming.name(node)}/∂{naming.name(node)} = 1)"
     if len(parts) == 1:
         if naming.delta(parts[0].user) == symbol:
-            # A term of a sum shares its user's δ name: the δ passes on unchanged.
-            return f"{naming.name(node)} receives {parts[0].sentence} (a sum passes δ on unchanged)"
+            # A term of a sum shares its user's δ name: the δ passes on unchanged. So does the first
+            # term of a difference, which is not a sum: say why without calling it one.
+            op = parts[0].user.op
+            why = (
+                "a sum passes δ on unchanged"
+                if op in ("add", "sum")
+                else "a difference passes δ on unchanged to its first term"
+                if op == "sub"
+                else "its factor is 1"
+            )
+            return f"{naming.name(node)} receives {parts[0].sentence} ({why})"
         return f"{symbol} = {parts[0].sentence}"
     # A node used several times receives one δ per use; its δ is their sum.
     terms = " + ".join(factor(p.value) for p in parts)

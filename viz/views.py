@@ -100,9 +100,13 @@ def as_view(view: str | View) -> View:
     """A View object from a view or a view's name."""
     if isinstance(view, View):
         return view
-    if isinstance(view, str) and view in VIEWS:
-        return VIEWS[view]()
     known = ", ".join(repr(v) for v in VIEWS)
+    if not isinstance(view, str):
+        raise TypeError(
+            f"view must be a view's name ({known}) or a viz.views.View, got {type(view).__name__}"
+        )
+    if view in VIEWS:
+        return VIEWS[view]()
     raise ValueError(f"view must be one of {known} (or a viz.views.View), got {view!r}")
 
 

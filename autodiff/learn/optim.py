@@ -13,8 +13,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ..checks import check_number, check_real
-from ..exact import format_number
+from ..checks import FloatRangeError, check_number, check_real, fits_float, shown
+from ..exact import brief_number, format_number
 from ..value import Value
 
 
@@ -53,7 +53,7 @@ class Optimizer:
         self.steps = 0
 
     def zero_grad(self) -> None:
-        """Set every parameter's `.grad` to 0 (δs accumulate otherwise)."""
+        """Set every parameter's `.grad` to 0 (δs accumulate otherwise; `step()` reads None as 0 too)."""
         for p in self.params:
             p.grad = 0
 
@@ -62,22 +62,42 @@ class Optimizer:
         # Everything is computed before anything is written, so a step that fails half-way (a .grad
         # that is not a number, an overflow) leaves every weight and the optimizer's state as they were.
         grads = [self._gradient(i, p) for i, p in enumerate(self.params)]
-        updates, state = self._updates(grads)
-        new = [p.data - u for p, u in zip(self.params, updates, strict=True)]
+        try:
+            updates, state = self._updates(grads)
+            new = [p.data - u for p, u in zip(self.params, updates, strict=True)]
+        except OverflowError:
+            raise self._overflow(grads) from None
         for p, number in zip(self.params, new, strict=True):
             p.data = number
         self._commit(state)
         self.steps += 1
 
+    # What to write instead when an update is too large for a float.
+    _overflow_hint = "use smaller numbers"
+
+    def _label(self, i: int, p: Value) -> str:
+        return f"parameter {i}" + (f" ({p.name})" if p.name else "")
+
     def _gradient(self, i: int, p: Value) -> Any:
         g = p.grad.data if isinstance(p.grad, Value) else p.grad  # a Value after create_graph=True
-        label = f"parameter {i}" + (f" ({p.name})" if p.name else "")
         if g is None:
-            raise TypeError(
-                f"{type(self).__name__}.step(): the .grad of {label} is None; "
-                "set it to 0 (zero_grad()) or run backward() before step()"
-            )
-        return check_number(g, f"{type(self).__name__}.step(): the .grad of {label}")
+            return 0  # as backward() reads it: no gradient has arrived yet
+        return check_number(g, f"{type(self).__name__}.step(): the .grad of {self._label(i, p)}")
+
+    def _overflow(self, grads: list[Any]) -> FloatRangeError:
+        """The error for an update too large for a float: name the parameter whose number caused it."""
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+            for number, what in ((g, ".grad"), (p.data, ".data")):
+                if not fits_float(number):
+                    return FloatRangeError(
+                        f"{type(self).__name__}.step(): the {what} of {self._label(i, p)} is "
+                        f"{brief_number(number)}, beyond a float's range (about 1.8e308), and this update "
+                        f"needs floats; {self._overflow_hint}"
+                    )
+        return FloatRangeError(
+            f"{type(self).__name__}.step(): an update overflowed a float (beyond about 1.8e308); "
+            "use a smaller learning rate or smaller .grad values"
+        )
 
     def _updates(self, grads: list[Any]) -> tuple[list[Any], Any]:
         """The amount to subtract from each parameter, and the optimizer state after this step."""
@@ -93,6 +113,8 @@ class Optimizer:
 
 class SGD(Optimizer):
     """Gradient descent `w ← w − lr·v`, with `v = δw` (momentum 0) or `v ← momentum·v + δw`."""
+
+    _overflow_hint = "give exact hyperparameters (Fractions) to keep the update exact, or use smaller numbers"
 
     def __init__(self, params: Iterable[Value], lr: Any, momentum: Any = 0):
         super().__init__(params, lr)
@@ -122,6 +144,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam: steps of size about `lr` along δw divided by its running root mean square (float)."""
 
+    _overflow_hint = "Adam's updates are always floats, so use smaller numbers"
+
     def __init__(
         self,
         params: Iterable[Value],
@@ -131,7 +155,9 @@ class Adam(Optimizer):
     ):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)):
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {type(betas).__name__}: {betas!r}")
+            raise TypeError(
+                f"betas must be a pair (beta1, beta2), got {type(betas).__name__}: {shown(betas)}"
+            )
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {len(betas)} numbers: {betas!r}")
         self.betas = (
