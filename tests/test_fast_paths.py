@@ -262,3 +262,49 @@ def test_huge_ints_mixed_with_floats_name_the_operation():
     with pytest.raises(OverflowError, match="the backward of mul"):
         z.backward(1.5)
     assert z.grad == 0 and big.grad == 0
+
+
+FORMS = [
+    ("a + b", lambda a, b: a + b),
+    ("a - b", lambda a, b: a - b),
+    ("a * b", lambda a, b: a * b),
+    ("a + 2", lambda a, b: a + 2),
+    ("a - 2", lambda a, b: a - 2),
+    ("a * 2", lambda a, b: a * 2),
+    ("2 + a", lambda a, b: 2 + a),
+    ("2 - a", lambda a, b: 2 - a),
+    ("2 * a", lambda a, b: 2 * a),
+    ("a.relu()", lambda a, b: a.relu()),
+]
+
+
+@pytest.mark.parametrize(("form", "make"), FORMS)
+def test_every_fast_form_records_nothing_inside_no_grad(form, make):
+    a, b = Value(1.5), Value(-2.0)
+    with no_grad(), layer("L9"):
+        out = make(a, b)
+    assert not out.requires_grad and out.op is None and out.parents == (), form
+    assert out.layer == "L9", form
+
+
+@pytest.mark.parametrize(("form", "make"), FORMS)
+def test_every_fast_form_is_checked_under_anomaly_mode(form, make):
+    a, b = Value(float("inf")), Value(float("inf"))
+    if form == "a - b":
+        b = Value(float("-inf"))
+    with detect_anomaly(), pytest.raises(FloatingPointError):
+        make(a, b)
+
+
+@pytest.mark.parametrize(("form", "make"), FORMS[:3])
+def test_a_constant_operand_does_not_stop_the_flow_to_the_other(form, make):
+    a, c = Value(1.5), Value(-2.0, requires_grad=False)
+    out = make(a, c)
+    assert out.requires_grad, form
+    out.backward()
+    assert a.grad != 0 and c.grad == 0, form
+    d = Value(-2.0)
+    out = make(c, d)
+    assert out.requires_grad, form
+    out.backward()
+    assert d.grad != 0, form
