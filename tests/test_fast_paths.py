@@ -308,3 +308,15 @@ def test_a_constant_operand_does_not_stop_the_flow_to_the_other(form, make):
     assert out.requires_grad, form
     out.backward()
     assert d.grad != 0, form
+
+
+def test_a_tape_adds_into_a_grad_that_was_set_to_none():
+    from autodiff import Tape
+
+    w = Value(3.0)
+    tape = Tape(w * w, inputs=[w])
+    w.grad = None  # the PyTorch habit: counts as 0
+    tape.backward()
+    assert w.grad == 6.0
+    tape.backward()
+    assert w.grad == 12.0
