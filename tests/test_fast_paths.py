@@ -6,7 +6,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from autodiff import Primitive, Value, detect_anomaly, layer, no_grad, topological_order
+from autodiff import Primitive, Value, detect_anomaly, layer, no_grad, ops, topological_order
 from autodiff.backward import propagate
 
 # A three-input operation takes the general path (parents kept as a tuple), unlike unary and binary
@@ -320,3 +320,39 @@ def test_a_tape_adds_into_a_grad_that_was_set_to_none():
     assert w.grad == 6.0
     tape.backward()
     assert w.grad == 12.0
+
+
+EXACT_FORMS = [
+    ("a + b", lambda a, b: a + b),
+    ("a - b", lambda a, b: a - b),
+    ("a * b", lambda a, b: a * b),
+    ("a + k", lambda a, b: a + b.data),
+    ("a - k", lambda a, b: a - b.data),
+    ("a * k", lambda a, b: a * b.data),
+    ("k + a", lambda a, b: b.data + a),
+    ("k - a", lambda a, b: b.data - a),
+    ("k * a", lambda a, b: b.data * a),
+]
+
+
+@pytest.mark.parametrize(("form", "make"), EXACT_FORMS)
+@pytest.mark.parametrize(("x", "y"), [(F(1, 2), F(1, 3)), (1.5, F(1, 3)), (F(1, 2), 0.25)])
+def test_a_fraction_anywhere_takes_the_tables_path(monkeypatch, form, make, x, y):
+    # The in-line paths are for ints and floats only; exact numbers go through the table's rules.
+    calls = []
+    for prim in (ops.add, ops.sub, ops.mul):
+        rule = prim.forward
+        monkeypatch.setattr(prim, "forward", lambda *args, rule=rule: calls.append(args) or rule(*args))
+    make(Value(x), Value(y))
+    assert calls, form
+
+
+@pytest.mark.parametrize(("form", "make"), [*EXACT_FORMS, ("a.relu()", lambda a, b: a.relu())])
+def test_ints_and_floats_take_the_in_line_path(monkeypatch, form, make):
+    calls = []
+    for prim in (ops.add, ops.sub, ops.mul, ops.relu):
+        rule = prim.forward
+        monkeypatch.setattr(prim, "forward", lambda *args, rule=rule: calls.append(args) or rule(*args))
+    make(Value(1.5), Value(2))
+    make(Value(3), Value(-0.5))
+    assert not calls, form
