@@ -162,9 +162,8 @@ def propagate(
 def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> None:
     """Add ∂root/∂node · grad to `.grad` of every node `root` depends on (grad defaults to 1).
 
-    All δs are computed first and written to `.grad` only at the end: if anything raises on the
-    way (a derivative, a hook, an anomaly check), every `.grad` is left exactly as it was. A `.grad`
-    of None (the PyTorch habit of "no gradient yet") counts as 0.
+    If anything raises on the way (a derivative, a hook, an anomaly check), every `.grad` is left
+    exactly as it was. A `.grad` of None (the PyTorch habit of "no gradient yet") counts as 0.
     """
     Value = _value.Value  # the class, looked up once per call
 
@@ -186,16 +185,27 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         # in another thread) take the general pass, which keeps its δs to itself.
         _general_backward(root, seed, create_graph)
         return
+    global recounts
     try:
         try:
-            _count_users(root)
-            order = _chain_rule(root, seed)
-        except BaseException:
+            _chain_rule(root, seed)
+        except _Recount as stopped:
+            # The users recorded since the last pass are not all in this graph (see `_chain_rule`):
+            # count this graph's own users and run the pass again.
+            recounts += 1
             _clear(root)
-            raise
-        for node in order:  # the commit: nothing in this loop can fail
-            node.grad = node._delta
-            node._delta = None
+            if stopped.at_hook:
+                raise
+            _count_users(root)
+            _chain_rule(root, seed)
+    except _Recount:
+        # A hook is to run, or the counts changed during the pass (a hook or another thread
+        # recorded operations on this graph's nodes): the general pass keeps its own counts.
+        _clear(root)
+        _general_backward(root, seed, False)
+    except BaseException:
+        _clear(root)
+        raise
     finally:
         _SLOTS.release()
 
@@ -203,10 +213,19 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
 # The plain pass keeps its scratch numbers in the nodes' `_uses` and `_delta` slots (a slot is
 # several times faster than a dict entry); one pass at a time may use them.
 _SLOTS = threading.Lock()
+recounts = 0  # how many plain passes had to count their graph's users (read by tests)
+
+
+class _Recount(Exception):
+    """The use counts did not fit this pass's graph, or a hook is about to run: the pass was undone."""
+
+    def __init__(self, at_hook: bool) -> None:
+        super().__init__()
+        self.at_hook = at_hook
 
 
 def _count_users(root: Value) -> None:
-    """Set `_uses` of every node `root` depends on to the number of its users (first walk)."""
+    """Set `_uses` of every node `root` depends on to the number of its users (every `_uses` 0 before)."""
     stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
@@ -236,17 +255,30 @@ def _count_users(root: Value) -> None:
                         push(parent)
 
 
-def _chain_rule(root: Value, seed: Any) -> list[Value]:
-    """The δs of every node, released in `topological_order`; each node's new `.grad` left in `_delta`.
+def _chain_rule(root: Value, seed: Any) -> None:
+    """The δs of every node, released in `topological_order`; each `.grad` written once its δ is complete.
+
+    A node is released when its last user is done: `_uses` counts down the users not yet done.
+    Recording an operation adds one to each input's `_uses`, so before any counting walk `_uses`
+    holds the users recorded since the last pass: this graph's own count in a training loop,
+    where every node built leads to the loss. When it is not (a node also used outside this graph,
+    a second pass over one graph, operations recorded during the pass), some node is released too
+    late (never) or too early (before a user, whose δ then arrives after it is done). Both show
+    as more first δs than released nodes, checked at the end: the pass is then undone and
+    `_Recount` raised. So is it before a node's hooks would run, so hooks run once, in the general
+    pass. Otherwise every node was released once, after all of its users: the δs are right.
 
     The local derivatives of add, sub, mul, relu and sum are written in line (checked against the
-    table by tests/test_fast_paths.py); every other primitive's come from the table.
+    table by tests/test_fast_paths.py); every other primitive's come from the table. If anything
+    raises, every `.grad` written so far is restored before the error goes on.
     """
     value_class = _value.Value
     ADD, SUB, MUL, RELU, SUM = ops.add, ops.sub, ops.mul, ops.relu, ops.sum
     ZERO = 0  # the int every new node's .grad holds (one object in CPython): checked by identity first
     order: list[Value] = []
-    done = order.append
+    olds: list[tuple[Value, Any]] = []  # (node, .grad before the pass) where that was not the int 0
+    done, keep = order.append, olds.append
+    firsts = 0  # nodes that received their first δ: each must be released exactly once
     root._delta = seed
     ready = [root]
     pop, push = ready.pop, ready.append
@@ -255,14 +287,19 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
         while ready:
             node = pop()
             delta = node._delta
+            node._delta = None
             if node._hooks:
-                delta = node._delta = _run_hooks(node, delta)
-            # The δ goes on in `delta`; the slot now holds the node's new .grad until the commit
-            # (the δ itself when .grad is 0, the common case).
+                raise _Recount(at_hook=True)
             grad = node.grad
-            if grad is not ZERO and grad is not None and (grad.__class__ is value_class or grad != 0):
-                node._delta = _added(node, grad, delta)
             done(node)
+            if grad is ZERO:
+                node.grad = delta
+            else:
+                keep((node, grad))
+                if grad is None or (grad.__class__ is not value_class and grad == 0):
+                    node.grad = delta
+                else:
+                    node.grad = _added(node, grad, delta)
             op = node._op
             if op is None:
                 continue
@@ -278,7 +315,11 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                         else:
                             c = delta * op.derivatives[0](p0._data, node._data)
                         d = p0._delta
-                        p0._delta = c if d is None else d + c
+                        if d is None:
+                            p0._delta = c
+                            firsts += 1
+                        else:
+                            p0._delta = d + c
                         used = p0._uses - 1
                         p0._uses = used
                         if not used:
@@ -294,7 +335,11 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                     else:
                         c = delta * op.derivatives[0](p0._data, p1._data, node._data)
                     d = p0._delta
-                    p0._delta = c if d is None else d + c
+                    if d is None:
+                        p0._delta = c
+                        firsts += 1
+                    else:
+                        p0._delta = d + c
                 if r1:
                     if op is MUL:
                         c = delta * p0._data
@@ -305,7 +350,11 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                     else:
                         c = delta * op.derivatives[1](p0._data, p1._data, node._data)
                     d = p1._delta
-                    p1._delta = c if d is None else d + c
+                    if d is None:
+                        p1._delta = c
+                        firsts += 1
+                    else:
+                        p1._delta = d + c
                     used = p1._uses - 1
                     p1._uses = used
                     if not used:
@@ -322,7 +371,11 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                 for parent in reversed(more):
                     if parent.requires_grad:
                         d = parent._delta
-                        parent._delta = delta if d is None else d + delta
+                        if d is None:
+                            parent._delta = delta
+                            firsts += 1
+                        else:
+                            parent._delta = d + delta
                         used = parent._uses - 1
                         parent._uses = used
                         if not used:
@@ -334,16 +387,28 @@ def _chain_rule(root: Value, seed: Any) -> list[Value]:
                 if parent.requires_grad:
                     c = delta * derivatives[i](*args)
                     d = parent._delta
-                    parent._delta = c if d is None else d + c
+                    if d is None:
+                        parent._delta = c
+                        firsts += 1
+                    else:
+                        parent._delta = d + c
             for parent in reversed(more):
                 if parent.requires_grad:
                     used = parent._uses - 1
                     parent._uses = used
                     if not used:
                         push(parent)
-    except OverflowError as error:
-        raise _backward_overflow(error, node) from None
-    return order
+        if firsts != len(order) - 1:
+            raise _Recount(at_hook=False)
+    except BaseException as error:
+        failed_at = node
+        for finished in order:
+            finished.grad = ZERO
+        for finished, grad in olds:
+            finished.grad = grad
+        if isinstance(error, OverflowError):
+            raise _backward_overflow(error, failed_at) from None
+        raise
 
 
 def _clear(root: Value) -> None:
@@ -387,7 +452,13 @@ def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
 def _added(node: Value, grad: Any, delta: Any) -> Any:
     """`grad + delta` for a node's .grad that is not 0 yet, with a clear error if .grad is not a number."""
     try:
-        return grad + delta
+        total = grad + delta
+        if total.__class__ is _value.Value and total._op is not None:
+            # A .grad left as a Value by create_graph: the sum is recorded, but it is not a user
+            # the running pass may wait for, so it is taken out of its inputs' use counts.
+            for parent in total._parents:
+                parent._uses -= 1
+        return total
     except TypeError:
         raise TypeError(
             f"backward(): the .grad of {_label(node)} holds {type(grad).__name__} {grad!r}; "

@@ -37,9 +37,17 @@ class _State(threading.local):
         self._layer: str | None = None
         self._anomaly = False
         self.fast: str | Literal[_Slow.SLOW] | None = None
+        self._unusual = False  # counted in `_unusual_threads`
 
     def _update(self) -> None:
+        global everywhere_default, _unusual_threads
         self.fast = self._layer if self._grad_enabled and not self._anomaly else SLOW
+        unusual = self.fast is not None
+        if unusual is not self._unusual:
+            with _count_lock:
+                self._unusual = unusual
+                _unusual_threads += 1 if unusual else -1
+                everywhere_default = _unusual_threads == 0
 
     @property
     def grad_enabled(self) -> bool:
@@ -73,6 +81,14 @@ class _State(threading.local):
 
 
 state = _State()
+
+# True while every thread records plainly (grad enabled, no layer label, no anomaly checks): the
+# hot paths then read this module attribute instead of the thread-local `state.fast`, which costs
+# several times more. A thread that leaves the default counts itself in `_unusual_threads` first.
+# A thread that ends inside a block stays counted, which only sends every thread the slower way.
+everywhere_default = True
+_unusual_threads = 0
+_count_lock = threading.Lock()
 
 
 def is_grad_enabled() -> bool:

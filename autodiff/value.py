@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import backward as _backward
+from . import modes as _modes
 from . import ops
 from .checks import check_bool, check_finite, check_number
 from .exact import PLAIN_NUMBERS, Number, brief_number, format_number
@@ -157,7 +158,7 @@ class Value:
     # than the node itself.
 
     def __add__(self, other: Operand) -> Value:
-        lab = _state.fast
+        lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
             if isinstance(other, Value):
@@ -178,6 +179,8 @@ class Value:
                     out._op = _ADD
                     out._p0 = self
                     out._p1 = other
+                    self._uses += 1
+                    other._uses += 1
                     return out
             elif other.__class__ is float or other.__class__ is int:
                 try:
@@ -188,7 +191,7 @@ class Value:
         return _record(_ADD, (self, other))
 
     def __radd__(self, other: Operand) -> Value:
-        lab = _state.fast
+        lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if (
             lab is not SLOW
@@ -203,7 +206,7 @@ class Value:
         return _record(_ADD, (other, self))
 
     def __sub__(self, other: Operand) -> Value:
-        lab = _state.fast
+        lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
             if isinstance(other, Value):
@@ -224,6 +227,8 @@ class Value:
                     out._op = _SUB
                     out._p0 = self
                     out._p1 = other
+                    self._uses += 1
+                    other._uses += 1
                     return out
             elif other.__class__ is float or other.__class__ is int:
                 try:
@@ -234,7 +239,7 @@ class Value:
         return _record(_SUB, (self, other))
 
     def __rsub__(self, other: Operand) -> Value:
-        lab = _state.fast
+        lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if (
             lab is not SLOW
@@ -249,7 +254,7 @@ class Value:
         return _record(_SUB, (other, self))
 
     def __mul__(self, other: Operand) -> Value:
-        lab = _state.fast
+        lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
             if isinstance(other, Value):
@@ -270,6 +275,8 @@ class Value:
                     out._op = _MUL
                     out._p0 = self
                     out._p1 = other
+                    self._uses += 1
+                    other._uses += 1
                     return out
             elif other.__class__ is float or other.__class__ is int:
                 try:
@@ -280,7 +287,7 @@ class Value:
         return _record(_MUL, (self, other))
 
     def __rmul__(self, other: Operand) -> Value:
-        lab = _state.fast
+        lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if (
             lab is not SLOW
@@ -317,7 +324,7 @@ class Value:
 
     def relu(self) -> Value:
         """max(x, 0); the δ passes where x >= 0 (the articles' rule; PyTorch uses 0 at x = 0)."""
-        lab = _state.fast
+        lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
             out = _new(Value)
@@ -331,6 +338,7 @@ class Value:
             out.requires_grad = self.requires_grad
             out._op = _RELU
             out._p0 = self
+            self._uses += 1
             return out
         return _record(_RELU, (self,))
 
@@ -485,6 +493,13 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
         out._p0 = p0
         out._p1 = p1
         out._more = more
+        if more is None:
+            p0._uses += 1
+            if p1 is not None:
+                p1._uses += 1
+        else:
+            for parent in more:
+                parent._uses += 1
     else:
         out.requires_grad = False
         out._op = out._p0 = out._p1 = out._more = None
@@ -512,6 +527,8 @@ def _with_constant(result: Number, lab: str | None, prim: ops.Primitive, p0: Val
     out._op = prim
     out._p0 = p0
     out._p1 = p1
+    p0._uses += 1
+    p1._uses += 1
     return out
 
 
@@ -602,7 +619,7 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin
     prim = _SUM_BY_ARITY.get(n)
     if prim is None:
         prim = _SUM_BY_ARITY[n] = ops.sum.bind(n=n)
-    lab = _state.fast
+    lab = None if _modes.everywhere_default else _state.fast
     if lab is not SLOW:
         # ops._sum in line (left to right), for Values holding ints and floats: a neuron's Σ w·x + b.
         total: Any = None
@@ -627,6 +644,8 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin
             out.requires_grad = learns
             out._op = prim
             out._more = tuple(items)
+            for item in items:
+                item._uses += 1
             return out
     return _record(prim, tuple(items))
 

@@ -404,7 +404,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
     timings = interleave(steps, repeat, 3, label="profile")
     params = [autodiff.Value(w) for w in init]
     # The phases of one autodiff step, timed apart with the collector off (its cost is the row above).
-    from autodiff.backward import _chain_rule, _count_users
+    from autodiff.backward import _chain_rule, _clear, _count_users
 
     phases: dict[str, list[float]] = {}
     nodes = 0
@@ -419,23 +419,26 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
                 t0 = clock()
                 loss = make()
                 t1 = clock()
-                _count_users(loss)
+                _chain_rule(loss, 1.0)  # what `backward` runs when the recorded use counts fit
                 t2 = clock()
-                order = _chain_rule(loss, 1.0)
-                t3 = clock()
-                for node in order:  # the commit of `backward`
-                    node.grad = node._delta
-                    node._delta = None
-                t4 = clock()
                 nodes = len(autodiff.topological_order(loss))
-                del loss, order
+                del loss
+                t3 = clock()
+                # The walk `backward` adds when they do not (a node also used outside the graph).
+                loss = make()
+                _clear(loss)
+                t4 = clock()
+                _count_users(loss)
+                t5 = clock()
+                _chain_rule(loss, 1.0)
+                del loss
             finally:
                 gc.enable()
             for name, seconds in (
                 ("forward: recording the graph (model code included)", t1 - t0),
-                ("backward: counting each node's users (first walk)", t2 - t1),
-                ("backward: chain rule, local derivatives, δ flow (second walk)", t3 - t2),
-                ("backward: writing the δs into `.grad` (the commit)", t4 - t3),
+                ("backward: chain rule, local derivatives, δ flow, `.grad` written (one walk)", t2 - t1),
+                ("freeing the graph", t3 - t2),
+                ("not in a plain step: the counting walk when recorded counts do not fit", t5 - t4),
             ):
                 phases.setdefault(f"{kind} | {name}", []).append(seconds / nodes)
         if kind == "the example's code":
