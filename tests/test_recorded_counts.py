@@ -1,0 +1,140 @@
+"""The plain backward pass uses the use counts recorded with operations, and falls back when they do not fit.
+
+A training loop must never need the fallback (it would make every step slower); every case that
+does need it must still give exact gradients. tests/property/test_recorded_counts.py tries the
+same on random programs.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from fractions import Fraction as F
+
+import pytest
+
+from autodiff import Value, backward
+from autodiff.articles import gradient_descent as article
+from autodiff.learn.optim import SGD
+from autodiff.learn.train import gradient_descent
+from examples.moons import train
+
+
+def test_training_loops_never_count_their_graph_again():
+    before = backward.recounts
+    train(steps=3, n_samples=20)  # examples/moons.py: full batch, penalty, accuracy read each step
+    model = article.model()
+    half_square = lambda o, y: (o[0] - y) ** 2 / 2  # noqa: E731
+    gradient_descent(model, half_square, article.dataset(), SGD(model.parameters(), lr=1))
+    loop = [Value(F(1, 3)), Value(F(2, 5))]
+    for _ in range(3):  # a hand-written loop reading .grad off each weight
+        loss = (loop[0] * loop[1] - 1) ** 2
+        loss.backward()
+        for w in loop:
+            w.data -= F(1, 10) * w.grad
+            w.grad = 0
+    assert backward.recounts == before
+
+
+def test_a_node_also_used_outside_the_graph_gets_its_exact_gradient():
+    x = Value(F(3))
+    y = x * x
+    outside = y * 5  # a user of y that the loss below does not reach
+    loss = y + x
+    before = backward.recounts
+    loss.backward()
+    assert (x.grad, y.grad, loss.grad) == (7, 1, 1)
+    assert backward.recounts == before + 1  # counted once, then the pass ran again
+    loss2 = x * 2
+    x.grad = 0
+    loss2.backward()
+    assert x.grad == 2
+    assert outside.data == 45
+
+
+def test_a_second_pass_over_the_same_graph_adds_the_same_gradients_again():
+    a, b = Value(2), Value(F(1, 3))
+    loss = (a * b + a) * a
+    loss.backward()
+    first = (a.grad, b.grad)
+    loss.backward()
+    assert (a.grad, b.grad) == (2 * first[0], 2 * first[1]) == (2 * (2 * 2 * F(1, 3) + 2 * 2), 2 * 4)
+
+
+def test_a_pass_from_an_inner_node_then_from_the_loss():
+    w = Value(F(1, 2))
+    h = w * 3
+    loss = h * h + w
+    h.backward()
+    assert w.grad == 3
+    w.grad = 0
+    loss.backward()
+    assert w.grad == 2 * 3 * F(3, 2) + 1
+
+
+def test_a_hook_that_records_operations_on_the_graph_runs_once_and_the_gradients_stay_exact():
+    w = Value(F(1, 2))
+    h = w * 3
+    loss = h * w
+    seen = []
+    h.register_hook(lambda d: seen.append(d * w * h))  # new users of w and h, made during the pass
+    loss.backward()
+    assert w.grad == F(3, 2) + F(1, 2) * 3 == 3 and h.grad == F(1, 2)  # ∂(3w²)/∂w = 6w
+    assert len(seen) == 1 and seen[0].data == F(1, 2) * F(1, 2) * F(3, 2)
+
+
+def test_an_error_late_in_the_pass_leaves_every_grad_as_it_was_and_the_next_pass_is_right():
+    weights = [Value(i + 1) for i in range(50)]
+    for w in weights:
+        w.grad = 7.0
+    x = Value(1)
+    huge = Value(10**400, requires_grad=False)
+    # `rest` is the first input of the last add, so its weights get their .grad written before the
+    # float δ reaches `x * huge`, whose backward needs 0.5 · 10**400 as a float.
+    rest = weights[0] * weights[1]
+    for w in weights[2:]:
+        rest = rest + w * w
+    loss = rest + x * huge
+    with pytest.raises(OverflowError, match="beyond a float's range"):
+        loss.backward(0.5)
+    assert [w.grad for w in weights] == [7.0] * 50 and x.grad == 0
+    loss2 = rest + x
+    loss2.backward(0.5)
+    assert [w.grad for w in weights[2:]] == [7.0 + w.data for w in weights[2:]]
+    assert x.grad == 0.5
+
+
+def test_passes_stay_exact_while_another_thread_records_on_the_same_weights():
+    weights = [Value(i + 1) for i in range(20)]
+    expected = [2 * sum(w.data for w in weights) + 3] * 20  # ∂/∂w_i (Σw)² + 3·w_i
+    stop = threading.Event()
+
+    def record_elsewhere() -> None:
+        while not stop.is_set():
+            [w * 2 for w in weights]
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, also in the middle of a pass
+    other = threading.Thread(target=record_elsewhere)
+    other.start()
+    try:
+        for _ in range(200):
+            total = weights[0]
+            for w in weights[1:]:
+                total = total + w
+            loss = total * total + 3 * sum_of(weights)
+            for w in weights:
+                w.grad = 0
+            loss.backward()
+            assert [w.grad for w in weights] == expected
+    finally:
+        stop.set()
+        other.join()
+        sys.setswitchinterval(old)
+
+
+def sum_of(values):
+    total = values[0]
+    for v in values[1:]:
+        total = total + v
+    return total
