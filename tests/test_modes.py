@@ -299,3 +299,39 @@ def test_fit_pauses_the_collector_while_training_and_restores_it_also_on_error()
     with pytest.raises(KeyError):
         fit(model, MaxMargin(), [((0.1, 0.2), 1)], SGD(model.parameters(), lr=0.1), on_step=fail)
     assert gc.isenabled()
+
+
+def test_the_process_wide_plain_flag_follows_every_block_and_thread():
+    # The in-line operations read `modes.everywhere_default` instead of the thread-local state
+    # while no thread is inside a block; it must be False exactly while some thread is.
+    from autodiff import modes
+
+    assert modes.everywhere_default
+    with no_grad():
+        assert not modes.everywhere_default
+        with enable_grad():
+            assert modes.everywhere_default  # recording again, with no label: the plain state
+            assert (Value(2) * 3).op == "mul"
+        assert not modes.everywhere_default
+        assert (Value(2) * 3).op is None
+    assert modes.everywhere_default
+    with pytest.raises(ZeroDivisionError), layer("L1"), detect_anomaly():
+        Value(1) / 0
+    assert modes.everywhere_default
+    entered, leave = threading.Event(), threading.Event()
+    labels = []
+
+    def labelled() -> None:
+        with layer("L2"):
+            entered.set()
+            leave.wait(timeout=10)
+            labels.append((Value(1) + Value(2)).layer)
+
+    other = threading.Thread(target=labelled)
+    other.start()
+    entered.wait(timeout=10)
+    here = Value(1) * Value(2)
+    assert not modes.everywhere_default and (here.op, here.layer) == ("mul", None)
+    leave.set()
+    other.join(timeout=10)
+    assert labels == ["L2"] and modes.everywhere_default
