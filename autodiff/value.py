@@ -444,7 +444,10 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     # The general path of every operation (the fast paths above cover int and float + - * relu):
     # unary and binary operations unpacked by hand, the rule is the same for every arity.
     n = len(args)
-    lab = state.layer
+    if _modes.everywhere_default:
+        lab, anomaly, recording = None, False, True
+    else:
+        lab, anomaly, recording = state.layer, state.anomaly, state.grad_enabled
     more: tuple[Value, ...] | None
     p1: Value | None
     try:
@@ -475,8 +478,7 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
         raise OverflowError(f"{prim.name}: {_overflow_detail(args)}") from None
     if type(result) not in PLAIN_NUMBERS:
         result = _checked_result(result, prim, args)
-    st = state
-    if st.anomaly:
+    if anomaly:
         check_finite(result, prim.name, args)
     out = _new(Value)
     out._data = result
@@ -485,7 +487,7 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     out.layer = lab
     out._hooks = out._delta = None
     out._uses = 0
-    if st.grad_enabled:
+    if recording:
         # A node of constants keeps its operation and inputs too (it gets no δ), so a `Tape` can
         # recompute it from its leaves' current numbers; the fast paths above do the same.
         out.requires_grad = learns
