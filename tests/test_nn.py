@@ -462,3 +462,23 @@ def test_a_trace_derives_names_again_when_the_layers_change():
     model.layers.insert(1, Linear(weights=[[1, 0], [0, 1]], bias=False))
     model.trace([1, 1])
     assert [p.name for p in model.parameters()] == ["w2_1_1", "w2_1_2", "w2_2_1", "w2_2_2", "w3_1", "w3_2"]
+
+
+def test_a_trace_names_again_a_parameter_whose_name_was_cleared_or_taken_by_another_model():
+    shared = Linear(weights=[1, 2], bias=False)
+    first = Sequential(Input(), shared)
+    second = Sequential(Input(), Linear(weights=[[1, 0], [0, 1]], bias=False), shared)
+    first.trace([1, 1])
+    first.trace([1, 1])  # nothing changed: the names stay
+    assert [p.name for p in shared.parameters()] == ["w2_1", "w2_2"]
+    shared.parameters()[1].name = None
+    first.trace([1, 1])
+    assert [p.name for p in shared.parameters()] == ["w2_1", "w2_2"]
+    second.trace([1, 1])
+    assert [p.name for p in shared.parameters()] == ["w3_1", "w3_2"]
+    first.trace([1, 1])
+    assert [p.name for p in shared.parameters()] == ["w2_1", "w2_2"]
+    shared.parameters()[0].name = "mine"
+    first.trace([1, 1])
+    second.trace([1, 1])
+    assert [p.name for p in shared.parameters()] == ["mine", "w3_2"]

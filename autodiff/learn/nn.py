@@ -14,6 +14,7 @@ can put it in a box. `Sequential(Input(), Linear(...), ReLU())` is the articles'
 from __future__ import annotations
 
 import math
+import operator
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -345,6 +346,21 @@ class _DerivedName(str):
     __slots__ = ()
 
 
+_NAME_OF = operator.attrgetter("name")
+
+
+class _NamingCache:
+    """A model's derived parameter names, for its current layers, and the names its last naming left."""
+
+    __slots__ = ("layers", "left", "names", "params")
+
+    def __init__(self, layers: tuple[Module, ...], names: list[_DerivedName], params: list[Value]):
+        self.layers = layers
+        self.names = names
+        self.params = params
+        self.left: list[str | None] | None = None
+
+
 def _given_name(p: Value) -> str | None:
     """The name the user gave `p`, or None (for no name or a name a model derived)."""
     return None if p.name is None or isinstance(p.name, _DerivedName) else p.name
@@ -623,21 +639,26 @@ class Sequential(Module):
     def _name_parameters(self) -> None:
         """Write the derived names on the parameters that have no name of their own (for drawings)."""
         # Deriving the names costs a sizeable part of a small model's trace: they are derived again
-        # only when the model's layers change (a layer whose neurons are replaced keeps its names).
+        # only when the model's layers change (a layer whose neurons are replaced keeps its names),
+        # and the names are written only when one differs from what the last call left (read in C,
+        # a few ns per parameter, where the loop below costs about a hundred).
         key = tuple(self.layers)
-        cached: tuple[tuple[Module, ...], list[tuple[_DerivedName, Value]]] | None
-        cached = getattr(self, "_derived", None)
+        cached: _NamingCache | None = getattr(self, "_derived", None)
         if (
             cached is None
-            or len(cached[0]) != len(key)
-            or any(a is not b for a, b in zip(cached[0], key, strict=True))
+            or len(cached.layers) != len(key)
+            or any(a is not b for a, b in zip(cached.layers, key, strict=True))
         ):
-            cached = (key, [(_DerivedName(n), p) for n, p in self.named_parameters()])
+            pairs = self.named_parameters()
+            cached = _NamingCache(key, [_DerivedName(n) for n, _ in pairs], [p for _, p in pairs])
             self._derived = cached
-        for name, p in cached[1]:
+        elif list(map(_NAME_OF, cached.params)) == cached.left:
+            return
+        for name, p in zip(cached.names, cached.params, strict=True):
             # Another model sharing this parameter may have named it since: name it again.
             if p.name is not name and _given_name(p) is None:
                 p.name = name
+        cached.left = list(map(_NAME_OF, cached.params))
 
     def _leaves(self, x: Operand | Sequence[Operand]) -> Vector:
         first = self.layers[0]
