@@ -1,7 +1,7 @@
 """The plain backward pass uses the use counts recorded with operations, and falls back when they do not fit.
 
 A training loop must never need the fallback (it would make every step slower); every case that
-does need it must still give exact gradients. tests/property/test_recorded_counts.py tries the
+does need it must still give exact gradients. tests/property/test_recorded_count_programs.py tries the
 same on random programs.
 """
 
