@@ -16,7 +16,7 @@ from . import ops
 from . import value as _value  # a module object: `value` imports this module while it loads
 from .checks import FloatRangeError, check_finite, check_number
 from .exact import PLAIN_NUMBERS, one_like
-from .modes import enable_grad, state
+from .modes import enable_grad, state, uncounted
 
 if TYPE_CHECKING:
     from .value import Value
@@ -180,27 +180,28 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         seed = grad
     else:
         seed = check_number(grad, "backward(grad=...)")
-    if create_graph or state.anomaly or not _SLOTS.acquire(blocking=False):
-        # Higher orders, anomaly checks, and a pass started inside another one (from a hook, or
-        # in another thread) take the general pass, which keeps its δs to itself.
+    if create_graph or seed.__class__ is Value or state.anomaly or not _SLOTS.acquire(blocking=False):
+        # Higher orders, a Value as seed (its δs are recorded, on nodes that may be in this very
+        # graph), anomaly checks, and a pass started inside another one (from a hook, or in another
+        # thread) take the general pass, which keeps its counts and δs to itself.
         _general_backward(root, seed, create_graph)
         return
-    global recounts
+    global recounts, general_passes
     try:
         try:
-            _chain_rule(root, seed)
-        except _Recount as stopped:
-            # The users recorded since the last pass are not all in this graph (see `_chain_rule`):
-            # count this graph's own users and run the pass again.
+            _chain_rule(root, seed, counted=False)
+        except _Recount:
+            # The users recorded since the last pass are not all in this graph, or a hook is to run
+            # on a node that passes its δ on (see `_chain_rule`): count this graph's own users and
+            # run the pass again.
             recounts += 1
-            _clear(root)
-            if stopped.at_hook:
-                raise
             _count_users(root)
-            _chain_rule(root, seed)
+            _chain_rule(root, seed, counted=True)
     except _Recount:
-        # A hook is to run, or the counts changed during the pass (a hook or another thread
-        # recorded operations on this graph's nodes): the general pass keeps its own counts.
+        # The counts changed during the counted pass: another thread, or a primitive's derivative,
+        # recorded operations on this graph's nodes. The general pass keeps its own counts (a hook
+        # already called in the undone pass is then called again).
+        general_passes += 1
         _clear(root)
         _general_backward(root, seed, False)
     except BaseException:
@@ -213,7 +214,11 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
 # The plain pass keeps its scratch numbers in the nodes' `_uses` and `_delta` slots (a slot is
 # several times faster than a dict entry); one pass at a time may use them.
 _SLOTS = threading.Lock()
-recounts = 0  # how many plain passes had to count their graph's users (read by tests)
+# Read by tests: plain passes that counted their graph's users first (the recorded counts did not
+# fit, or a hook was to run on a node that is not a leaf), and plain passes that ended in the
+# general pass (the counts changed during the counted pass).
+recounts = 0
+general_passes = 0
 
 
 class _Recount(Exception):
@@ -225,7 +230,11 @@ class _Recount(Exception):
 
 
 def _count_users(root: Value) -> None:
-    """Set `_uses` of every node `root` depends on to the number of its users (every `_uses` 0 before)."""
+    """Set `_uses` of every node `root` depends on to its number of users there, and clear its `_delta`."""
+    # One walk; a set tells a node seen before, since `_uses` may hold anything (recorded counts).
+    root._delta = None
+    seen = {root}
+    see = seen.add
     stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
@@ -235,177 +244,212 @@ def _count_users(root: Value) -> None:
             p0 = node._p0
             if p0 is None:
                 continue
-            if p0.requires_grad:
-                used = p0._uses
-                p0._uses = used + 1
-                if not used:
-                    push(p0)
             p1 = node._p1
-            if p1 is not None and p1.requires_grad:
-                used = p1._uses
-                p1._uses = used + 1
-                if not used:
-                    push(p1)
+            parents: tuple[Value, ...] = (p0,) if p1 is None else (p0, p1)
         else:
-            for parent in more:
-                if parent.requires_grad:
-                    used = parent._uses
-                    parent._uses = used + 1
-                    if not used:
-                        push(parent)
+            parents = more
+        for parent in parents:
+            if parent.requires_grad:
+                if parent in seen:
+                    parent._uses += 1
+                else:
+                    see(parent)
+                    parent._uses = 1
+                    parent._delta = None
+                    push(parent)
 
 
-def _chain_rule(root: Value, seed: Any) -> None:
+def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
     """The δs of every node, released in `topological_order`; each `.grad` written once its δ is complete.
 
     A node is released when its last user is done: `_uses` counts down the users not yet done.
     Recording an operation adds one to each input's `_uses`, so before any counting walk `_uses`
     holds the users recorded since the last pass: this graph's own count in a training loop,
     where every node built leads to the loss. When it is not (a node also used outside this graph,
-    a second pass over one graph, operations recorded during the pass), some node is released too
-    late (never) or too early (before a user, whose δ then arrives after it is done). Both show
-    as more first δs than released nodes, checked at the end: the pass is then undone and
-    `_Recount` raised. So is it before a node's hooks would run, so hooks run once, in the general
-    pass. Otherwise every node was released once, after all of its users: the δs are right.
+    a second pass over one graph), a node is released too late (never) or too early (before a
+    user, whose δ then arrives after it is done). Either way more nodes received a first δ
+    (`touched`, one entry each time a δ arrives at a node holding none) than were released
+    (`order`), which is checked at the end. Nodes left with a δ that are leaves (weights used
+    elsewhere too, the common case) just get it written: a leaf passes no δ on. Otherwise the pass
+    is undone and `_Recount` raised, for a pass after a counting walk (`counted`). When the
+    numbers match, every δ that arrived was passed on exactly once, so every node's `.grad` is its
+    whole δ (by linearity, even if the counts changed during the pass and a node was released
+    twice, each time with its own part).
+
+    Hooks must see a node's whole δ, once. A leaf's hooks run at the end, after the check, on the
+    δ it gathered. Another node's hooks run only in a counted pass (before, `_Recount`), where the
+    counts are this graph's: their operations are recorded without adding to any use count.
 
     The local derivatives of add, sub, mul, relu and sum are written in line (checked against the
     table by tests/test_fast_paths.py); every other primitive's come from the table. If anything
-    raises, every `.grad` written so far is restored before the error goes on.
+    raises, every `.grad` the pass wrote is put back before the error goes on.
     """
     value_class = _value.Value
     ADD, SUB, MUL, RELU, SUM = ops.add, ops.sub, ops.mul, ops.relu, ops.sum
     ZERO = 0  # the int every new node's .grad holds (one object in CPython): checked by identity first
-    order: list[Value] = []
-    olds: list[tuple[Value, Any]] = []  # (node, .grad before the pass) where that was not the int 0
-    done, keep = order.append, olds.append
-    firsts = 0  # nodes that received their first δ: each must be released exactly once
+    order: list[Value] = []  # the nodes released, in order (one twice if it was released twice)
+    olds: list[tuple[int, Any]] = []  # (position in `order`, .grad before) where that was not the int 0
+    touched: list[Value] = []
+    done, keep, touch = order.append, olds.append, touched.append
+    parked: dict[Value, Any] = {}  # hooked leaves and their δ so far: hooks and .grad at the end
+    parkings = 0  # releases of hooked leaves (each a release, as for `order`)
     root._delta = seed
     ready = [root]
     pop, push = ready.pop, ready.append
     node = root
     try:
-        while ready:
-            node = pop()
-            delta = node._delta
-            node._delta = None
-            if node._hooks:
-                raise _Recount(at_hook=True)
-            grad = node.grad
-            done(node)
-            if grad is ZERO:
-                node.grad = delta
-            else:
-                keep((node, grad))
-                if grad is None or (grad.__class__ is not value_class and grad == 0):
+        while True:
+            while ready:
+                node = pop()
+                delta = node._delta
+                if delta is None:  # released twice with no δ since: the counts changed under the pass
+                    raise _Recount(at_hook=False)
+                node._delta = None
+                if node._hooks:
+                    if node._op is None:
+                        gathered = parked.get(node)
+                        parked[node] = delta if gathered is None else gathered + delta
+                        parkings += 1
+                        continue
+                    if not counted:
+                        raise _Recount(at_hook=True)
+                    with uncounted():
+                        delta = _run_hooks(node, delta)
+                grad = node.grad
+                if grad is ZERO:
+                    done(node)
                     node.grad = delta
                 else:
-                    node.grad = _added(node, grad, delta)
-            op = node._op
-            if op is None:
-                continue
-            more = node._more
-            if more is None:
-                p0 = node._p0
-                p1 = node._p1
-                assert p0 is not None  # an operation has at least one input
-                if p1 is None:  # one input
-                    if p0.requires_grad:
-                        if op is RELU:
-                            c = delta if p0._data >= 0 else delta * 0
+                    keep((len(order), grad))
+                    done(node)
+                    if grad is None or (grad.__class__ is not value_class and grad == 0):
+                        node.grad = delta
+                    else:
+                        node.grad = _added(node, grad, delta)
+                op = node._op
+                if op is None:
+                    continue
+                more = node._more
+                if more is None:
+                    p0 = node._p0
+                    p1 = node._p1
+                    assert p0 is not None  # an operation has at least one input
+                    if p1 is None:  # one input
+                        if p0.requires_grad:
+                            if op is RELU:
+                                c = delta if p0._data >= 0 else delta * 0
+                            else:
+                                c = delta * op.derivatives[0](p0._data, node._data)
+                            d = p0._delta
+                            if d is None:
+                                p0._delta = c
+                                touch(p0)
+                            else:
+                                p0._delta = d + c
+                            used = p0._uses - 1
+                            p0._uses = used
+                            if not used:
+                                push(p0)
+                        continue
+                    r0 = p0.requires_grad
+                    r1 = p1.requires_grad
+                    if r0:
+                        if op is MUL:
+                            c = delta * p1._data
+                        elif op is ADD or op is SUB:
+                            c = delta  # δ · 1
                         else:
-                            c = delta * op.derivatives[0](p0._data, node._data)
+                            c = delta * op.derivatives[0](p0._data, p1._data, node._data)
                         d = p0._delta
                         if d is None:
                             p0._delta = c
-                            firsts += 1
+                            touch(p0)
                         else:
                             p0._delta = d + c
+                    if r1:
+                        if op is MUL:
+                            c = delta * p0._data
+                        elif op is ADD:
+                            c = delta
+                        elif op is SUB:
+                            c = delta * -1
+                        else:
+                            c = delta * op.derivatives[1](p0._data, p1._data, node._data)
+                        d = p1._delta
+                        if d is None:
+                            p1._delta = c
+                            touch(p1)
+                        else:
+                            p1._delta = d + c
+                        used = p1._uses - 1
+                        p1._uses = used
+                        if not used:
+                            push(p1)
+                    if r0:
                         used = p0._uses - 1
                         p0._uses = used
                         if not used:
                             push(p0)
                     continue
-                r0 = p0.requires_grad
-                r1 = p1.requires_grad
-                if r0:
-                    if op is MUL:
-                        c = delta * p1._data
-                    elif op is ADD or op is SUB:
-                        c = delta  # δ · 1
-                    else:
-                        c = delta * op.derivatives[0](p0._data, p1._data, node._data)
-                    d = p0._delta
-                    if d is None:
-                        p0._delta = c
-                        firsts += 1
-                    else:
-                        p0._delta = d + c
-                if r1:
-                    if op is MUL:
-                        c = delta * p0._data
-                    elif op is ADD:
-                        c = delta
-                    elif op is SUB:
-                        c = delta * -1
-                    else:
-                        c = delta * op.derivatives[1](p0._data, p1._data, node._data)
-                    d = p1._delta
-                    if d is None:
-                        p1._delta = c
-                        firsts += 1
-                    else:
-                        p1._delta = d + c
-                    used = p1._uses - 1
-                    p1._uses = used
-                    if not used:
-                        push(p1)
-                if r0:
-                    used = p0._uses - 1
-                    p0._uses = used
-                    if not used:
-                        push(p0)
-                continue
-            if op.base is SUM:
-                # Every input gets δ · 1 = δ, so adding and releasing fuse into one loop (last input
-                # first, as below): the same δs and the same order as the two loops.
-                for parent in reversed(more):
+                if op.base is SUM:
+                    # Every input gets δ · 1 = δ, so adding and releasing fuse into one loop (last input
+                    # first, as below): the same δs and the same order as the two loops.
+                    for parent in reversed(more):
+                        if parent.requires_grad:
+                            d = parent._delta
+                            if d is None:
+                                parent._delta = delta
+                                touch(parent)
+                            else:
+                                parent._delta = d + delta
+                            used = parent._uses - 1
+                            parent._uses = used
+                            if not used:
+                                push(parent)
+                    continue
+                args = (*[p._data for p in more], node._data)
+                derivatives = op.derivatives
+                for i, parent in enumerate(more):
                     if parent.requires_grad:
+                        c = delta * derivatives[i](*args)
                         d = parent._delta
                         if d is None:
-                            parent._delta = delta
-                            firsts += 1
+                            parent._delta = c
+                            touch(parent)
                         else:
-                            parent._delta = d + delta
+                            parent._delta = d + c
+                for parent in reversed(more):
+                    if parent.requires_grad:
                         used = parent._uses - 1
                         parent._uses = used
                         if not used:
                             push(parent)
-                continue
-            args = (*[p._data for p in more], node._data)
-            derivatives = op.derivatives
-            for i, parent in enumerate(more):
-                if parent.requires_grad:
-                    c = delta * derivatives[i](*args)
-                    d = parent._delta
-                    if d is None:
-                        parent._delta = c
-                        firsts += 1
-                    else:
-                        parent._delta = d + c
-            for parent in reversed(more):
-                if parent.requires_grad:
-                    used = parent._uses - 1
-                    parent._uses = used
-                    if not used:
-                        push(parent)
-        if firsts != len(order) - 1:
-            raise _Recount(at_hook=False)
+            if len(touched) == len(order) + parkings - 1:
+                break
+            # Some δs were not passed on. Leaves among them (often weights also used by a graph
+            # the loss does not reach) are written now, from the δ they hold; anything else means
+            # the counts do not fit this graph.
+            left = [n for n in dict.fromkeys(touched) if n._delta is not None]
+            if any(n._op is not None for n in left):
+                raise _Recount(at_hook=False)
+            for leaf in left:
+                leaf._uses = 0
+                push(leaf)
+        for node, gathered in parked.items():
+            with uncounted():
+                delta = _run_hooks(node, gathered)
+            grad = node.grad
+            keep((len(order), grad))
+            done(node)
+            if grad is None or (grad.__class__ is not value_class and grad == 0):
+                node.grad = delta
+            else:
+                node.grad = _added(node, grad, delta)
     except BaseException as error:
         failed_at = node
-        for finished in order:
-            finished.grad = ZERO
-        for finished, grad in olds:
-            finished.grad = grad
+        before = dict(olds)
+        for i in range(len(order) - 1, -1, -1):  # last first: a node released twice gets its first .grad
+            order[i].grad = before.get(i, ZERO)
         if isinstance(error, OverflowError):
             raise _backward_overflow(error, failed_at) from None
         raise

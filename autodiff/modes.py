@@ -36,12 +36,14 @@ class _State(threading.local):
         self._grad_enabled = True
         self._layer: str | None = None
         self._anomaly = False
+        self._counting = True
         self.fast: str | Literal[_Slow.SLOW] | None = None
         self._unusual = False  # counted in `_unusual_threads`
 
     def _update(self) -> None:
         global everywhere_default, _unusual_threads
-        self.fast = self._layer if self._grad_enabled and not self._anomaly else SLOW
+        plain = self._grad_enabled and not self._anomaly and self._counting
+        self.fast = self._layer if plain else SLOW
         unusual = self.fast is not None
         if unusual is not self._unusual:
             with _count_lock:
@@ -67,6 +69,16 @@ class _State(threading.local):
     @layer.setter
     def layer(self, label: str | None) -> None:
         self._layer = label
+        self._update()
+
+    @property
+    def counting(self) -> bool:
+        """False while a backward pass runs hooks: their operations add nothing to `_uses`."""
+        return self._counting
+
+    @counting.setter
+    def counting(self, flag: bool) -> None:
+        self._counting = bool(flag)
         self._update()
 
     @property
@@ -137,6 +149,11 @@ def layer(label: str) -> _Setting:
     if not isinstance(label, str) or not label:
         raise TypeError(f"layer() needs a non-empty str label, got {label!r}")
     return _Setting("layer", label)
+
+
+def uncounted() -> _Setting:
+    """Record operations without adding to their inputs' use counts (hooks run inside a backward pass)."""
+    return _Setting("counting", False)
 
 
 def detect_anomaly() -> _Setting:

@@ -445,9 +445,9 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
     # unary and binary operations unpacked by hand, the rule is the same for every arity.
     n = len(args)
     if _modes.everywhere_default:
-        lab, anomaly, recording = None, False, True
+        lab, anomaly, recording, counting = None, False, True, True
     else:
-        lab, anomaly, recording = state.layer, state.anomaly, state.grad_enabled
+        lab, anomaly, recording, counting = state.layer, state.anomaly, state.grad_enabled, state.counting
     more: tuple[Value, ...] | None
     p1: Value | None
     try:
@@ -495,7 +495,9 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
         out._p0 = p0
         out._p1 = p1
         out._more = more
-        if more is None:
+        if not counting:
+            pass  # made by a hook during a backward pass, whose use counts must not move
+        elif more is None:
             p0._uses += 1
             if p1 is not None:
                 p1._uses += 1

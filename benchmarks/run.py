@@ -404,7 +404,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
     timings = interleave(steps, repeat, 3, label="profile")
     params = [autodiff.Value(w) for w in init]
     # The phases of one autodiff step, timed apart with the collector off (its cost is the row above).
-    from autodiff.backward import _chain_rule, _clear, _count_users
+    from autodiff.backward import _chain_rule, _count_users
 
     phases: dict[str, list[float]] = {}
     nodes = 0
@@ -419,18 +419,17 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
                 t0 = clock()
                 loss = make()
                 t1 = clock()
-                _chain_rule(loss, 1.0)  # what `backward` runs when the recorded use counts fit
+                _chain_rule(loss, 1.0, counted=False)  # what `backward` runs when the recorded counts fit
                 t2 = clock()
                 nodes = len(autodiff.topological_order(loss))
                 del loss
                 t3 = clock()
                 # The walk `backward` adds when they do not (a node also used outside the graph).
                 loss = make()
-                _clear(loss)
                 t4 = clock()
                 _count_users(loss)
                 t5 = clock()
-                _chain_rule(loss, 1.0)
+                _chain_rule(loss, 1.0, counted=True)
                 del loss
             finally:
                 gc.enable()

@@ -482,3 +482,17 @@ def test_a_trace_names_again_a_parameter_whose_name_was_cleared_or_taken_by_anot
     first.trace([1, 1])
     second.trace([1, 1])
     assert [p.name for p in shared.parameters()] == ["mine", "w3_2"]
+
+
+def test_a_name_equal_to_anothers_derived_name_is_still_renamed_by_identity():
+    shared = Linear(1, 1, bias=False, seed=0)
+    first, second = Sequential(shared), Sequential(Input(), shared)
+    (p,) = shared.parameters()
+    first.trace([1.0])
+    p.name = "w2_1"  # the user's own name, equal in text to what `second` derives
+    first.trace([1.0])
+    assert p.name == "w2_1"
+    p.name = None
+    second.trace([1.0])
+    first.trace([1.0])
+    assert p.name == "w1_1"

@@ -14,6 +14,7 @@ from fractions import Fraction as F
 import pytest
 
 from autodiff import Value, backward
+from autodiff import sum as autodiff_sum
 from autodiff.articles import gradient_descent as article
 from autodiff.learn.optim import SGD
 from autodiff.learn.train import gradient_descent
@@ -138,3 +139,65 @@ def sum_of(values):
     for v in values[1:]:
         total = total + v
     return total
+
+
+def test_a_value_as_seed_that_is_a_node_of_the_graph():
+    s = Value(F(1))
+    a = s * 2
+    (s + s).backward()
+    s.grad = 0
+    t = Value(F(1))
+    outside = t * 5
+    loss = (s + a) + t * 1
+    loss.backward(s)  # δ = s · ∂loss/∂node: 3·s for s, s for t
+    assert s.grad.data == 3 and t.grad.data == 1 and outside.data == 5
+    x = Value(2)
+    y = autodiff_sum([x, x, x])
+    y.backward()
+    y.backward(x)
+    assert x.grad.data == 3 + 3 * 2
+
+
+def test_a_weights_hook_sees_its_whole_delta_once_even_with_users_outside_the_graph():
+    w = Value(F(1, 2))
+    seen = []
+    w.register_hook(seen.append)
+    for _ in range(2):
+        predictions = [w * 7 for _ in range(3)]  # users of w that the loss below never reaches
+        loss = autodiff_sum([w * k for k in (1, 2, 3)]) * w
+        before = (backward.recounts, backward.general_passes)
+        loss.backward()
+        assert (backward.recounts, backward.general_passes) == before
+        w.grad = 0
+    assert seen == [6 * 2 * F(1, 2)] * 2 and predictions
+
+
+def test_a_hook_on_an_inner_node_runs_once_in_a_counted_pass():
+    w = Value(F(1, 3))
+    h = w * w
+    seen = []
+    h.register_hook(lambda d: seen.append(d) or d * 2)  # doubles the δ that flows on to w
+    loss = h * 3 + w
+    before = (backward.recounts, backward.general_passes)
+    loss.backward()
+    assert (backward.recounts, backward.general_passes) == (before[0] + 1, before[1])
+    assert seen == [3] and w.grad == 2 * 3 * 2 * F(1, 3) + 1 and h.grad == 6
+
+
+def test_a_derivative_that_records_on_the_graph_during_the_pass():
+    # Its new user of x moves x's use count while the pass runs; the gradient must not move.
+    from autodiff.ops import Primitive
+
+    x = Value(2.0)
+    h = x * 3.0
+
+    def bump(a, out):
+        x * 1.0  # new users of x and h, recorded while the pass runs
+        h * 1.0
+        return 1.0
+
+    odd = Primitive("odd_identity", lambda a: a, (bump,))
+    x.grad = 5.0
+    y = odd(h) + x * x + h
+    y.backward()
+    assert x.grad == 5.0 + 3.0 + 4.0 + 3.0 and h.grad == 2.0

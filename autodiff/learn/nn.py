@@ -639,9 +639,9 @@ class Sequential(Module):
     def _name_parameters(self) -> None:
         """Write the derived names on the parameters that have no name of their own (for drawings)."""
         # Deriving the names costs a sizeable part of a small model's trace: they are derived again
-        # only when the model's layers change (a layer whose neurons are replaced keeps its names),
-        # and the names are written only when one differs from what the last call left (read in C,
-        # a few ns per parameter, where the loop below costs about a hundred).
+        # only when the model's layers change, and the loop below runs only when some parameter's
+        # name is not the very object the last naming left (compared in C, a few ns per parameter,
+        # where the loop costs about a hundred).
         key = tuple(self.layers)
         cached: _NamingCache | None = getattr(self, "_derived", None)
         if (
@@ -652,8 +652,8 @@ class Sequential(Module):
             pairs = self.named_parameters()
             cached = _NamingCache(key, [_DerivedName(n) for n, _ in pairs], [p for _, p in pairs])
             self._derived = cached
-        elif list(map(_NAME_OF, cached.params)) == cached.left:
-            return
+        elif cached.left is not None and all(map(operator.is_, map(_NAME_OF, cached.params), cached.left)):
+            return  # every name is the very object the last naming left
         for name, p in zip(cached.names, cached.params, strict=True):
             # Another model sharing this parameter may have named it since: name it again.
             if p.name is not name and _given_name(p) is None:
