@@ -37,7 +37,6 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from functools import partial
-from operator import itemgetter
 from typing import Any
 
 from .backward import topological_order
@@ -62,6 +61,9 @@ MAX_DEPTH = 60
 MAX_INLINED_ARITY = 24
 # A δ collecting many terms (a weight used at every data point) is summed in statements of this many.
 MAX_TERMS = 32
+# Most local names in one piece of a large replay, and most numbers moved by one statement.
+MAX_LOCALS = 1_500
+MAX_UNPACK = 64
 
 
 class Tape:
@@ -922,83 +924,79 @@ class _Compiler:
         self, out_name: str, result_names: list[str], namespace: dict[str, Any], leaves: list[Value]
     ) -> _Compiled:
         statements = self.statements
+        leaf_names = self.leaf_names
+        # Pieces end at the end of the forward pass and whenever a piece's text or its number of
+        # local names gets large: a frame of more than about 2,000 locals no longer fits in the
+        # interpreter's stack of frames, and each call would then allocate and free fresh memory.
         chunks: list[tuple[int, int]] = []
+        reads: list[dict[str, None]] = []  # per piece: the names it reads that another defined
         forward_chunks = 0
         for lo, hi in ((0, self.forward_end), (self.forward_end, len(statements))):
             start, cost = lo, 0
+            local: set[str] = set()
+            outside: dict[str, None] = {}
             for k in range(lo, hi):
-                cost += len(statements[k][1])
-                if cost >= CHUNK_CHARACTERS or k == hi - 1:
+                name, text = statements[k]
+                cost += len(text)
+                for used in _NAME.findall(text):
+                    if used not in local:
+                        outside[used] = None
+                local.add(name)
+                if cost >= CHUNK_CHARACTERS or len(local) + len(outside) >= MAX_LOCALS or k == hi - 1:
                     chunks.append((start, k + 1))
+                    reads.append(outside)
                     start, cost = k + 1, 0
+                    local, outside = set(), {}
             if lo == 0:
                 forward_chunks = len(chunks)
-        # Which chunk defines each name (`v12` is number 12), and which names a chunk reads that
-        # another defined.
         defined_in = array("l", [-1]) * (self.count + 1)
         for c, (lo, hi) in enumerate(chunks):
             for k in range(lo, hi):
                 defined_in[int(statements[k][0][1:])] = c
+        # Numbers pass from piece to piece through one list `S`. The leaves come first, then the
+        # numbers in the order pieces first read them, so that a piece mostly reads a run of
+        # neighbouring slots with one slice.
         slots: dict[str, int] = {}
-        needs: list[list[str]] = []
-        leaf_reads: list[list[str]] = []
-        read_leaves: set[str] = set()
-        for c, (lo, hi) in enumerate(chunks):
-            wanted: dict[str, None] = {}
-            fresh: dict[str, None] = {}
-            for k in range(lo, hi):
-                for name in _NAME.findall(statements[k][1]):
-                    if name in self.leaf_names:
-                        if name in read_leaves:
-                            wanted[name] = None
-                        else:
-                            fresh[name] = None
-                    elif defined_in[int(name[1:])] != c:
-                        wanted[name] = None
-            read_leaves.update(fresh)
-            leaf_reads.append(list(fresh))
-            needs.append(list(wanted))
-            for name in wanted:
-                slots.setdefault(name, len(slots))
+        for outside in reads:
+            for name in outside:
+                if name in leaf_names and name not in slots:
+                    slots[name] = len(slots)
         for name in (out_name, *result_names):
-            if name != "seed":
-                slots.setdefault(name, len(slots))
-        first_read = {name: c for c, names in enumerate(leaf_reads) for name in names}
+            if name in leaf_names and name not in slots:
+                slots[name] = len(slots)
+        leaves.extend(leaf_names[name] for name in slots)
+        for outside in reads:
+            for name in outside:
+                if name not in slots:
+                    slots[name] = len(slots)
+        for name in (out_name, *result_names):
+            if name != "seed" and name not in slots:
+                slots[name] = len(slots)
         stores: list[list[str]] = [[] for _ in chunks]
         for name in slots:
-            stores[first_read[name] if name in first_read else defined_in[int(name[1:])]].append(name)
-        # Slots numbered chunk by chunk, so that a chunk stores its numbers with one slice assignment
-        # and loads the ones it reads with one `itemgetter` (few statements compile fast).
-        at = 0
-        for names in stores:
-            for name in names:
-                slots[name] = at
-                at += 1
+            if name not in leaf_names:
+                stores[defined_in[int(name[1:])]].append(name)
         sources = []
         calls = []
         for c, (lo, hi) in enumerate(chunks):
-            body = self.reads(leaf_reads[c], leaves)
-            if len(needs[c]) == 1:
-                body.append(f"    {needs[c][0]} = S[{slots[needs[c][0]]}]")
-            elif needs[c]:
-                namespace[f"get{c}"] = itemgetter(*[slots[name] for name in needs[c]])
-                body.append(f"    {', '.join(needs[c])} = get{c}(S)")
+            body = _moves(sorted(reads[c], key=slots.__getitem__), slots, load=True)
             body += [f"    {name} = {text}" for name, text in statements[lo:hi]]
             statements[lo:hi] = [("", "")] * (hi - lo)  # compiled below: the text is no longer needed
-            if stores[c]:
-                first = slots[stores[c][0]]
-                body.append(f"    S[{first}:{first + len(stores[c])}] = {', '.join(stores[c])},")
+            body += _moves(sorted(stores[c], key=slots.__getitem__), slots, load=False)
             backward = c >= forward_chunks
-            head = f"def chunk{c}(L, S{', seed' if backward else ''}):"
+            head = f"def chunk{c}(S{', seed' if backward else ''}):"
             sources.append("\n".join([head, *body, "    return None"]))
             del body
             exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
-            calls.append(f"    chunk{c}(L, S{', seed' if backward else ''})")
+            calls.append(f"    chunk{c}(S{', seed' if backward else ''})")
+        namespace["NONE"] = (None,) * (len(slots) - len(leaves))
         out = f"S[{slots[out_name]}]"
         results = [name if name == "seed" else f"S[{slots[name]}]" for name in result_names]
         driver = [
             "def replay(L, seed, grads):",
-            f"    S = [None] * {len(slots)}",
+            "    S = [x.data for x in L]",
+            "    if not set(map(type, S)) <= P: S = check_leaves(S, L, 0)",
+            "    S += NONE",
             *calls[:forward_chunks],
             "    if not grads:",
             f"        return {out}, ()",
@@ -1010,3 +1008,24 @@ class _Compiler:
         sources.append("\n".join(driver))
         exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
         return _Compiled(sources, namespace["replay"], leaves)
+
+
+def _moves(names: list[str], slots: dict[str, int], *, load: bool) -> list[str]:
+    """Lines moving `names` (sorted by slot) between locals and `S`: a slice per run of neighbours."""
+    lines = []
+    k = 0
+    while k < len(names):
+        first = slots[names[k]]
+        end = k + 1
+        # Runs of at most MAX_UNPACK: unpacking pushes every item on the frame's stack.
+        while end < len(names) and end - k < MAX_UNPACK and slots[names[end]] == first + end - k:
+            end += 1
+        run = names[k:end]
+        if len(run) == 1:
+            lines.append(f"    {run[0]} = S[{first}]" if load else f"    S[{first}] = {run[0]}")
+        elif load:
+            lines.append(f"    {', '.join(run)}, = S[{first}:{first + len(run)}]")
+        else:
+            lines.append(f"    S[{first}:{first + len(run)}] = {', '.join(run)},")
+        k = end
+    return lines
