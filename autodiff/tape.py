@@ -528,7 +528,7 @@ class _Rules:
             if obj is data:
                 found[name] = _sym_data
             elif obj is zero_like or obj is one_like:
-                found[name] = partial(_sym_call, self._name_helper(obj))
+                found[name] = partial(_sym_like, 0 if obj is zero_like else 1)
             elif isinstance(obj, Primitive) and not obj.params and obj.base is obj:
                 found[name] = partial(_sym_primitive, self, obj)
             else:
@@ -560,6 +560,13 @@ def _sym_data(x: Any) -> Any:
 def _sym_call(name: str, *args: Any) -> _Sym:
     run = next(a._run for a in args if isinstance(a, _Sym))
     return _Sym(_Node("call", name, *[_node_of(a) for a in args]), run)
+
+
+def _sym_like(number: int, x: Any) -> _Sym:
+    """`zero_like(x)` or `one_like(x)` on a symbol: their body, `type(x)(number)`, written in line."""
+    if not isinstance(x, _Sym):
+        raise _Untraceable
+    return _Sym(_Node("like", number, x._node), x._run)
 
 
 def _sym_primitive(rules: _Rules, prim: Primitive, *args: Any) -> _Sym:
@@ -652,6 +659,20 @@ def _wrap(part: tuple[str, int, int], below: int) -> str:
     return f"({text})" if precedence < below else text
 
 
+def _render_compared(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
+    """An operand of a comparison: an int constant is written as the equal float.
+
+    A comparison's answer is the same (Python compares ints, floats and Fractions exactly), and
+    the interpreter compares two floats much faster than a float with an int (a ReLU's `x >= 0`).
+    """
+    if tree.kind == "const":
+        x = tree.items[0]
+        if type(x) is int and -(2**53) <= x <= 2**53:
+            text = repr(float(x))
+            return text, UNARY if text.startswith("-") else ATOM, 0
+    return _render(tree, rules)
+
+
 def _render(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
     """(text, precedence, depth) of an expression tree; slots become `{name}` format fields."""
     kind, items = tree.kind, tree.items
@@ -681,12 +702,15 @@ def _render(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
         )
     if kind == "cmp":
         op, left, right = items
-        a, b = _render(left, rules), _render(right, rules)
+        a, b = _render_compared(left, rules), _render_compared(right, rules)
         return f"{_wrap(a, COMPARISON + 1)} {op} {_wrap(b, COMPARISON + 1)}", COMPARISON, max(a[2], b[2]) + 1
     if kind == "cond":
         condition, yes, no = (_render(x, rules) for x in items)
         text = f"{_wrap(yes, CONDITION + 1)} if {_wrap(condition, CONDITION + 1)} else {_wrap(no, CONDITION)}"
         return text, CONDITION, max(condition[2], yes[2], no[2]) + 1
+    if kind == "like":
+        a = _render(items[1], rules)
+        return f"type({_wrap(a, COMPARISON)})({items[0]})", ATOM, a[2] + 1
     if kind == "filled":  # another primitive's forward template, applied to sub-expressions
         template, args = items
         parts = [_render(a, rules) for a in args]
