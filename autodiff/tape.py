@@ -242,6 +242,9 @@ def _label_safe(v: Value) -> str:
 # helpers and primitives), so the expression does what the rule does on any numbers.
 
 ATOM, POWER, UNARY, PRODUCT, SUM, COMPARISON, CONDITION = 100, 15, 14, 13, 12, 5, 1
+# A template's field while it is rendered: it takes whatever it is filled with, and records the
+# precedence its place needs, so that a filled-in expression gets parentheses only where needed.
+FIELD = 1_000
 _BINARY = {"+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "**": POWER}
 
 
@@ -452,6 +455,7 @@ class _Rules:
             slots = [_Node("slot", str(i)) for i in range(prim.arity)]
             found = self._forwards[id(prim)] = self._template(prim.forward, slots, f"f{index}_{label}")
             found.reads += [0] * (prim.arity - len(found.reads))
+            found.wants += [0] * (prim.arity - len(found.wants))
             self._keep.append(prim)
         return found
 
@@ -591,30 +595,40 @@ def _times(delta: _Node, tree: _Node) -> _Node:
 
 
 class _Template:
-    """A format string with its precedence, depth and how many times each slot appears."""
+    """A format string with its precedence, depth, and per field how often it appears and what it needs.
 
-    __slots__ = ("atom", "counts", "depth", "reads", "text")
+    `precedence` is None for a template that is one field alone (`{0}`): it has the precedence of
+    what fills it. `needs[field]` is the lowest precedence an expression filling it may have
+    without parentheses.
+    """
 
-    def __init__(self, text: str, precedence: int, depth: int, counts: dict[str, int]):
+    __slots__ = ("atom", "counts", "depth", "needs", "precedence", "reads", "text", "wants")
+
+    def __init__(self, text: str, precedence: int, depth: int, counts: dict[str, int], needs: dict[str, int]):
         self.text = text
-        self.atom = precedence == ATOM
+        self.precedence = None if precedence == FIELD else precedence
+        self.atom = precedence >= ATOM
         self.depth = depth
         self.counts = counts
-        # How many times the template reads each input, by position (up to the highest one read).
+        self.needs = needs
+        # How many times the template reads each input, and the precedence it needs, by position
+        # (up to the highest one read).
         width = max((int(k) + 1 for k in counts if k.isdigit()), default=0)
         self.reads = [counts.get(str(k), 0) for k in range(width)]
+        self.wants = [needs.get(str(k), 0) for k in range(width)]
 
 
 class _Derivative:
     """A δ·derivative template, its fields renumbered to the inputs it reads (`used`)."""
 
-    __slots__ = ("atom", "counts", "depth", "text", "used")
+    __slots__ = ("counts", "depth", "need", "precedence", "text", "used")
 
     def __init__(self, template: _Template):
         self.text, self.used = _positions_renumbered(template)
-        self.atom = template.atom
+        self.precedence = template.precedence
         self.depth = template.depth
         self.counts = template.counts
+        self.need = template.needs.get("d", 0)  # what the δ filling `{d}` needs
 
 
 class _PrimCode:
@@ -627,8 +641,9 @@ class _PrimCode:
 
 def _render_template(tree: _Node, rules: _Rules) -> _Template | None:
     """The tree as a template, or None if it is too deep to be written as one expression."""
+    needs: dict[str, int] = {}
     try:
-        text, precedence, depth = _render(tree, rules)
+        text, precedence, depth = _render(tree, rules, needs)
     except RecursionError:
         return None
     if depth > MAX_DEPTH:
@@ -636,7 +651,7 @@ def _render_template(tree: _Node, rules: _Rules) -> _Template | None:
     counts: dict[str, int] = {}
     for slot in _SLOT.findall(text):
         counts[slot] = counts.get(slot, 0) + 1
-    return _Template(text, precedence, depth, counts)
+    return _Template(text, precedence, depth, counts, needs)
 
 
 def _positions_renumbered(template: _Template) -> tuple[str, tuple[int, ...]]:
@@ -654,12 +669,18 @@ def _positions_renumbered(template: _Template) -> tuple[str, tuple[int, ...]]:
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
-def _wrap(part: tuple[str, int, int], below: int) -> str:
+def _wrap(part: tuple[str, int, int], below: int, needs: dict[str, int] | None = None) -> str:
+    """The part's text, in parentheses if its precedence is below `below` (a field records `below`)."""
     text, precedence, _ = part
+    if precedence == FIELD:
+        if needs is not None:
+            field = text[1:-1]
+            needs[field] = max(needs.get(field, 0), below)
+        return text
     return f"({text})" if precedence < below else text
 
 
-def _render_compared(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
+def _render_compared(tree: _Node, rules: _Rules, needs: dict[str, int]) -> tuple[str, int, int]:
     """An operand of a comparison: an int constant is written as the equal float.
 
     A comparison's answer is the same (Python compares ints, floats and Fractions exactly), and
@@ -670,51 +691,56 @@ def _render_compared(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
         if type(x) is int and -(2**53) <= x <= 2**53:
             text = repr(float(x))
             return text, UNARY if text.startswith("-") else ATOM, 0
-    return _render(tree, rules)
+    return _render(tree, rules, needs)
 
 
-def _render(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
+def _render(tree: _Node, rules: _Rules, needs: dict[str, int]) -> tuple[str, int, int]:
     """(text, precedence, depth) of an expression tree; slots become `{name}` format fields."""
     kind, items = tree.kind, tree.items
     if kind == "slot":
-        return "{" + items[0] + "}", ATOM, 0
+        return "{" + items[0] + "}", FIELD, 0
     if kind == "const":
         text = rules.constant(items[0])
         return text, UNARY if text.startswith("-") else ATOM, 0
     if kind == "bin":
         op, left, right = items
-        a, b = _render(left, rules), _render(right, rules)
+        a, b = _render(left, rules, needs), _render(right, rules, needs)
         p = _BINARY[op]
         if op == "**":
-            text = f"{_wrap(a, ATOM)} ** {_wrap(b, UNARY)}"
+            text = f"{_wrap(a, ATOM, needs)} ** {_wrap(b, UNARY, needs)}"
         else:
-            text = f"{_wrap(a, p)} {op} {_wrap(b, p + 1)}"
+            text = f"{_wrap(a, p, needs)} {op} {_wrap(b, p + 1, needs)}"
         return text, p, max(a[2], b[2]) + 1
     if kind in ("neg", "pos"):
-        a = _render(items[0], rules)
-        return ("-" if kind == "neg" else "+") + _wrap(a, UNARY), UNARY, a[2] + 1
+        a = _render(items[0], rules, needs)
+        return ("-" if kind == "neg" else "+") + _wrap(a, UNARY, needs), UNARY, a[2] + 1
     if kind == "call":
-        parts = [_render(a, rules) for a in items[1:]]
+        parts = [_render(a, rules, needs) for a in items[1:]]
         return (
-            f"{items[0]}({', '.join(_wrap(p, COMPARISON) for p in parts)})",
+            f"{items[0]}({', '.join(_wrap(p, COMPARISON, needs) for p in parts)})",
             ATOM,
             max((p[2] for p in parts), default=0) + 1,
         )
     if kind == "cmp":
         op, left, right = items
-        a, b = _render_compared(left, rules), _render_compared(right, rules)
-        return f"{_wrap(a, COMPARISON + 1)} {op} {_wrap(b, COMPARISON + 1)}", COMPARISON, max(a[2], b[2]) + 1
+        a, b = _render_compared(left, rules, needs), _render_compared(right, rules, needs)
+        return (
+            f"{_wrap(a, COMPARISON + 1, needs)} {op} {_wrap(b, COMPARISON + 1, needs)}",
+            COMPARISON,
+            max(a[2], b[2]) + 1,
+        )
     if kind == "cond":
-        condition, yes, no = (_render(x, rules) for x in items)
-        text = f"{_wrap(yes, CONDITION + 1)} if {_wrap(condition, CONDITION + 1)} else {_wrap(no, CONDITION)}"
+        condition, yes, no = (_render(x, rules, needs) for x in items)
+        chosen, test = _wrap(yes, CONDITION + 1, needs), _wrap(condition, CONDITION + 1, needs)
+        text = f"{chosen} if {test} else {_wrap(no, CONDITION, needs)}"
         return text, CONDITION, max(condition[2], yes[2], no[2]) + 1
     if kind == "like":
-        a = _render(items[1], rules)
-        return f"type({_wrap(a, COMPARISON)})({items[0]})", ATOM, a[2] + 1
+        a = _render(items[1], rules, needs)
+        return f"type({_wrap(a, COMPARISON, needs)})({items[0]})", ATOM, a[2] + 1
     if kind == "filled":  # another primitive's forward template, applied to sub-expressions
         template, args = items
-        parts = [_render(a, rules) for a in args]
-        filled = template.text.format(*[_wrap(p, ATOM) for p in parts])
+        parts = [_render(a, rules, needs) for a in args]
+        filled = template.text.format(*[_wrap(p, ATOM, needs) for p in parts])
         depth = template.depth + max((p[2] for p in parts), default=0)
         return filled, ATOM if template.atom else CONDITION, depth
     raise AssertionError(kind)
@@ -807,7 +833,8 @@ class _Compiler:
                         needed[ps[int(slot)]] = 1
         needed[root] = 1
         names: list[str | None] = [None] * n
-        pending: dict[int, tuple[str, int]] = {}
+        # A node written inside its user's expression: (text, precedence, depth).
+        pending: dict[int, tuple[str, int, int]] = {}
 
         # Forward: parents before the nodes that use them.
         emit = self.emit
@@ -826,12 +853,12 @@ class _Compiler:
                 if known is not None:
                     args.append(known)
                     continue
-                text, d = pending.pop(j)
+                text, precedence, d = pending.pop(j)
                 if reads[k] != 1:  # read more than once (or not at all): compute it once, here
                     args.append(emit(text))
                     names[j] = args[-1]
                     continue
-                args.append(text)
+                args.append(f"({text})" if precedence < template.wants[k] else text)
                 if d > depth:
                     depth = d
             text = template.text.format(*args)
@@ -839,13 +866,18 @@ class _Compiler:
             if uses[i] != 1 or needed[i] or depth > MAX_DEPTH or len(text) > MAX_TEXT:
                 names[i] = self.emit(text)
             else:
-                pending[i] = (text if template.atom else f"({text})", depth)
+                # A template that is one field alone takes its argument's precedence: assume the lowest.
+                precedence = CONDITION if template.precedence is None else template.precedence
+                pending[i] = (text, precedence, depth)
         out_name = names[root]
         assert out_name is not None
         self.forward_end = len(self.statements)
         # Backward: each node's δ once all the nodes that use it are done, in backward's order.
+        # The terms of each δ not yet summed: the first as written (its precedence in `first_precedence`),
+        # the others ready to follow a `+`.
         terms: dict[int, list[str]] = {root: ["seed"]}
         first_depth: dict[int, int] = {}
+        first_precedence: dict[int, int] = {}
         results: dict[int, str] = {}
         for i in order:
             if not lead[i]:
@@ -853,46 +885,52 @@ class _Compiler:
             collected = terms.pop(i)
             code = codes[i]
             node_edges = edges.get(i, ())
+            first = first_precedence.pop(i, ATOM)
             if code is None or id(every[i]) in wanted:
-                delta, depth = self.sum_terms(collected, first_depth.pop(i, 0), force=True)
+                delta, precedence, depth = self.sum_terms(collected, first, first_depth.pop(i, 0), force=True)
                 results[id(every[i])] = delta
                 if code is None:
                     continue
             else:
                 once = len(node_edges) == 1 and code.derivatives[node_edges[0]].counts.get("d", 0) == 1
-                delta, depth = self.sum_terms(collected, first_depth.pop(i, 0), force=not once)
+                delta, precedence, depth = self.sum_terms(
+                    collected, first, first_depth.pop(i, 0), force=not once
+                )
             ps = parents[i]
             out = names[i] or ""
             for k in node_edges:
                 rule = code.derivatives[k]
-                term = rule.text.format(*[names[ps[j]] for j in rule.used], out=out, d=delta)
+                filled = f"({delta})" if precedence < rule.need else delta
+                term = rule.text.format(*[names[ps[j]] for j in rule.used], out=out, d=filled)
                 term_depth = depth + rule.depth + 1
-                if not rule.atom:
-                    term = f"({term})"
+                term_precedence = precedence if rule.precedence is None else rule.precedence
                 j = ps[k]
                 found_terms = terms.get(j)
                 if found_terms is None:
                     if term_depth > MAX_DEPTH:
-                        term, term_depth = self.emit(term), 0
+                        term, term_depth, term_precedence = self.emit(term), 0, ATOM
                     terms[j] = [term]
                     first_depth[j] = term_depth
+                    first_precedence[j] = term_precedence
                 else:
-                    found_terms.append(term)
+                    found_terms.append(f"({term})" if term_precedence < PRODUCT else term)
                     if len(found_terms) >= MAX_TERMS:
-                        terms[j] = [self.emit(" + ".join(found_terms))]
+                        terms[j] = [self.emit(_joined(found_terms, first_precedence[j]))]
+                        first_precedence[j] = ATOM
         # Only the statements are needed from here on: the graph's tables are freed on return.
         self.every, self.order = [], []
         return out_name, [results[id(v)] for v in self.inputs]
 
-    def sum_terms(self, collected: list[str], depth: int, *, force: bool) -> tuple[str, int]:
-        """The δ made of `collected` terms: a name, or (if not `force`d) one term kept as an expression."""
+    def sum_terms(self, collected: list[str], first: int, depth: int, *, force: bool) -> tuple[str, int, int]:
+        """The δ made of `collected` terms, as (text, precedence, depth): a name, or (if not `force`d)
+        one term kept as an expression."""
         if len(collected) == 1:
             text = collected[0]
-            if text[0] == "s" or (text[0] == "v" and text[1:].isdigit()):  # `seed` or a name
-                return text, 0
+            if text == "seed" or (text[0] == "v" and text[1:].isdigit()):  # a name
+                return text, ATOM, 0
             if not force:
-                return text, depth
-        return self.emit(" + ".join(collected)), 0
+                return text, first, depth
+        return self.emit(_joined(collected, first)), ATOM, 0
 
     def finish(self, out_name: str, result_names: list[str]) -> _Compiled:
         statements = self.statements
@@ -1032,6 +1070,13 @@ class _Compiler:
         sources.append("\n".join(driver))
         exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
         return _Compiled(sources, namespace["replay"], leaves)
+
+
+def _joined(terms: list[str], first: int) -> str:
+    """`terms` added left to right (the first has precedence `first`, the others are ready)."""
+    if first < SUM:
+        return " + ".join([f"({terms[0]})", *terms[1:]])
+    return " + ".join(terms)
 
 
 def _moves(names: list[str], slots: dict[str, int], *, load: bool) -> list[str]:
