@@ -621,7 +621,7 @@ class _Template:
 class _Derivative:
     """A δ·derivative template, its fields renumbered to the inputs it reads (`used`)."""
 
-    __slots__ = ("counts", "depth", "need", "precedence", "text", "used")
+    __slots__ = ("bare", "counts", "d_once", "depth", "need", "precedence", "reads_out", "text", "used")
 
     def __init__(self, template: _Template):
         self.text, self.used = _positions_renumbered(template)
@@ -629,6 +629,9 @@ class _Derivative:
         self.depth = template.depth
         self.counts = template.counts
         self.need = template.needs.get("d", 0)  # what the δ filling `{d}` needs
+        self.d_once = template.counts.get("d", 0) == 1
+        self.bare = self.text == "{d}"  # δ·1: the δ itself
+        self.reads_out = "out" in template.counts
 
 
 class _PrimCode:
@@ -810,27 +813,37 @@ class _Compiler:
             learns[i] = node.requires_grad
         del index
         root = 0
-        wanted = {id(v) for v in self.inputs}
+        position = {id(node): i for i, node in enumerate(every)}
+        is_input = bytearray(n)
+        for v in self.inputs:
+            is_input[position[id(v)]] = 1
+        del position
         lead = bytearray(n)
         for i in reversed(order):  # parents before the nodes that use them
-            if id(every[i]) in wanted or any(lead[j] for j in parents[i]):
+            if is_input[i]:
                 lead[i] = 1
+            else:
+                for j in parents[i]:
+                    if lead[j]:
+                        lead[i] = 1
+                        break
         # The numbers the backward pass reads (a derivative's inputs or output) get a name.
         needed = bytearray(n)
         edges: dict[int, list[int]] = {}
         for i in order:
             code = codes[i]
-            if not lead[i] or code is None:
+            if code is None or not lead[i]:
                 continue
             ps = parents[i]
             found = [k for k, j in enumerate(ps) if learns[j] and lead[j]]
             edges[i] = found
+            rules_of = code.derivatives
             for k in found:
-                for slot in code.derivatives[k].counts:
-                    if slot == "out":
-                        needed[i] = 1
-                    elif slot != "d":
-                        needed[ps[int(slot)]] = 1
+                rule = rules_of[k]
+                if rule.reads_out:
+                    needed[i] = 1
+                for j in rule.used:
+                    needed[ps[j]] = 1
         needed[root] = 1
         names: list[str | None] = [None] * n
         # A node written inside its user's expression: (text, precedence, depth).
@@ -875,37 +888,49 @@ class _Compiler:
         # Backward: each node's δ once all the nodes that use it are done, in backward's order.
         # The terms of each δ not yet summed: the first as written (its precedence in `first_precedence`),
         # the others ready to follow a `+`.
-        terms: dict[int, list[str]] = {root: ["seed"]}
-        first_depth: dict[int, int] = {}
-        first_precedence: dict[int, int] = {}
+        terms: list[list[str] | None] = [None] * n
+        terms[root] = ["seed"]
+        first_depth = [0] * n
+        first_precedence = [ATOM] * n
         results: dict[int, str] = {}
+        sum_terms = self.sum_terms
         for i in order:
             if not lead[i]:
                 continue
-            collected = terms.pop(i)
+            collected = terms[i]
+            assert collected is not None
+            terms[i] = None
             code = codes[i]
-            node_edges = edges.get(i, ())
-            first = first_precedence.pop(i, ATOM)
-            if code is None or id(every[i]) in wanted:
-                delta, precedence, depth = self.sum_terms(collected, first, first_depth.pop(i, 0), force=True)
+            if code is None or is_input[i]:
+                delta, precedence, depth = sum_terms(
+                    collected, first_precedence[i], first_depth[i], force=True
+                )
                 results[id(every[i])] = delta
                 if code is None:
                     continue
+                node_edges = edges[i]
             else:
-                once = len(node_edges) == 1 and code.derivatives[node_edges[0]].counts.get("d", 0) == 1
-                delta, precedence, depth = self.sum_terms(
-                    collected, first, first_depth.pop(i, 0), force=not once
+                node_edges = edges[i]
+                once = len(node_edges) == 1 and code.derivatives[node_edges[0]].d_once
+                delta, precedence, depth = sum_terms(
+                    collected, first_precedence[i], first_depth[i], force=not once
                 )
             ps = parents[i]
             out = names[i] or ""
             for k in node_edges:
                 rule = code.derivatives[k]
                 filled = f"({delta})" if precedence < rule.need else delta
-                term = rule.text.format(*[names[ps[j]] for j in rule.used], out=out, d=filled)
+                used = rule.used
+                if rule.bare:
+                    term = filled
+                elif used:
+                    term = rule.text.format(*[names[ps[j]] for j in used], out=out, d=filled)
+                else:
+                    term = rule.text.format(out=out, d=filled)
                 term_depth = depth + rule.depth + 1
                 term_precedence = precedence if rule.precedence is None else rule.precedence
                 j = ps[k]
-                found_terms = terms.get(j)
+                found_terms = terms[j]
                 if found_terms is None:
                     if term_depth > MAX_DEPTH:
                         term, term_depth, term_precedence = self.emit(term), 0, ATOM
@@ -916,6 +941,7 @@ class _Compiler:
                     found_terms.append(f"({term})" if term_precedence < PRODUCT else term)
                     if len(found_terms) >= MAX_TERMS:
                         terms[j] = [self.emit(_joined(found_terms, first_precedence[j]))]
+                        first_depth[j] = 0
                         first_precedence[j] = ATOM
         # Only the statements are needed from here on: the graph's tables are freed on return.
         self.every, self.order = [], []
