@@ -791,13 +791,12 @@ class _Compiler:
         every, order, rules = self.every, self.order, self.rules
         n = len(every)
         index = {node: i for i, node in enumerate(every)}
-        # Per node: its primitive's code (None for a leaf), its parents' positions, whether it learns.
+        # Per node: its primitive's code (None for a leaf), its parents' positions, how many users.
         codes: list[_PrimCode | None] = []
         parents: list[list[int]] = []
-        learns = bytearray(n)
         uses = [0] * n
         by_primitive: dict[int, _PrimCode] = {}
-        for i, node in enumerate(every):
+        for node in every:
             prim = node.primitive
             if prim is None:
                 codes.append(None)
@@ -810,32 +809,27 @@ class _Compiler:
             parents.append(found)
             for j in found:
                 uses[j] += 1
-            learns[i] = node.requires_grad
-        del index
-        root = 0
-        position = {id(node): i for i, node in enumerate(every)}
         is_input = bytearray(n)
         for v in self.inputs:
-            is_input[position[id(v)]] = 1
-        del position
+            is_input[index[v]] = 1
+        del index
+        root = 0
+        # Which nodes lead to an input (only those need a δ), through which of their parents (the
+        # edges δ flows along); the numbers the backward pass reads (a derivative's inputs or
+        # output) get a name. A node that leads to an input requires a gradient, so it learns.
         lead = bytearray(n)
-        for i in reversed(order):  # parents before the nodes that use them
-            if is_input[i]:
-                lead[i] = 1
-            else:
-                for j in parents[i]:
-                    if lead[j]:
-                        lead[i] = 1
-                        break
-        # The numbers the backward pass reads (a derivative's inputs or output) get a name.
         needed = bytearray(n)
         edges: dict[int, list[int]] = {}
-        for i in order:
+        for i in reversed(order):  # parents before the nodes that use them
             code = codes[i]
-            if code is None or not lead[i]:
+            if code is None:
+                lead[i] = is_input[i]
                 continue
             ps = parents[i]
-            found = [k for k, j in enumerate(ps) if learns[j] and lead[j]]
+            found = [k for k, j in enumerate(ps) if lead[j]]
+            if not found and not is_input[i]:
+                continue
+            lead[i] = 1
             edges[i] = found
             rules_of = code.derivatives
             for k in found:
@@ -1017,24 +1011,26 @@ class _Compiler:
         # local names gets large: a frame of more than about 2,000 locals no longer fits in the
         # interpreter's stack of frames, and each call would then allocate and free fresh memory.
         chunks: list[tuple[int, int]] = []
-        reads: list[dict[str, None]] = []  # per piece: the names it reads that another defined
+        reads: list[list[str]] = []  # per piece: the names it reads that another defined, by number
         forward_chunks = 0
         for lo, hi in ((0, self.forward_end), (self.forward_end, len(statements))):
             start, cost = lo, 0
-            local: set[str] = set()
-            outside: dict[str, None] = {}
+            local: set[str] = set()  # every name the piece reads or defines
+            update = local.update
             for k in range(lo, hi):
                 name, text = statements[k]
                 cost += len(text)
-                for used in _NAME.findall(text):
-                    if used not in local:
-                        outside[used] = None
+                update(_NAME.findall(text))
                 local.add(name)
-                if cost >= CHUNK_CHARACTERS or len(local) + len(outside) >= MAX_LOCALS or k == hi - 1:
+                if cost >= CHUNK_CHARACTERS or len(local) >= MAX_LOCALS or k == hi - 1:
+                    # A name is defined once, before it is read: those read but not defined here
+                    # come from elsewhere.
+                    local.difference_update(statements[m][0] for m in range(start, k + 1))
                     chunks.append((start, k + 1))
-                    reads.append(outside)
+                    reads.append(sorted(local, key=_number))
                     start, cost = k + 1, 0
-                    local, outside = set(), {}
+                    local = set()
+                    update = local.update
             if lo == 0:
                 forward_chunks = len(chunks)
         defined_in = array("l", [-1]) * (self.count + 1)
@@ -1096,6 +1092,10 @@ class _Compiler:
         sources.append("\n".join(driver))
         exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
         return _Compiled(sources, namespace["replay"], leaves)
+
+
+def _number(name: str) -> int:
+    return int(name[1:])
 
 
 def _joined(terms: list[str], first: int) -> str:
