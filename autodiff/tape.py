@@ -61,8 +61,11 @@ MAX_DEPTH = 60
 MAX_INLINED_ARITY = 24
 # A δ collecting many terms (a weight used at every data point) is summed in statements of this many.
 MAX_TERMS = 32
-# Most local names in one piece of a large replay, and most numbers moved by one statement.
-MAX_LOCALS = 1_500
+# Most local names in one piece, and most numbers unpacked by one statement (each takes a slot of
+# the frame's stack). CPython (3.11+) keeps frames in 16 KB blocks: a function whose frame does not
+# fit in the current block's free space gets a fresh block from the system at every call, which
+# cost more than the arithmetic of a 1,000-line piece.
+MAX_LOCALS = 1_000
 MAX_UNPACK = 64
 
 
@@ -996,11 +999,15 @@ class _Compiler:
         start = len(leaves)
         leaves.extend(self.leaf_names[name] for name in names)
         end = len(leaves)
-        return [
+        lines = [
             f"    D = [x.data for x in L[{start}:{end}]]",
             f"    if not set(map(type, D)) <= P: D = check_leaves(D, L, {start})",
-            f"    {', '.join(names)}, = D",
         ]
+        if len(names) <= MAX_UNPACK:
+            return [*lines, f"    {', '.join(names)}, = D"]
+        for k in range(0, len(names), MAX_UNPACK):
+            lines.append(f"    {', '.join(names[k : k + MAX_UNPACK])}, = D[{k}:{k + MAX_UNPACK}]")
+        return lines
 
     def finish_in_chunks(
         self, out_name: str, result_names: list[str], namespace: dict[str, Any], leaves: list[Value]
