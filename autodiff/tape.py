@@ -1107,7 +1107,7 @@ def _number(name: str) -> int:
 
 def _joined(terms: list[str], first: int) -> str:
     """`terms` added left to right (the first has precedence `first`, the others are ready)."""
-    if first < SUM:
+    if first < SUM and len(terms) > 1:
         return " + ".join([f"({terms[0]})", *terms[1:]])
     return " + ".join(terms)
 
