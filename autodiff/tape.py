@@ -37,7 +37,6 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from functools import partial
-from operator import itemgetter
 from typing import Any
 
 from .backward import topological_order
@@ -62,6 +61,12 @@ MAX_DEPTH = 60
 MAX_INLINED_ARITY = 24
 # A δ collecting many terms (a weight used at every data point) is summed in statements of this many.
 MAX_TERMS = 32
+# Most local names in one piece, and most numbers unpacked by one statement (each takes a slot of
+# the frame's stack). CPython (3.11+) keeps frames in 16 KB blocks: a function whose frame does not
+# fit in the current block's free space gets a fresh block from the system at every call, which
+# cost more than the arithmetic of a 1,000-line piece.
+MAX_LOCALS = 1_000
+MAX_UNPACK = 64
 
 
 class Tape:
@@ -240,6 +245,9 @@ def _label_safe(v: Value) -> str:
 # helpers and primitives), so the expression does what the rule does on any numbers.
 
 ATOM, POWER, UNARY, PRODUCT, SUM, COMPARISON, CONDITION = 100, 15, 14, 13, 12, 5, 1
+# A template's field while it is rendered: it takes whatever it is filled with, and records the
+# precedence its place needs, so that a filled-in expression gets parentheses only where needed.
+FIELD = 1_000
 _BINARY = {"+": SUM, "-": SUM, "*": PRODUCT, "/": PRODUCT, "**": POWER}
 
 
@@ -450,6 +458,7 @@ class _Rules:
             slots = [_Node("slot", str(i)) for i in range(prim.arity)]
             found = self._forwards[id(prim)] = self._template(prim.forward, slots, f"f{index}_{label}")
             found.reads += [0] * (prim.arity - len(found.reads))
+            found.wants += [0] * (prim.arity - len(found.wants))
             self._keep.append(prim)
         return found
 
@@ -526,7 +535,7 @@ class _Rules:
             if obj is data:
                 found[name] = _sym_data
             elif obj is zero_like or obj is one_like:
-                found[name] = partial(_sym_call, self._name_helper(obj))
+                found[name] = partial(_sym_like, 0 if obj is zero_like else 1)
             elif isinstance(obj, Primitive) and not obj.params and obj.base is obj:
                 found[name] = partial(_sym_primitive, self, obj)
             else:
@@ -560,6 +569,13 @@ def _sym_call(name: str, *args: Any) -> _Sym:
     return _Sym(_Node("call", name, *[_node_of(a) for a in args]), run)
 
 
+def _sym_like(number: int, x: Any) -> _Sym:
+    """`zero_like(x)` or `one_like(x)` on a symbol: their body, `type(x)(number)`, written in line."""
+    if not isinstance(x, _Sym):
+        raise _Untraceable
+    return _Sym(_Node("like", number, x._node), x._run)
+
+
 def _sym_primitive(rules: _Rules, prim: Primitive, *args: Any) -> _Sym:
     """A primitive called inside a rule: its forward applied (inlined or called) to the symbols."""
     if len(args) != prim.arity:
@@ -582,30 +598,43 @@ def _times(delta: _Node, tree: _Node) -> _Node:
 
 
 class _Template:
-    """A format string with its precedence, depth and how many times each slot appears."""
+    """A format string with its precedence, depth, and per field how often it appears and what it needs.
 
-    __slots__ = ("atom", "counts", "depth", "reads", "text")
+    `precedence` is None for a template that is one field alone (`{0}`): it has the precedence of
+    what fills it. `needs[field]` is the lowest precedence an expression filling it may have
+    without parentheses.
+    """
 
-    def __init__(self, text: str, precedence: int, depth: int, counts: dict[str, int]):
+    __slots__ = ("atom", "counts", "depth", "needs", "precedence", "reads", "text", "wants")
+
+    def __init__(self, text: str, precedence: int, depth: int, counts: dict[str, int], needs: dict[str, int]):
         self.text = text
-        self.atom = precedence == ATOM
+        self.precedence = None if precedence == FIELD else precedence
+        self.atom = precedence >= ATOM
         self.depth = depth
         self.counts = counts
-        # How many times the template reads each input, by position (up to the highest one read).
+        self.needs = needs
+        # How many times the template reads each input, and the precedence it needs, by position
+        # (up to the highest one read).
         width = max((int(k) + 1 for k in counts if k.isdigit()), default=0)
         self.reads = [counts.get(str(k), 0) for k in range(width)]
+        self.wants = [needs.get(str(k), 0) for k in range(width)]
 
 
 class _Derivative:
     """A δ·derivative template, its fields renumbered to the inputs it reads (`used`)."""
 
-    __slots__ = ("atom", "counts", "depth", "text", "used")
+    __slots__ = ("bare", "counts", "d_once", "depth", "need", "precedence", "reads_out", "text", "used")
 
     def __init__(self, template: _Template):
         self.text, self.used = _positions_renumbered(template)
-        self.atom = template.atom
+        self.precedence = template.precedence
         self.depth = template.depth
         self.counts = template.counts
+        self.need = template.needs.get("d", 0)  # what the δ filling `{d}` needs
+        self.d_once = template.counts.get("d", 0) == 1
+        self.bare = self.text == "{d}"  # δ·1: the δ itself
+        self.reads_out = "out" in template.counts
 
 
 class _PrimCode:
@@ -618,8 +647,9 @@ class _PrimCode:
 
 def _render_template(tree: _Node, rules: _Rules) -> _Template | None:
     """The tree as a template, or None if it is too deep to be written as one expression."""
+    needs: dict[str, int] = {}
     try:
-        text, precedence, depth = _render(tree, rules)
+        text, precedence, depth = _render(tree, rules, needs)
     except RecursionError:
         return None
     if depth > MAX_DEPTH:
@@ -627,7 +657,7 @@ def _render_template(tree: _Node, rules: _Rules) -> _Template | None:
     counts: dict[str, int] = {}
     for slot in _SLOT.findall(text):
         counts[slot] = counts.get(slot, 0) + 1
-    return _Template(text, precedence, depth, counts)
+    return _Template(text, precedence, depth, counts, needs)
 
 
 def _positions_renumbered(template: _Template) -> tuple[str, tuple[int, ...]]:
@@ -645,50 +675,78 @@ def _positions_renumbered(template: _Template) -> tuple[str, tuple[int, ...]]:
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
-def _wrap(part: tuple[str, int, int], below: int) -> str:
+def _wrap(part: tuple[str, int, int], below: int, needs: dict[str, int] | None = None) -> str:
+    """The part's text, in parentheses if its precedence is below `below` (a field records `below`)."""
     text, precedence, _ = part
+    if precedence == FIELD:
+        if needs is not None:
+            field = text[1:-1]
+            needs[field] = max(needs.get(field, 0), below)
+        return text
     return f"({text})" if precedence < below else text
 
 
-def _render(tree: _Node, rules: _Rules) -> tuple[str, int, int]:
+def _render_compared(tree: _Node, rules: _Rules, needs: dict[str, int]) -> tuple[str, int, int]:
+    """An operand of a comparison: an int constant is written as the equal float.
+
+    A comparison's answer is the same (Python compares ints, floats and Fractions exactly), and
+    the interpreter compares two floats much faster than a float with an int (a ReLU's `x >= 0`).
+    """
+    if tree.kind == "const":
+        x = tree.items[0]
+        if type(x) is int and -(2**53) <= x <= 2**53:
+            text = repr(float(x))
+            return text, UNARY if text.startswith("-") else ATOM, 0
+    return _render(tree, rules, needs)
+
+
+def _render(tree: _Node, rules: _Rules, needs: dict[str, int]) -> tuple[str, int, int]:
     """(text, precedence, depth) of an expression tree; slots become `{name}` format fields."""
     kind, items = tree.kind, tree.items
     if kind == "slot":
-        return "{" + items[0] + "}", ATOM, 0
+        return "{" + items[0] + "}", FIELD, 0
     if kind == "const":
         text = rules.constant(items[0])
         return text, UNARY if text.startswith("-") else ATOM, 0
     if kind == "bin":
         op, left, right = items
-        a, b = _render(left, rules), _render(right, rules)
+        a, b = _render(left, rules, needs), _render(right, rules, needs)
         p = _BINARY[op]
         if op == "**":
-            text = f"{_wrap(a, ATOM)} ** {_wrap(b, UNARY)}"
+            text = f"{_wrap(a, ATOM, needs)} ** {_wrap(b, UNARY, needs)}"
         else:
-            text = f"{_wrap(a, p)} {op} {_wrap(b, p + 1)}"
+            text = f"{_wrap(a, p, needs)} {op} {_wrap(b, p + 1, needs)}"
         return text, p, max(a[2], b[2]) + 1
     if kind in ("neg", "pos"):
-        a = _render(items[0], rules)
-        return ("-" if kind == "neg" else "+") + _wrap(a, UNARY), UNARY, a[2] + 1
+        a = _render(items[0], rules, needs)
+        return ("-" if kind == "neg" else "+") + _wrap(a, UNARY, needs), UNARY, a[2] + 1
     if kind == "call":
-        parts = [_render(a, rules) for a in items[1:]]
+        parts = [_render(a, rules, needs) for a in items[1:]]
         return (
-            f"{items[0]}({', '.join(_wrap(p, COMPARISON) for p in parts)})",
+            f"{items[0]}({', '.join(_wrap(p, COMPARISON, needs) for p in parts)})",
             ATOM,
             max((p[2] for p in parts), default=0) + 1,
         )
     if kind == "cmp":
         op, left, right = items
-        a, b = _render(left, rules), _render(right, rules)
-        return f"{_wrap(a, COMPARISON + 1)} {op} {_wrap(b, COMPARISON + 1)}", COMPARISON, max(a[2], b[2]) + 1
+        a, b = _render_compared(left, rules, needs), _render_compared(right, rules, needs)
+        return (
+            f"{_wrap(a, COMPARISON + 1, needs)} {op} {_wrap(b, COMPARISON + 1, needs)}",
+            COMPARISON,
+            max(a[2], b[2]) + 1,
+        )
     if kind == "cond":
-        condition, yes, no = (_render(x, rules) for x in items)
-        text = f"{_wrap(yes, CONDITION + 1)} if {_wrap(condition, CONDITION + 1)} else {_wrap(no, CONDITION)}"
+        condition, yes, no = (_render(x, rules, needs) for x in items)
+        chosen, test = _wrap(yes, CONDITION + 1, needs), _wrap(condition, CONDITION + 1, needs)
+        text = f"{chosen} if {test} else {_wrap(no, CONDITION, needs)}"
         return text, CONDITION, max(condition[2], yes[2], no[2]) + 1
+    if kind == "like":
+        a = _render(items[1], rules, needs)
+        return f"type({_wrap(a, COMPARISON, needs)})({items[0]})", ATOM, a[2] + 1
     if kind == "filled":  # another primitive's forward template, applied to sub-expressions
         template, args = items
-        parts = [_render(a, rules) for a in args]
-        filled = template.text.format(*[_wrap(p, ATOM) for p in parts])
+        parts = [_render(a, rules, needs) for a in args]
+        filled = template.text.format(*[_wrap(p, ATOM, needs) for p in parts])
         depth = template.depth + max((p[2] for p in parts), default=0)
         return filled, ATOM if template.atom else CONDITION, depth
     raise AssertionError(kind)
@@ -736,13 +794,12 @@ class _Compiler:
         every, order, rules = self.every, self.order, self.rules
         n = len(every)
         index = {node: i for i, node in enumerate(every)}
-        # Per node: its primitive's code (None for a leaf), its parents' positions, whether it learns.
+        # Per node: its primitive's code (None for a leaf), its parents' positions, how many users.
         codes: list[_PrimCode | None] = []
         parents: list[list[int]] = []
-        learns = bytearray(n)
         uses = [0] * n
         by_primitive: dict[int, _PrimCode] = {}
-        for i, node in enumerate(every):
+        for node in every:
             prim = node.primitive
             if prim is None:
                 codes.append(None)
@@ -755,33 +812,39 @@ class _Compiler:
             parents.append(found)
             for j in found:
                 uses[j] += 1
-            learns[i] = node.requires_grad
+        is_input = bytearray(n)
+        for v in self.inputs:
+            is_input[index[v]] = 1
         del index
         root = 0
-        wanted = {id(v) for v in self.inputs}
+        # Which nodes lead to an input (only those need a δ), through which of their parents (the
+        # edges δ flows along); the numbers the backward pass reads (a derivative's inputs or
+        # output) get a name. A node that leads to an input requires a gradient, so it learns.
         lead = bytearray(n)
-        for i in reversed(order):  # parents before the nodes that use them
-            if id(every[i]) in wanted or any(lead[j] for j in parents[i]):
-                lead[i] = 1
-        # The numbers the backward pass reads (a derivative's inputs or output) get a name.
         needed = bytearray(n)
         edges: dict[int, list[int]] = {}
-        for i in order:
+        for i in reversed(order):  # parents before the nodes that use them
             code = codes[i]
-            if not lead[i] or code is None:
+            if code is None:
+                lead[i] = is_input[i]
                 continue
             ps = parents[i]
-            found = [k for k, j in enumerate(ps) if learns[j] and lead[j]]
+            found = [k for k, j in enumerate(ps) if lead[j]]
+            if not found and not is_input[i]:
+                continue
+            lead[i] = 1
             edges[i] = found
+            rules_of = code.derivatives
             for k in found:
-                for slot in code.derivatives[k].counts:
-                    if slot == "out":
-                        needed[i] = 1
-                    elif slot != "d":
-                        needed[ps[int(slot)]] = 1
+                rule = rules_of[k]
+                if rule.reads_out:
+                    needed[i] = 1
+                for j in rule.used:
+                    needed[ps[j]] = 1
         needed[root] = 1
         names: list[str | None] = [None] * n
-        pending: dict[int, tuple[str, int]] = {}
+        # A node written inside its user's expression: (text, precedence, depth).
+        pending: dict[int, tuple[str, int, int]] = {}
 
         # Forward: parents before the nodes that use them.
         emit = self.emit
@@ -800,12 +863,12 @@ class _Compiler:
                 if known is not None:
                     args.append(known)
                     continue
-                text, d = pending.pop(j)
+                text, precedence, d = pending.pop(j)
                 if reads[k] != 1:  # read more than once (or not at all): compute it once, here
                     args.append(emit(text))
                     names[j] = args[-1]
                     continue
-                args.append(text)
+                args.append(f"({text})" if precedence < template.wants[k] else text)
                 if d > depth:
                     depth = d
             text = template.text.format(*args)
@@ -813,60 +876,84 @@ class _Compiler:
             if uses[i] != 1 or needed[i] or depth > MAX_DEPTH or len(text) > MAX_TEXT:
                 names[i] = self.emit(text)
             else:
-                pending[i] = (text if template.atom else f"({text})", depth)
+                # A template that is one field alone takes its argument's precedence: assume the lowest.
+                precedence = CONDITION if template.precedence is None else template.precedence
+                pending[i] = (text, precedence, depth)
         out_name = names[root]
         assert out_name is not None
         self.forward_end = len(self.statements)
         # Backward: each node's δ once all the nodes that use it are done, in backward's order.
-        terms: dict[int, list[str]] = {root: ["seed"]}
-        first_depth: dict[int, int] = {}
+        # The terms of each δ not yet summed: the first as written (its precedence in `first_precedence`),
+        # the others ready to follow a `+`.
+        terms: list[list[str] | None] = [None] * n
+        terms[root] = ["seed"]
+        first_depth = [0] * n
+        first_precedence = [ATOM] * n
         results: dict[int, str] = {}
+        sum_terms = self.sum_terms
         for i in order:
             if not lead[i]:
                 continue
-            collected = terms.pop(i)
+            collected = terms[i]
+            assert collected is not None
+            terms[i] = None
             code = codes[i]
-            node_edges = edges.get(i, ())
-            if code is None or id(every[i]) in wanted:
-                delta, depth = self.sum_terms(collected, first_depth.pop(i, 0), force=True)
+            if code is None or is_input[i]:
+                delta, precedence, depth = sum_terms(
+                    collected, first_precedence[i], first_depth[i], force=True
+                )
                 results[id(every[i])] = delta
                 if code is None:
                     continue
+                node_edges = edges[i]
             else:
-                once = len(node_edges) == 1 and code.derivatives[node_edges[0]].counts.get("d", 0) == 1
-                delta, depth = self.sum_terms(collected, first_depth.pop(i, 0), force=not once)
+                node_edges = edges[i]
+                once = len(node_edges) == 1 and code.derivatives[node_edges[0]].d_once
+                delta, precedence, depth = sum_terms(
+                    collected, first_precedence[i], first_depth[i], force=not once
+                )
             ps = parents[i]
             out = names[i] or ""
             for k in node_edges:
                 rule = code.derivatives[k]
-                term = rule.text.format(*[names[ps[j]] for j in rule.used], out=out, d=delta)
+                filled = f"({delta})" if precedence < rule.need else delta
+                used = rule.used
+                if rule.bare:
+                    term = filled
+                elif used:
+                    term = rule.text.format(*[names[ps[j]] for j in used], out=out, d=filled)
+                else:
+                    term = rule.text.format(out=out, d=filled)
                 term_depth = depth + rule.depth + 1
-                if not rule.atom:
-                    term = f"({term})"
+                term_precedence = precedence if rule.precedence is None else rule.precedence
                 j = ps[k]
-                found_terms = terms.get(j)
+                found_terms = terms[j]
                 if found_terms is None:
                     if term_depth > MAX_DEPTH:
-                        term, term_depth = self.emit(term), 0
+                        term, term_depth, term_precedence = self.emit(term), 0, ATOM
                     terms[j] = [term]
                     first_depth[j] = term_depth
+                    first_precedence[j] = term_precedence
                 else:
-                    found_terms.append(term)
+                    found_terms.append(f"({term})" if term_precedence < PRODUCT else term)
                     if len(found_terms) >= MAX_TERMS:
-                        terms[j] = [self.emit(" + ".join(found_terms))]
+                        terms[j] = [self.emit(_joined(found_terms, first_precedence[j]))]
+                        first_depth[j] = 0
+                        first_precedence[j] = ATOM
         # Only the statements are needed from here on: the graph's tables are freed on return.
         self.every, self.order = [], []
         return out_name, [results[id(v)] for v in self.inputs]
 
-    def sum_terms(self, collected: list[str], depth: int, *, force: bool) -> tuple[str, int]:
-        """The δ made of `collected` terms: a name, or (if not `force`d) one term kept as an expression."""
+    def sum_terms(self, collected: list[str], first: int, depth: int, *, force: bool) -> tuple[str, int, int]:
+        """The δ made of `collected` terms, as (text, precedence, depth): a name, or (if not `force`d)
+        one term kept as an expression."""
         if len(collected) == 1:
             text = collected[0]
-            if text[0] == "s" or (text[0] == "v" and text[1:].isdigit()):  # `seed` or a name
-                return text, 0
+            if text == "seed" or (text[0] == "v" and text[1:].isdigit()):  # a name
+                return text, ATOM, 0
             if not force:
-                return text, depth
-        return self.emit(" + ".join(collected)), 0
+                return text, first, depth
+        return self.emit(_joined(collected, first)), ATOM, 0
 
     def finish(self, out_name: str, result_names: list[str]) -> _Compiled:
         statements = self.statements
@@ -912,93 +999,95 @@ class _Compiler:
         start = len(leaves)
         leaves.extend(self.leaf_names[name] for name in names)
         end = len(leaves)
-        return [
+        lines = [
             f"    D = [x.data for x in L[{start}:{end}]]",
             f"    if not set(map(type, D)) <= P: D = check_leaves(D, L, {start})",
-            f"    {', '.join(names)}, = D",
         ]
+        if len(names) <= MAX_UNPACK:
+            return [*lines, f"    {', '.join(names)}, = D"]
+        for k in range(0, len(names), MAX_UNPACK):
+            lines.append(f"    {', '.join(names[k : k + MAX_UNPACK])}, = D[{k}:{k + MAX_UNPACK}]")
+        return lines
 
     def finish_in_chunks(
         self, out_name: str, result_names: list[str], namespace: dict[str, Any], leaves: list[Value]
     ) -> _Compiled:
         statements = self.statements
+        leaf_names = self.leaf_names
+        # Pieces end at the end of the forward pass and whenever a piece's text or its number of
+        # local names gets large: a frame of more than about 2,000 locals no longer fits in the
+        # interpreter's stack of frames, and each call would then allocate and free fresh memory.
         chunks: list[tuple[int, int]] = []
+        reads: list[list[str]] = []  # per piece: the names it reads that another defined, by number
         forward_chunks = 0
         for lo, hi in ((0, self.forward_end), (self.forward_end, len(statements))):
             start, cost = lo, 0
+            local: set[str] = set()  # every name the piece reads or defines
+            update = local.update
             for k in range(lo, hi):
-                cost += len(statements[k][1])
-                if cost >= CHUNK_CHARACTERS or k == hi - 1:
+                name, text = statements[k]
+                cost += len(text)
+                update(_NAME.findall(text))
+                local.add(name)
+                if cost >= CHUNK_CHARACTERS or len(local) >= MAX_LOCALS or k == hi - 1:
+                    # A name is defined once, before it is read: those read but not defined here
+                    # come from elsewhere.
+                    local.difference_update(statements[m][0] for m in range(start, k + 1))
                     chunks.append((start, k + 1))
+                    reads.append(sorted(local, key=_number))
                     start, cost = k + 1, 0
+                    local = set()
+                    update = local.update
             if lo == 0:
                 forward_chunks = len(chunks)
-        # Which chunk defines each name (`v12` is number 12), and which names a chunk reads that
-        # another defined.
         defined_in = array("l", [-1]) * (self.count + 1)
         for c, (lo, hi) in enumerate(chunks):
             for k in range(lo, hi):
                 defined_in[int(statements[k][0][1:])] = c
+        # Numbers pass from piece to piece through one list `S`. The leaves come first, then the
+        # numbers in the order pieces first read them, so that a piece mostly reads a run of
+        # neighbouring slots with one slice.
         slots: dict[str, int] = {}
-        needs: list[list[str]] = []
-        leaf_reads: list[list[str]] = []
-        read_leaves: set[str] = set()
-        for c, (lo, hi) in enumerate(chunks):
-            wanted: dict[str, None] = {}
-            fresh: dict[str, None] = {}
-            for k in range(lo, hi):
-                for name in _NAME.findall(statements[k][1]):
-                    if name in self.leaf_names:
-                        if name in read_leaves:
-                            wanted[name] = None
-                        else:
-                            fresh[name] = None
-                    elif defined_in[int(name[1:])] != c:
-                        wanted[name] = None
-            read_leaves.update(fresh)
-            leaf_reads.append(list(fresh))
-            needs.append(list(wanted))
-            for name in wanted:
-                slots.setdefault(name, len(slots))
+        for outside in reads:
+            for name in outside:
+                if name in leaf_names and name not in slots:
+                    slots[name] = len(slots)
         for name in (out_name, *result_names):
-            if name != "seed":
-                slots.setdefault(name, len(slots))
-        first_read = {name: c for c, names in enumerate(leaf_reads) for name in names}
+            if name in leaf_names and name not in slots:
+                slots[name] = len(slots)
+        leaves.extend(leaf_names[name] for name in slots)
+        for outside in reads:
+            for name in outside:
+                if name not in slots:
+                    slots[name] = len(slots)
+        for name in (out_name, *result_names):
+            if name != "seed" and name not in slots:
+                slots[name] = len(slots)
         stores: list[list[str]] = [[] for _ in chunks]
         for name in slots:
-            stores[first_read[name] if name in first_read else defined_in[int(name[1:])]].append(name)
-        # Slots numbered chunk by chunk, so that a chunk stores its numbers with one slice assignment
-        # and loads the ones it reads with one `itemgetter` (few statements compile fast).
-        at = 0
-        for names in stores:
-            for name in names:
-                slots[name] = at
-                at += 1
+            if name not in leaf_names:
+                stores[defined_in[int(name[1:])]].append(name)
         sources = []
         calls = []
         for c, (lo, hi) in enumerate(chunks):
-            body = self.reads(leaf_reads[c], leaves)
-            if len(needs[c]) == 1:
-                body.append(f"    {needs[c][0]} = S[{slots[needs[c][0]]}]")
-            elif needs[c]:
-                namespace[f"get{c}"] = itemgetter(*[slots[name] for name in needs[c]])
-                body.append(f"    {', '.join(needs[c])} = get{c}(S)")
+            body = _moves(sorted(reads[c], key=slots.__getitem__), slots, load=True)
             body += [f"    {name} = {text}" for name, text in statements[lo:hi]]
             statements[lo:hi] = [("", "")] * (hi - lo)  # compiled below: the text is no longer needed
-            if stores[c]:
-                first = slots[stores[c][0]]
-                body.append(f"    S[{first}:{first + len(stores[c])}] = {', '.join(stores[c])},")
+            body += _moves(sorted(stores[c], key=slots.__getitem__), slots, load=False)
             backward = c >= forward_chunks
-            head = f"def chunk{c}(L, S{', seed' if backward else ''}):"
+            head = f"def chunk{c}(S{', seed' if backward else ''}):"
             sources.append("\n".join([head, *body, "    return None"]))
             del body
             exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
-            calls.append(f"    chunk{c}(L, S{', seed' if backward else ''})")
+            calls.append(f"    chunk{c}(S{', seed' if backward else ''})")
+        namespace["NONE"] = (None,) * (len(slots) - len(leaves))
         out = f"S[{slots[out_name]}]"
         results = [name if name == "seed" else f"S[{slots[name]}]" for name in result_names]
         driver = [
             "def replay(L, seed, grads):",
-            f"    S = [None] * {len(slots)}",
+            "    S = [x.data for x in L]",
+            "    if not set(map(type, S)) <= P: S = check_leaves(S, L, 0)",
+            "    S += NONE",
             *calls[:forward_chunks],
             "    if not grads:",
             f"        return {out}, ()",
@@ -1010,3 +1099,35 @@ class _Compiler:
         sources.append("\n".join(driver))
         exec(compile(sources[-1], "<autodiff tape>", "exec"), namespace)
         return _Compiled(sources, namespace["replay"], leaves)
+
+
+def _number(name: str) -> int:
+    return int(name[1:])
+
+
+def _joined(terms: list[str], first: int) -> str:
+    """`terms` added left to right (the first has precedence `first`, the others are ready)."""
+    if first < SUM and len(terms) > 1:
+        return " + ".join([f"({terms[0]})", *terms[1:]])
+    return " + ".join(terms)
+
+
+def _moves(names: list[str], slots: dict[str, int], *, load: bool) -> list[str]:
+    """Lines moving `names` (sorted by slot) between locals and `S`: a slice per run of neighbours."""
+    lines = []
+    k = 0
+    while k < len(names):
+        first = slots[names[k]]
+        end = k + 1
+        # Runs of at most MAX_UNPACK: unpacking pushes every item on the frame's stack.
+        while end < len(names) and end - k < MAX_UNPACK and slots[names[end]] == first + end - k:
+            end += 1
+        run = names[k:end]
+        if len(run) == 1:
+            lines.append(f"    {run[0]} = S[{first}]" if load else f"    S[{first}] = {run[0]}")
+        elif load:
+            lines.append(f"    {', '.join(run)}, = S[{first}:{first + len(run)}]")
+        else:
+            lines.append(f"    S[{first}:{first + len(run)}] = {', '.join(run)},")
+        k = end
+    return lines

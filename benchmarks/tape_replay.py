@@ -115,12 +115,19 @@ def moons(repeat: int) -> None:
         loss.backward()
         plain_optimizer.step()
 
+    # What the tape step spends outside the replay: SGD's update of the 337 weights (its own copy).
+    step_model = moons_model(seed=W.MOONS_SEED)
+    for p, g in zip(step_model.parameters(), tape_grads, strict=True):
+        p.grad = g
+    step_optimizer = SGD(step_model.parameters(), lr=lr)
+
     hand_params = list(init)
     runs = {
         "hand-written floats (step)": lambda: W.hand_moons_step(hand_params, points, labels, lr),
         "Tape step (zero_grad, backward, SGD step)": tape_step,
         "Tape replay only (gradients())": tape_replay_only,
         "Tape replay of workloads.moons_loss": lambda: flat_tape.gradients(),
+        "SGD step alone (part of the Tape step)": step_optimizer.step,
         "plain path step (build, backward, step)": plain_step,
     }
     result = interleave(runs, repeat)

@@ -233,7 +233,8 @@ def test_the_generated_code_inlines_rules_with_decisions_and_calls_the_others():
     a, b = Value(1.0), Value(2.0)
     tape = Tape((a * b).relu() / b, [a, b])
     # relu's forward and derivative are written out from the table (with their branch); div's are called.
-    assert " >= 0 else zero_like(" in tape.source and " >= 0 else v" in tape.source
+    # zero_like(x) is written as its body, type(x)(0); an int compared with is written as a float.
+    assert " >= 0.0 else type(" in tape.source and " >= 0.0 else v" in tape.source
     assert "relu(" not in tape.source and "_div(" in tape.source
     assert repr(tape) == f"<Tape of {tape.source.count(chr(10))} lines, 2 input(s)>"
 
