@@ -61,7 +61,10 @@ class Optimizer:
         """Update every parameter once from its current `.grad`; on any error, change nothing."""
         # Everything is computed before anything is written, so a step that fails half-way (a .grad
         # that is not a number, an overflow) leaves every weight and the optimizer's state as they were.
-        grads = [self._gradient(i, p) for i, p in enumerate(self.params)]
+        # A float .grad (the common case) needs no check: the checks cost more than a small update.
+        grads = [
+            g if (g := p.grad).__class__ is float else self._gradient(i, p) for i, p in enumerate(self.params)
+        ]
         try:
             updates, state = self._updates(grads)
             new = [p.data - u for p, u in zip(self.params, updates, strict=True)]
