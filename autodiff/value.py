@@ -161,7 +161,8 @@ class Value:
         lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
-            if isinstance(other, Value):
+            kind = other.__class__
+            if kind is Value or kind is Parameter:  # other subclasses take the general path
                 b = other._data
                 if b.__class__ is float or b.__class__ is int:
                     try:
@@ -182,7 +183,7 @@ class Value:
                     self._uses += 1
                     other._uses += 1
                     return out
-            elif other.__class__ is float or other.__class__ is int:
+            elif kind is float or kind is int:
                 try:
                     r = a + other
                 except OverflowError:
@@ -209,7 +210,8 @@ class Value:
         lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
-            if isinstance(other, Value):
+            kind = other.__class__
+            if kind is Value or kind is Parameter:  # other subclasses take the general path
                 b = other._data
                 if b.__class__ is float or b.__class__ is int:
                     try:
@@ -230,7 +232,7 @@ class Value:
                     self._uses += 1
                     other._uses += 1
                     return out
-            elif other.__class__ is float or other.__class__ is int:
+            elif kind is float or kind is int:
                 try:
                     r = a - other
                 except OverflowError:
@@ -257,7 +259,8 @@ class Value:
         lab = None if _modes.everywhere_default else _state.fast
         a = self._data
         if lab is not SLOW and (a.__class__ is float or a.__class__ is int):
-            if isinstance(other, Value):
+            kind = other.__class__
+            if kind is Value or kind is Parameter:  # other subclasses take the general path
                 b = other._data
                 if b.__class__ is float or b.__class__ is int:
                     try:
@@ -278,7 +281,7 @@ class Value:
                     self._uses += 1
                     other._uses += 1
                     return out
-            elif other.__class__ is float or other.__class__ is int:
+            elif kind is float or kind is int:
                 try:
                     r = a * other
                 except OverflowError:

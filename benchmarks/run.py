@@ -422,6 +422,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
                 _chain_rule(loss, 1.0, counted=False)  # what `backward` runs when the recorded counts fit
                 t2 = clock()
                 nodes = len(autodiff.topological_order(loss))
+                t2b = clock()
                 del loss
                 t3 = clock()
                 # The walk `backward` adds when they do not (a node also used outside the graph).
@@ -436,7 +437,7 @@ def profile(engines: list[Engine], n: int, repeat: int, out: list[str]) -> None:
             for name, seconds in (
                 ("forward: recording the graph (model code included)", t1 - t0),
                 ("backward: chain rule, local derivatives, δ flow, `.grad` written (one walk)", t2 - t1),
-                ("freeing the graph", t3 - t2),
+                ("freeing the graph", t3 - t2b),
                 ("not in a plain step: the counting walk when recorded counts do not fit", t5 - t4),
             ):
                 phases.setdefault(f"{kind} | {name}", []).append(seconds / nodes)

@@ -37,6 +37,7 @@ TESTS = [
     "tests/test_ops.py",
     "tests/test_value.py",
     "tests/test_backward.py",
+    "tests/test_recorded_counts.py",
     "tests/test_higher_order.py",
     "tests/test_hooks.py",
     "tests/test_modes.py",
