@@ -7,6 +7,7 @@ same on random programs.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from fractions import Fraction as F
@@ -199,5 +200,26 @@ def test_a_derivative_that_records_on_the_graph_during_the_pass():
     odd = Primitive("odd_identity", lambda a: a, (bump,))
     x.grad = 5.0
     y = odd(h) + x * x + h
+    before = (backward.recounts, backward.general_passes)
     y.backward()
     assert x.grad == 5.0 + 3.0 + 4.0 + 3.0 and h.grad == 2.0
+    # h, not a leaf, got a new user in both slot passes: the general pass finished the job.
+    assert (backward.recounts, backward.general_passes) == (before[0] + 1, before[1] + 1)
+
+
+def test_a_hooked_leaf_released_twice_in_one_pass_sees_its_whole_delta_once():
+    w = Value(F(1, 2))
+    seen = []
+    w.register_hook(seen.append)
+    a = w * 3
+    a.backward()  # w's count is spent; `a` keeps w as an input without counting again
+    c = w * 5  # w's count is now 1, for the 2 users below: released after the first δ
+    (a + c).backward()
+    assert seen == [3, 3 + 5] and w.grad == 3 + 3 + 5
+
+
+def test_a_grad_of_float_zero_takes_the_delta_itself_with_its_sign():
+    x = Value(1.0)
+    x.grad = 0.0
+    (x * -0.0).backward()
+    assert x.grad == 0 and math.copysign(1.0, x.grad) == -1.0
