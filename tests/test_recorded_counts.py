@@ -223,3 +223,24 @@ def test_a_grad_of_float_zero_takes_the_delta_itself_with_its_sign():
     x.grad = 0.0
     (x * -0.0).backward()
     assert x.grad == 0 and math.copysign(1.0, x.grad) == -1.0
+
+
+def test_a_three_input_primitive_releases_its_inputs_in_one_plain_pass():
+    from autodiff.ops import Primitive
+
+    # fma(a, b, c) = a·b + c: the plain pass's general branch for operations of 3+ inputs.
+    fma = Primitive(
+        "fma",
+        lambda a, b, c: a * b + c,
+        (lambda a, b, c, out: b, lambda a, b, c, out: a, lambda a, b, c, out: 1),
+    )
+    x, y = Value(F(2, 3)), Value(F(5))
+    h = x * y
+    out = fma(h, x, h) * fma(x, y, y)  # h and x reach the fma nodes more than once
+    before = (backward.recounts, backward.general_passes)
+    out.backward()
+    assert (backward.recounts, backward.general_passes) == before
+    hx, second = h.data * x.data + h.data, x.data * y.data + y.data
+    assert h.grad == (x.data + 1) * second
+    dx = h.grad * y.data + h.data * second + y.data * (hx)
+    assert x.grad == dx and y.grad == h.grad * x.data + (x.data + 1) * hx
