@@ -244,3 +244,18 @@ def test_a_three_input_primitive_releases_its_inputs_in_one_plain_pass():
     assert h.grad == (x.data + 1) * second
     dx = h.grad * y.data + h.data * second + y.data * (hx)
     assert x.grad == dx and y.grad == h.grad * x.data + (x.data + 1) * hx
+
+
+def test_a_hooked_leaf_adds_its_delta_to_whatever_grad_it_held():
+    for held, expected in ((None, F(3)), (F(1, 4), F(13, 4)), (0.0, 3.0)):
+        w = Value(F(1, 2) if held != 0.0 else 0.5)
+        w.grad = held
+        calls = []
+        w.register_hook(calls.append)
+        (w * 3).backward()
+        assert w.grad == expected and type(w.grad) is type(expected) and len(calls) == 1
+    w = Value(1.0)
+    w.grad = 0.0
+    w.register_hook(lambda d: None)
+    (w * -0.0).backward()
+    assert math.copysign(1.0, w.grad) == -1.0  # the δ itself, not 0.0 + δ
