@@ -11,27 +11,12 @@ from fractions import Fraction as F
 
 import pytest
 from test_tape import generated_programs, same_bits
+from test_tape import plain_gradients as plain
+from test_tape import replay_gradients as replayed
 
 import autodiff
 from autodiff import Tape, Value
 from autodiff.exact import one_like, zero_like
-
-
-def plain(build, numbers):
-    """(output, grads) of `build` on fresh leaves holding `numbers`, by the plain backward pass."""
-    leaves = [Value(x) for x in numbers]
-    out = build(*leaves)
-    out.backward()
-    return out.data, [v.grad for v in leaves]
-
-
-def replayed(build, recorded, numbers):
-    """(output, grads) of a tape recorded on `recorded`, replayed after the leaves took `numbers`."""
-    leaves = [Value(x) for x in recorded]
-    tape = Tape(build(*leaves), leaves)
-    for v, x in zip(leaves, numbers, strict=True):
-        v.data = x
-    return tape.gradients()
 
 
 def agree(a, b):
