@@ -174,13 +174,14 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
             "backward(): this Value does not depend on anything that requires a gradient "
             "(it is a constant, a detached Value, or was computed inside no_grad())"
         )
+    seeded_by_a_value = isinstance(grad, Value)
     if grad is None:
         seed: Any = one_like(root._data)
-    elif isinstance(grad, Value):
+    elif seeded_by_a_value:
         seed = grad
     else:
         seed = check_number(grad, "backward(grad=...)")
-    if create_graph or seed.__class__ is Value or state.anomaly or not _SLOTS.acquire(blocking=False):
+    if create_graph or seeded_by_a_value or state.anomaly or not _SLOTS.acquire(blocking=False):
         # Higher orders, a Value as seed (its δs are recorded, on nodes that may be in this very
         # graph), anomaly checks, and a pass started inside another one (from a hook, or in another
         # thread) take the general pass, which keeps its counts and δs to itself.
@@ -223,10 +224,6 @@ general_passes = 0
 
 class _Recount(Exception):
     """The use counts did not fit this pass's graph, or a hook is about to run: the pass was undone."""
-
-    def __init__(self, at_hook: bool) -> None:
-        super().__init__()
-        self.at_hook = at_hook
 
 
 def _count_users(root: Value) -> None:
@@ -284,7 +281,6 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
     table by tests/test_fast_paths.py); every other primitive's come from the table. If anything
     raises, every `.grad` the pass wrote is put back before the error goes on.
     """
-    value_class = _value.Value
     ADD, SUB, MUL, RELU, SUM = ops.add, ops.sub, ops.mul, ops.relu, ops.sum
     ZERO = 0  # the int every new node's .grad holds (one object in CPython): checked by identity first
     order: list[Value] = []  # the nodes released, in order (one twice if it was released twice)
@@ -303,7 +299,7 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
                 node = pop()
                 delta = node._delta
                 if delta is None:  # released twice with no δ since: the counts changed under the pass
-                    raise _Recount(at_hook=False)
+                    raise _Recount()
                 node._delta = None
                 if node._hooks:
                     if node._op is None:
@@ -312,7 +308,7 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
                         parkings += 1
                         continue
                     if not counted:
-                        raise _Recount(at_hook=True)
+                        raise _Recount()
                     with uncounted():
                         delta = _run_hooks(node, delta)
                 grad = node.grad
@@ -322,10 +318,7 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
                 else:
                     keep((len(order), grad))
                     done(node)
-                    if grad is None or (grad.__class__ is not value_class and grad == 0):
-                        node.grad = delta
-                    else:
-                        node.grad = _added(node, grad, delta)
+                    node.grad = _grad_plus(node, grad, delta)
                 op = node._op
                 if op is None:
                     continue
@@ -431,7 +424,7 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
             # the counts do not fit this graph.
             left = [n for n in dict.fromkeys(touched) if n._delta is not None]
             if any(n._op is not None for n in left):
-                raise _Recount(at_hook=False)
+                raise _Recount()
             for leaf in left:
                 leaf._uses = 0
                 push(leaf)
@@ -441,10 +434,7 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
             grad = node.grad
             keep((len(order), grad))
             done(node)
-            if grad is None or (grad.__class__ is not value_class and grad == 0):
-                node.grad = delta
-            else:
-                node.grad = _added(node, grad, delta)
+            node.grad = _grad_plus(node, grad, delta)
     except BaseException as error:
         failed_at = node
         before = dict(olds)
@@ -480,17 +470,20 @@ def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
         nodes: list[Value] = []
         grads: list[Any] = []
         for node, delta in propagate(root, seed, create_graph=create_graph):
-            current = node.grad
-            if current is None or (current.__class__ is not value_class and current == 0):
-                total = delta
-            else:
-                total = _added(node, current, delta)
-                if anomaly:
-                    check_finite(_number(total), f"adding into the .grad of {_label(node)}", (delta,))
+            total = _grad_plus(node, node.grad, delta)
+            if anomaly and total is not delta:
+                check_finite(_number(total), f"adding into the .grad of {_label(node)}", (delta,))
             nodes.append(node)
             grads.append(total)
     for node, total in zip(nodes, grads, strict=True):  # the commit, once every δ is known
         node.grad = total
+
+
+def _grad_plus(node: Value, grad: Any, delta: Any) -> Any:
+    """A node's .grad after a δ arrives: the δ itself where .grad holds no gradient (0 or None)."""
+    if grad is None or (grad.__class__ is not _value.Value and grad == 0):
+        return delta
+    return _added(node, grad, delta)
 
 
 def _added(node: Value, grad: Any, delta: Any) -> Any:

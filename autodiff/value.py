@@ -498,15 +498,14 @@ def _record(prim: ops.Primitive, args: tuple[Operand, ...]) -> Value:
         out._p0 = p0
         out._p1 = p1
         out._more = more
-        if not counting:
-            pass  # made by a hook during a backward pass, whose use counts must not move
-        elif more is None:
-            p0._uses += 1
-            if p1 is not None:
-                p1._uses += 1
-        else:
-            for parent in more:
-                parent._uses += 1
+        if counting:  # not for a hook's operations during a backward pass, whose counts must not move
+            if more is None:
+                p0._uses += 1
+                if p1 is not None:
+                    p1._uses += 1
+            else:
+                for parent in more:
+                    parent._uses += 1
     else:
         out.requires_grad = False
         out._op = out._p0 = out._p1 = out._more = None

@@ -259,3 +259,13 @@ def test_a_hooked_leaf_adds_its_delta_to_whatever_grad_it_held():
     w.register_hook(lambda d: None)
     (w * -0.0).backward()
     assert math.copysign(1.0, w.grad) == -1.0  # the δ itself, not 0.0 + δ
+
+
+def test_a_parameter_as_seed_takes_the_general_pass_too():
+    from autodiff import Parameter
+
+    p = Parameter(F(2))
+    loss = p * p + p
+    before = backward.general_passes
+    loss.backward(p)  # δ = p · (2p + 1), recorded on p itself during the pass
+    assert p.grad.data == 2 * (2 * 2 + 1) and backward.general_passes == before

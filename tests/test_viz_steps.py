@@ -23,10 +23,7 @@ def fresh_patient3():
     """Patient 3's graph built from scratch, after the first two patients' updates, before backward()."""
     w2 = article.weights()
     for x, y in article.PATIENTS[:2]:
-        article.forward(x, y, w2).loss.backward()
-        for w in w2:
-            w.data -= article.LEARNING_RATE * w.grad
-            w.grad = 0
+        article.learn(x, y, w2)
     x, y = article.PATIENTS[2]
     return article.forward(x, y, w2)
 

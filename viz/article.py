@@ -29,10 +29,7 @@ def patient(number: int) -> PatientDrawing:
         raise ValueError(f"the article has patients 1 to {len(article.PATIENTS)}, got {number}")
     w2 = article.weights()
     for x, y in article.PATIENTS[: number - 1]:
-        article.forward(x, y, w2).loss.backward()
-        for w in w2:
-            w.data -= article.LEARNING_RATE * w.grad
-            w.grad = 0
+        article.learn(x, y, w2)
     x, y = article.PATIENTS[number - 1]
     g = article.forward(x, y, w2)
     g.loss.backward()

@@ -42,10 +42,7 @@ def epoch_weights() -> list[tuple[Any, ...]]:
     w2 = article.weights()
     rows = [tuple(w.data for w in w2)]
     for x, y in article.PATIENTS:
-        article.forward(x, y, w2).loss.backward()
-        for w in w2:
-            w.data -= article.LEARNING_RATE * w.grad
-            w.grad = 0
+        article.learn(x, y, w2)
         rows.append(tuple(w.data for w in w2))
     return rows
 

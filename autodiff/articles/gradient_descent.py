@@ -73,6 +73,19 @@ def forward(
     return ArticleGraph(inputs, tuple(w2), o1, o2, o3, truth, loss)
 
 
+def learn(x: Sequence[Any], y: Any, w2: Sequence[Value]) -> ArticleGraph:
+    """One step of the article's gradient descent on one patient: forward, backward, w ← w − α·δw.
+
+    Returns the patient's graph, whose `.grad`s are the δs the update used.
+    """
+    g = forward(x, y, w2)
+    g.loss.backward()
+    for w in w2:
+        w.data -= LEARNING_RATE * w.grad
+        w.grad = 0
+    return g
+
+
 def model(number: Callable[[Any], Any] = Fraction) -> Sequential:
     """The article's model from library layers: L1 = Input (identity), L2 = w2·x (no bias), L3 = ReLU."""
     return Sequential(Input(), Linear(weights=list(weights(number)), bias=False), ReLU())

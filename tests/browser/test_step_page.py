@@ -51,10 +51,7 @@ def fresh_patient3():
     """Patient 3 built apart from the page, after the first two patients' updates, then backward()."""
     w2 = article.weights()
     for x, y in article.PATIENTS[:2]:
-        article.forward(x, y, w2).loss.backward()
-        for w in w2:
-            w.data -= article.LEARNING_RATE * w.grad
-            w.grad = 0
+        article.learn(x, y, w2)
     x, y = article.PATIENTS[2]
     g = article.forward(x, y, w2)
     g.loss.backward()
