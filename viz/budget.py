@@ -20,6 +20,7 @@ from typing import Any
 
 from .records import CONSTANT, WEIGHT, EdgeRecord, GraphRecords, GraphTooLargeError, NodeRecord
 from .summary import NEURON, collapse
+from .text import magnitude, negative
 
 DEFAULT_BUDGET = 80
 """About as many boxes as a page shows legibly."""
@@ -92,13 +93,6 @@ def _noted(graph: GraphRecords, note: str) -> GraphRecords:
     return replace(graph, notes=(*graph.notes, note))
 
 
-def _magnitude(x: Any) -> Any:
-    try:
-        return abs(x)
-    except TypeError:
-        return None
-
-
 def layer_stats(graph: GraphRecords) -> dict[str, tuple[str, ...]]:
     """For each layer: the range of |δ|, how many δs are 0, and how many ReLUs are dead."""
     from .chain import number
@@ -108,7 +102,7 @@ def layer_stats(graph: GraphRecords) -> dict[str, tuple[str, ...]]:
     for node in graph.nodes:
         if node.layer is None or node.kind == CONSTANT:
             continue
-        size = _magnitude(node.grad)
+        size = magnitude(node.grad)
         if size is not None:
             grads[node.layer].append(size)
         if node.op == "relu":
@@ -180,7 +174,7 @@ def by_neuron(graph: GraphRecords) -> GraphRecords | None:
                 output = after
                 members.append(after.id)
         act = f" → {output.op}" if output is not total else ""
-        dead = output.op == "relu" and total.data is not None and _negative(total.data)
+        dead = output.op == "relu" and total.data is not None and negative(total.data)
         neurons[output.id] = replace(
             output,
             kind=NEURON,
@@ -202,10 +196,3 @@ def by_neuron(graph: GraphRecords) -> GraphRecords | None:
             continue
         edges.append(replace(edge, parent=parent, child=child))
     return GraphRecords(nodes, tuple(edges), graph.layers, graph.notes)
-
-
-def _negative(x: Any) -> bool:
-    try:
-        return bool(x < 0)
-    except TypeError:
-        return False

@@ -5,9 +5,10 @@ same labels (a view that hides δs writes them transparent), so nodes sit at the
 the forward and the backward picture. In the backward view each arrow says, in names then in
 numbers, `δ2_1 = δ3 · w2_1` / `= (−1) · 1/200 = −1/200` (see `viz.chain`).
 
-Element ids (for pages that script the SVG): node `node-<rid>`, arrow `edge-<parent>-<child>-<i>`
-(`<rid>` the record id, `n0` the loss; views other than "backward" prefix their name, e.g.
-`forward-node-n0`); Graphviz >= 2.44 also writes `class="ad-node ad-<kind>"` and `class="ad-edge"`.
+Element ids (for pages that script the SVG; made by `viz.names`, as in the frames and the step
+page): node `node-<rid>`, arrow `edge-<parent>-<child>-<i>` (`<rid>` the node's id, `n0` the loss;
+views other than "backward" prefix their name, e.g. `forward-node-n0`); Graphviz >= 2.44 also
+writes `class="ad-node ad-<kind>"` and `class="ad-edge"`.
 Tooltips: a node's name, value and δ; an arrow's full chain-rule sentence.
 """
 
@@ -21,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 from autodiff import is_exact
 
 from . import text
-from .chain import MINUS, number
+from .chain import number
 from .layout import beside, columns, rank_groups
 from .legend import legend_html
+from .names import edge_element, layer_element, node_element
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
 from .style import FONT, KIND_WORD, MUTED, STYLE, ZERO, sign_colour
 from .summary import NEURON, SUMMARY
-from .views import HIDDEN, VIEWS, View, as_view
+from .views import VIEWS, View, as_view
 
 if TYPE_CHECKING:
     import graphviz
@@ -120,7 +122,7 @@ def digraph(
                 fillcolor="#f7f7f2",
                 fontsize="14",
                 fontname=FONT,
-                id=f"{shown.id_prefix()}layer-{i}",
+                id=layer_element(i, shown.id_prefix()),
             )
             painter.add_nodes(box, members, inside=True)
     for edge in graph.edges:
@@ -236,7 +238,7 @@ class _Painter:
 
     def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
         attrs = dict(_style(node))
-        attrs["id"] = f"{self.prefix}node-{node.id}"
+        attrs["id"] = node_element(node.id, self.prefix)
         attrs["class"] = f"ad-node ad-{node.of_kind or node.kind}"
         attrs["tooltip"] = text.attr(self._tooltip(node))
         g.node(node.id, self._label(node), **self.view.node_attrs(node, attrs))
@@ -275,7 +277,7 @@ class _Painter:
         colour = self.view.text_colour(sign_colour(node.grad))
         if node.kind != NEURON and len(parts) > 1 and all(p is not None for p in parts):
             # A node used several times receives one δ per use; its δ is their sum.
-            terms = " + ".join(f"({number(p)})" if number(p).startswith(MINUS) else number(p) for p in parts)
+            terms = " + ".join(text.factor(p) for p in parts)
             if len(parts) > 4:
                 terms = f"Σ of {len(parts)} uses"
             shown = f"{terms} = {total}" if _same(sum(parts), node.grad) else f"{total} (uses send {terms})"
@@ -300,7 +302,7 @@ class _Painter:
     def add_edge(self, g: graphviz.Digraph, edge: EdgeRecord) -> None:
         """One arrow, with its label, tooltip, id and the view's direction and colour."""
         attrs = self._edge(edge)
-        attrs["id"] = f"{self.prefix}edge-{edge.parent}-{edge.child}-{edge.index}"
+        attrs["id"] = edge_element(edge.parent, edge.child, edge.index, self.prefix)
         attrs["class"] = "ad-edge"
         for key in ("tooltip", "labeltooltip"):
             if key in attrs:
@@ -398,15 +400,12 @@ def _update_lines(update: str | None) -> list[str]:
     return [" = ".join(parts[:2]), *(f"= {p}" for p in parts[2:])]
 
 
-def _signed(x: Any) -> str:
-    shown = number(x)
-    return f"({shown})" if shown.startswith(MINUS) else shown
-
-
 def _magnitude(x: Any) -> float | None:
+    """|x| as a float for arrow widths (None when it has no size, or no float holds it)."""
+    size = text.magnitude(x)
     try:
-        return float(abs(x))
-    except (TypeError, OverflowError, ValueError):
+        return None if size is None else float(size)
+    except (OverflowError, TypeError, ValueError):
         return None
 
 
@@ -436,6 +435,3 @@ def _pad(label: str) -> str:
     """An HTML-like label with a margin left and right, so that beside its arrow it keeps off it."""
     cells = f'<TD WIDTH="6"></TD><TD>{label[1:-1]}</TD><TD WIDTH="6"></TD>'
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
-
-
-HIDDEN_COLOUR = HIDDEN

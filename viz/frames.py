@@ -19,9 +19,10 @@ from autodiff import Parameter, Value, topological_order
 
 from . import text
 from .layout import rank_groups
+from .names import Names, edge_element, node_element
 from .records import CONSTANT, INPUT, WEIGHT, records
 from .render import INSTALL_HINT, DotNotFoundError
-from .steps import DELTA, Naming, Step, num, steps
+from .steps import DELTA, Step, num, steps
 
 FONT = "Helvetica"
 NEGATIVE, POSITIVE, ZERO = "#c0392b", "#1f5fbf", "#595959"
@@ -115,15 +116,17 @@ def scene(
                 "too many to follow; step through one sample of a smaller model, or pass max_nodes=None"
             )
     chosen = None if params is None else list(params)
-    the_steps = steps(loss, lr=lr, names=names, delta_names=delta_names, params=chosen)
-    naming = Naming(loss, names, delta_names)
+    # One naming service for the steps' sentences, the records and the ids: built once, passed down.
+    naming = Names(loss, names, delta_names) if isinstance(loss, Value) else None
+    the_steps = steps(loss, lr=lr, names=names, delta_names=delta_names, params=chosen, naming=naming)
+    assert naming is not None  # steps() refused anything but a Value
     if chosen is None:
         found = [n for n in naming.order if isinstance(n, Parameter)]
         chosen = found or None
-    graph = records(loss, params=chosen, names=names)
-    value_of = {naming.node_id(n): n for n in naming.order}
-    done_at = {naming.node_id(s.node): s for s in the_steps if s.kind == DELTA}
-    updated = {naming.node_id(s.node): s for s in the_steps if s.kind != DELTA}
+    graph = records(loss, params=chosen, names=names, naming=naming)
+    value_of = {naming.id(n): n for n in naming.order}
+    done_at = {naming.id(s.node): s for s in the_steps if s.kind == DELTA}
+    updated = {naming.id(s.node): s for s in the_steps if s.kind != DELTA}
     users: dict[str, list[str]] = {}
     for edge in graph.edges:
         users.setdefault(edge.parent, []).append(edge.child)
@@ -134,7 +137,7 @@ def scene(
         update = updated.get(record.id)
         name = naming.name(node)
         if record.kind == CONSTANT:
-            named = node.name or id(node) in naming.names
+            named = node.name or naming.given(node)
             header, row = "", f"{name} = {num(node.data)}" if named else num(node.data)
         else:
             header = record.op or ("weight" if record.kind == WEIGHT else "input")
@@ -161,13 +164,13 @@ def scene(
         for c in s.contributions:
             by_user[(id(c.user), c.index)] = (c, s)
     edges = []
-    for k, edge in enumerate(graph.edges):
+    for edge in graph.edges:
         user = value_of[edge.child]
         found = by_user.get((id(user), edge.index))
         contribution = None if found is None else found[0]
         edges.append(
             EdgeSpec(
-                f"e{k}",
+                edge_element(edge.parent, edge.child, edge.index),
                 edge.parent,
                 edge.child,
                 contribution is not None,
@@ -347,7 +350,8 @@ def frame_source(
 ) -> str:
     """DOT for `neato -n2`: the picture after step `current`, at the laid-out places.
 
-    Nodes and edges carry ids (`ad-n3`, `e5`) and classes (kind, sign) for the interactive page.
+    Nodes and edges carry ids (`node-n3`, `edge-n1-n0-0`, see `viz.names`) and classes (kind, sign)
+    for the interactive page.
     """
     graph = {"fontname": FONT, "fontsize": "14", "labelloc": "t", "label": caption or "", **where.graph}
     lines = [
@@ -376,7 +380,7 @@ def frame_source(
         state = _state(node, current)
         if state == "current" and current_id is None:
             state = "done"
-        attrs = {**where.nodes[node.id], "id": f"ad-{node.id}", "class": f"k-{node.kind}"}
+        attrs = {**where.nodes[node.id], "id": node_element(node.id), "class": f"k-{node.kind}"}
         attrs.update(_node_style(node, state))
         row = node.new_value_row if node.update_step is not None and node.update_step <= current else None
         attrs["label"] = _node_rows(node, state, row)

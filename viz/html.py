@@ -19,6 +19,7 @@ from typing import Any
 from autodiff import Value
 
 from .frames import MAX_NODES, Scene, frame_svg, layout, scene
+from .names import node_element
 from .steps import DELTA, num
 
 
@@ -80,6 +81,7 @@ def page(s: Scene) -> StepPage:
         ],
         "nodes": {
             n.id: {
+                "el": node_element(n.id),
                 "kind": n.kind,
                 "step": n.step,
                 "delta": None if n.step is None else f"{n.delta_symbol} = {num(n.delta)}",

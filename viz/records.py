@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from autodiff import Parameter, Value, topological_order
+from autodiff import Parameter, Value
 
 from .chain import ChainRule, EdgeChain
+from .names import Names
 
 WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
 """The kinds of node: leaves are weights, inputs (any other leaf) or constants; the rest are operations."""
@@ -88,6 +89,7 @@ def records(
     lr: Any = None,
     focus: Value | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    naming: Names | None = None,
 ) -> GraphRecords:
     """Walk the graph that produced `root` into records, without changing any node.
 
@@ -97,21 +99,24 @@ def records(
     picture (e.g. {o3: "δ4"}), `names` gives a name to show for a node (e.g. {y: "y_truth"}) without
     renaming the Value. With `lr`, each weight carries its update `ŵ = w − α·δw`. With `focus` (a node
     of the graph, e.g. one weight), only the nodes on a path from `root` to it. A graph of more than
-    `max_nodes` nodes is refused after reading `max_nodes + 1` of them (None: no limit).
+    `max_nodes` nodes is refused after reading `max_nodes + 1` of them (None: no limit). `naming` is
+    the graph's `viz.names.Names` when the caller has one (built from the same `names`/`delta_names`).
     """
     if not isinstance(root, Value):
         raise TypeError(f"viz draws a Value, got {type(root).__name__}")
     check_max_nodes(max_nodes)
-    param_ids = None if params is None else {id(v) for v in _check_values(params, "params")}
+    param_ids = None if params is None else {id(v) for v in check_values(params, "params")}
     if lr is not None:
         _check_lr(lr)
     deltas = _by_node(delta_names, "delta_names", "{o3: 'δ4'}")
     shown = _by_node(names, "names", "{y: 'y_truth'}")
     if max_nodes is not None:
         refuse_if_larger(root, max_nodes)
-    rule = ChainRule(root, names, delta_names)
-    order = topological_order(root, only_requiring_grad=False)
-    ids = {id(node): f"n{i}" for i, node in enumerate(order)}
+    if naming is None:
+        naming = Names(root, names, delta_names)
+    rule = naming.rule
+    order = naming.order
+    ids = {id(node): naming.id(node) for node in order}
     # The symbols cost a traced rule per arrow; a graph this large is drawn collapsed, without them.
     symbolic = len(order) <= SYMBOL_LIMIT
     notes: tuple[str, ...] = ()
@@ -209,7 +214,8 @@ def _by_node(mapping: Mapping[Value, str] | None, what: str, example: str) -> di
     return out
 
 
-def _check_values(values: Iterable[Value], what: str) -> list[Value]:
+def check_values(values: Iterable[Value], what: str) -> list[Value]:
+    """`values` as a list of Values, or a TypeError saying what to pass (e.g. `params=[w]`)."""
     if isinstance(values, Value):
         raise TypeError(f"{what} must be a list of Values, not one Value; write {what}=[w]")
     if not isinstance(values, Iterable):
