@@ -26,8 +26,23 @@ from .chain import number
 from .layout import beside, columns, rank_groups
 from .legend import legend_html
 from .names import edge_element, layer_element, node_element
+from .readability import TYPE, text_width_pt
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
-from .style import FONT, KIND_WORD, MUTED, STYLE, ZERO, sign_colour
+from .style import (
+    BLANK,
+    CAUSE_TEXT,
+    FONT,
+    KIND_WORD,
+    LAYER,
+    LIGHT,
+    MUTED,
+    NEGATIVE,
+    STYLE,
+    UPDATE,
+    ZERO,
+    mark_attrs,
+    sign_colour,
+)
 from .summary import NEURON, SUMMARY
 from .views import VIEWS, View, as_view
 
@@ -118,8 +133,7 @@ def digraph(
             box.attr(
                 label=f"<<B>{text.html(text.name(layer))}</B>>",
                 style="rounded,filled",
-                color="#8a8a8a",
-                fillcolor="#f7f7f2",
+                **LAYER,
                 fontsize="14",
                 fontname=FONT,
                 id=layer_element(i, shown.id_prefix()),
@@ -237,7 +251,7 @@ class _Painter:
                 _in_order(same, group, self.across and inside)
 
     def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
-        attrs = dict(_style(node))
+        attrs = {**_style(node), **mark_attrs(node.marks)}
         attrs["id"] = node_element(node.id, self.prefix)
         attrs["class"] = f"ad-node ad-{node.of_kind or node.kind}"
         attrs["tooltip"] = text.attr(self._tooltip(node))
@@ -248,8 +262,8 @@ class _Painter:
             return f"{text.name(node.name)}: {node.count} nodes"
         parts = [f"{text.name(node.name) or 'node'} = {number(node.data)}"]
         if node.kind != CONSTANT and self.view.shows_deltas:
-            parts.append(f"{node.delta_name} = {number(node.grad)}")
-        if node.update and self.view.shows_deltas:
+            parts.append(f"{node.delta_name} = {BLANK if _blank(node) else number(node.grad)}")
+        if node.update and self.view.shows_deltas and not _blank(node):
             parts.append(node.update)
         return "; ".join(parts)
 
@@ -264,8 +278,12 @@ class _Painter:
         header = f"<I>{text.html(node.op)}</I>" if node.op else KIND_WORD[node.kind]
         rows = [_row(header, SMALL, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
         rows.append(self._delta_row(node))
-        for line in _update_lines(node.update):
-            rows.append(_row(text.html(line), 11, self.view.text_colour("#7a4a00")))
+        if "cause" in node.marks:
+            rows.append(_row(f"<B>{text.html(CAUSE_TEXT)}</B>", SMALL, NEGATIVE))
+        for k, line in enumerate(_update_lines(node.update)):
+            # A blank δ keeps the update's rule; its numbers would give the δ away.
+            shown = f"= {BLANK}" if k and _blank(node) else line
+            rows.append(_row(text.html(shown), 11, self.view.text_colour(UPDATE)))
         for line in node.detail:
             rows.append(_row(text.html(line), SMALL, self.view.text_colour(MUTED)))
         return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
@@ -273,6 +291,8 @@ class _Painter:
     def _delta_row(self, node: NodeRecord) -> str:
         symbol = text.html(node.delta_name)
         total = number(node.grad)
+        if _blank(node):
+            return _blank_row(f"{node.delta_name} = {BLANK}", self._delta_text(node), self.view)
         parts = self.sums.get(node.id, [])
         colour = self.view.text_colour(sign_colour(node.grad))
         if node.kind != NEURON and len(parts) > 1 and all(p is not None for p in parts):
@@ -283,6 +303,17 @@ class _Painter:
             shown = f"{terms} = {total}" if _same(sum(parts), node.grad) else f"{total} (uses send {terms})"
             return _row(f"<B>{symbol} = {text.html(shown)}</B>", None, colour)
         return _row(f"<B>{symbol} = {text.html(total)}</B>", None, colour)
+
+    def _delta_text(self, node: NodeRecord) -> str:
+        """The δ row's text as the answer shows it (its width is kept when the δ is blank)."""
+        total = number(node.grad)
+        parts = self.sums.get(node.id, [])
+        if node.kind != NEURON and len(parts) > 1 and all(p is not None for p in parts):
+            terms = (
+                " + ".join(text.factor(p) for p in parts) if len(parts) <= 4 else f"Σ of {len(parts)} uses"
+            )
+            return f"{node.delta_name} = {terms} = {total}"
+        return f"{node.delta_name} = {total}"
 
     def _summary_label(self, node: NodeRecord) -> str:
         shown = ", ".join(f"{text.name(op)} ×{n}" if n > 1 else text.name(op) for op, n in node.ops[:4])
@@ -320,8 +351,8 @@ class _Painter:
                 "fontcolor": MUTED,
             }
         if not edge.carries_delta:
-            attrs = view.arrow(edge, "#9a9a9a")
-            attrs.update(color="#9a9a9a", style="dashed", tooltip="a constant: the engine sends it no δ")
+            attrs = view.arrow(edge, LIGHT)
+            attrs.update(color=LIGHT, style="dashed", tooltip="a constant: the engine sends it no δ")
             if attrs.get("dir") == "back":
                 attrs.update(arrowtail="none")
             return attrs
@@ -388,6 +419,18 @@ def _row(content: str, size: int | None = None, colour: str | None = None) -> st
     if font:
         content = f"<FONT {' '.join(font)}>{content}</FONT>"
     return f"<TR><TD>{content}</TD></TR>"
+
+
+def _blank(node: NodeRecord) -> bool:
+    """The δ is not shown: left for the reader ("blank") or not known yet ("pending")."""
+    return "blank" in node.marks or "pending" in node.marks
+
+
+def _blank_row(shown: str, answer: str, view: View) -> str:
+    """`δ3 = ?` in a cell as wide as the answer would be, so the picture keeps its layout."""
+    width = round(text_width_pt(answer, TYPE.body, bold=True))
+    content = f'<FONT COLOR="{view.text_colour(ZERO)}"><B>{text.html(shown)}</B></FONT>'
+    return f'<TR><TD WIDTH="{width}">{content}</TD></TR>'
 
 
 def _update_lines(update: str | None) -> list[str]:

@@ -19,29 +19,29 @@ from autodiff import Parameter, Value, topological_order
 
 from . import text
 from .layout import rank_groups
+from .marks import MARKS, Marks
 from .names import Names, edge_element, node_element
-from .records import CONSTANT, INPUT, WEIGHT, records
+from .readability import TYPE
+from .records import CONSTANT, WEIGHT, records
 from .render import INSTALL_HINT, DotNotFoundError
 from .steps import DELTA, Step, num, steps
+from .style import (
+    BLANK,
+    CAUSE_TEXT,
+    CURRENT,
+    FAINT,
+    FONT,
+    LAYER,
+    MUTED,
+    NEGATIVE,
+    ZERO,
+    node_attrs,
+    sign_colour,
+    sign_word,
+)
 
-FONT = "Helvetica"
-NEGATIVE, POSITIVE, ZERO = "#c0392b", "#1f5fbf", "#595959"
-"""δ colours by sign; the grey of a zero δ keeps a 7:1 contrast on white."""
-CURRENT = "#d35400"
-FILL = {WEIGHT: "#fde3bf", INPUT: "#dcecfb", CONSTANT: "#f0f0f0"}
-BORDER = {WEIGHT: "#d9822b", INPUT: "#3b7dd8", CONSTANT: "#b5b5b5"}
-OPERATION_FILL, OPERATION_BORDER = "#eef0f3", "#555555"
-PENDING_BORDER = "#9a9a9a"
 MAX_NODES = 400
 """Beyond this many nodes a step-through is refused: too many steps to follow, and slow to lay out."""
-
-
-def sign_colour(x: Any) -> str:
-    """The colour of a δ by its sign."""
-    try:
-        return NEGATIVE if x < 0 else POSITIVE if x > 0 else ZERO
-    except TypeError:
-        return ZERO
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class NodeSpec:
     update: str | None = None
     update_step: int | None = None
     new_value_row: str | None = None
+    marks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,12 @@ def scene(
     delta_names: Mapping[Value, str] | None = None,
     title: str | None = None,
     max_nodes: int | None = MAX_NODES,
+    marks: Marks | None = None,
 ) -> Scene:
     """Read `loss`'s graph and its backward steps into a Scene (reads only: no `.grad` changes).
 
     Beyond `max_nodes` nodes a ValueError says what to do (`max_nodes=None` lifts the limit).
+    `marks` maps nodes (Values, or their shown names) to marks (`viz.marks`): {o2: ["wrong"]}.
     """
     if max_nodes is not None:
         count = len(topological_order(loss, only_requiring_grad=False)) if isinstance(loss, Value) else 0
@@ -123,7 +126,7 @@ def scene(
     if chosen is None:
         found = [n for n in naming.order if isinstance(n, Parameter)]
         chosen = found or None
-    graph = records(loss, params=chosen, names=names, naming=naming)
+    graph = records(loss, params=chosen, names=names, naming=naming, marks=marks)
     value_of = {naming.id(n): n for n in naming.order}
     done_at = {naming.id(s.node): s for s in the_steps if s.kind == DELTA}
     updated = {naming.id(s.node): s for s in the_steps if s.kind != DELTA}
@@ -157,6 +160,7 @@ def scene(
                 None if update is None else update.sentence,
                 None if update is None else update.number,
                 None if update is None else f"{name} = {num(update.new)}",
+                record.marks,
             )
         )
     by_user: dict[tuple[int, int], Any] = {}
@@ -229,13 +233,15 @@ def _label(rows: list[tuple[str, int | None, str | None, bool]]) -> str:
 
 def _node_rows(node: NodeSpec, state: str, value_row: str | None = None) -> str:
     if node.kind == CONSTANT:
-        return _label([(node.value_row, 11, "#444444", False)])
-    rows = [(node.header, 10, "#555555", False), (value_row or node.value_row, None, None, False)]
+        return _label([(node.value_row, TYPE.small, MUTED, False)])
+    rows = [(node.header, TYPE.frame_small, MUTED, False), (value_row or node.value_row, None, None, False)]
     if node.delta_symbol is not None:
-        if state == "pending":
-            rows.append((f"{node.delta_symbol} = ?", None, PENDING_BORDER, True))
+        if state == "pending" or "blank" in node.marks:
+            rows.append((f"{node.delta_symbol} = {BLANK}", None, ZERO, True))
         else:
             rows.append((f"{node.delta_symbol} = {num(node.delta)}", None, sign_colour(node.delta), True))
+    if "cause" in node.marks:
+        rows.append((CAUSE_TEXT, TYPE.small, NEGATIVE, True))
     return _label(rows)
 
 
@@ -365,8 +371,7 @@ def frame_source(
         attrs = {
             "label": f"<<B>{text.html(text.name(layer))}</B>>",
             "style": "rounded,filled",
-            "color": "#8a8a8a",
-            "fillcolor": "#f9f9f6",
+            **LAYER,
             "fontsize": "14",
             **box,
         }
@@ -380,7 +385,8 @@ def frame_source(
         state = _state(node, current)
         if state == "current" and current_id is None:
             state = "done"
-        attrs = {**where.nodes[node.id], "id": node_element(node.id), "class": f"k-{node.kind}"}
+        classes = " ".join([f"k-{node.kind}", *(f"m-{m}" for m in MARKS if m in node.marks)])
+        attrs = {**where.nodes[node.id], "id": node_element(node.id), "class": classes}
         attrs.update(_node_style(node, state))
         row = node.new_value_row if node.update_step is not None and node.update_step <= current else None
         attrs["label"] = _node_rows(node, state, row)
@@ -388,7 +394,7 @@ def frame_source(
     for edge in scene.edges:
         attrs = dict(where.edges.get(edge.id, {}))
         attrs["id"] = edge.id
-        attrs["class"] = "s-none" if not edge.carries else f"s-{_sign(edge.value)}"
+        attrs["class"] = "s-none" if not edge.carries else f"s-{sign_word(edge.value)}"
         if edge.carries and edge.step is not None and edge.step <= current:
             colour = sign_colour(edge.value)
             hot = edge.parent == receiving
@@ -400,14 +406,10 @@ def frame_source(
             )
         else:
             attrs.pop("lp", None)
-            attrs.update(color="#c4c4c4", style="dashed")
+            attrs.update(color=FAINT, style="dashed")
         lines.append(f"  {edge.parent} -> {edge.child} {_attrs(attrs)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def _sign(x: Any) -> str:
-    return {NEGATIVE: "neg", POSITIVE: "pos"}.get(sign_colour(x), "zero")
 
 
 def _state(node: NodeSpec, current: int) -> str:
@@ -419,15 +421,9 @@ def _state(node: NodeSpec, current: int) -> str:
 
 
 def _node_style(node: NodeSpec, state: str) -> dict[str, str]:
-    fill = FILL.get(node.kind, OPERATION_FILL)
-    border = BORDER.get(node.kind, OPERATION_BORDER)
-    if state == "constant":
-        return {"style": "rounded,filled", "fillcolor": fill, "color": border}
-    if state == "pending":
-        return {"style": "rounded,dashed", "color": PENDING_BORDER, "penwidth": "1.2"}
-    if state == "current":
-        return {"style": "rounded,filled", "fillcolor": "#fff3cd", "color": CURRENT, "penwidth": "4"}
-    return {"style": "rounded,filled", "fillcolor": fill, "color": border, "penwidth": "1.5"}
+    """The theme's look of `node` at this step: its kind, its own marks, and the step's mark if any."""
+    marks = node.marks | ({state} if state in ("pending", "current") else set())
+    return {"style": "rounded,filled", **node_attrs(node.kind, marks)}
 
 
 def frame_svg(

@@ -19,8 +19,10 @@ from typing import Any
 from autodiff import Value
 
 from .frames import MAX_NODES, Scene, frame_svg, layout, scene
+from .marks import Marks
 from .names import node_element
 from .steps import DELTA, num
+from .style import BLANK, css
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,22 @@ def to_html(
     delta_names: Mapping[Value, str] | None = None,
     title: str | None = None,
     max_nodes: int | None = MAX_NODES,
+    marks: Marks | None = None,
 ) -> StepPage:
-    """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates)."""
+    """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates).
+
+    `marks` maps nodes (Values, or their shown names) to marks (`viz.marks`), e.g. {o2: ["wrong"]}:
+    the page draws them with the theme's looks, and a "blank" δ stays `δ = ?` at every step.
+    """
     s = scene(
-        loss, lr=lr, params=params, names=names, delta_names=delta_names, title=title, max_nodes=max_nodes
+        loss,
+        lr=lr,
+        params=params,
+        names=names,
+        delta_names=delta_names,
+        title=title,
+        max_nodes=max_nodes,
+        marks=marks,
     )
     return page(s)
 
@@ -84,7 +98,8 @@ def page(s: Scene) -> StepPage:
                 "el": node_element(n.id),
                 "kind": n.kind,
                 "step": n.step,
-                "delta": None if n.step is None else f"{n.delta_symbol} = {num(n.delta)}",
+                "delta": None if n.step is None else f"{n.delta_symbol} = {_shown_delta(n)}",
+                "marks": sorted(n.marks),
                 "pending": None if n.step is None else f"{n.delta_symbol} = ?",
                 "sentence": n.sentence,
                 "path": list(n.path),
@@ -108,7 +123,7 @@ def page(s: Scene) -> StepPage:
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
     out = _TEMPLATE.format(
         title=_html.escape(title),
-        css=_static("steps.css"),
+        css=_static("steps.css") + css(),
         js=_static("steps.js"),
         svg=svg,
         data=payload,
@@ -116,6 +131,10 @@ def page(s: Scene) -> StepPage:
         hint=_html.escape(hint),
     )
     return StepPage(out, s)
+
+
+def _shown_delta(n: Any) -> str:
+    return BLANK if "blank" in n.marks else num(n.delta)
 
 
 def _node_id(s: Scene, step: Any) -> str:

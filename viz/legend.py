@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import text
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT, GraphRecords
-from .style import NEGATIVE, POSITIVE, STYLE, ZERO
+from .style import LAYER, NEGATIVE, POSITIVE, STYLE, ZERO
 from .summary import NEURON, SUMMARY
 
 LEGEND_TEXT = {
@@ -53,7 +53,7 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
         if kind in kinds
     ]
     if graph.layers:
-        cells.append(_cell("L2", LAYER_TEXT, "#f7f7f2", "#8a8a8a"))
+        cells.append(_cell("L2", LAYER_TEXT, LAYER["fillcolor"], LAYER["color"]))
     # More than five kinds make the legend wider than a collapsed picture: two rows, balanced.
     half = (len(cells) + 1) // 2 if len(cells) > 5 else len(cells)
     rows = [_strip(cells[i : i + half]) for i in range(0, len(cells), half)] if cells else [_strip(cells)]

@@ -171,6 +171,10 @@ class Names:
         """The node's id in every picture: `n0` is the root, then the order of one deterministic walk."""
         return self._ids[id(node)]
 
+    def has(self, node: Value) -> bool:
+        """Whether `node` is in this graph."""
+        return id(node) in self._ids
+
     def given(self, node: Value) -> bool:
         """Whether the caller named this node (`names=`)."""
         return id(node) in self._given

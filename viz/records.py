@@ -8,12 +8,14 @@ the same records, and byte-identical DOT, on every run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from autodiff import Parameter, Value
 
 from .chain import ChainRule, EdgeChain
+from .marks import Marks
+from .marks import resolve as resolve_marks
 from .names import Names
 
 WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
@@ -47,6 +49,7 @@ class NodeRecord:
     of_kind: str | None = None  # a summary box of the leaves outside any layer: their kind
     update: str | None = None  # with `lr`: the weight's step, `ŵ = w − α·δw = ... = ...`
     detail: tuple[str, ...] = ()  # extra lines: a neuron's or a collapsed box's δ statistics
+    marks: frozenset[str] = frozenset()  # for the reader: "wrong", "blank", ... (see viz.marks)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def records(
     focus: Value | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     naming: Names | None = None,
+    marks: Marks | None = None,
 ) -> GraphRecords:
     """Walk the graph that produced `root` into records, without changing any node.
 
@@ -101,6 +105,8 @@ def records(
     of the graph, e.g. one weight), only the nodes on a path from `root` to it. A graph of more than
     `max_nodes` nodes is refused after reading `max_nodes + 1` of them (None: no limit). `naming` is
     the graph's `viz.names.Names` when the caller has one (built from the same `names`/`delta_names`).
+    `marks` maps nodes (Values, or the names they are shown with) to marks (`viz.marks`), e.g.
+    {o2: ["wrong"]}.
     """
     if not isinstance(root, Value):
         raise TypeError(f"viz draws a Value, got {type(root).__name__}")
@@ -115,6 +121,7 @@ def records(
     if naming is None:
         naming = Names(root, names, delta_names)
     rule = naming.rule
+    marked = resolve_marks(marks, naming)
     order = naming.order
     ids = {id(node): naming.id(node) for node in order}
     # The symbols cost a traced rule per arrow; a graph this large is drawn collapsed, without them.
@@ -153,6 +160,8 @@ def records(
         _node_of(node, ids[id(node)], param_ids, users, deltas, shown, rule if symbolic else None, lr)
         for node in order
     )
+    if marked:
+        nodes = tuple(replace(n, marks=marked[n.id]) if n.id in marked else n for n in nodes)
     return GraphRecords(nodes, tuple(edges), _layer_order(nodes), notes)
 
 

@@ -19,6 +19,7 @@ from autodiff import Value
 
 from .budget import DEFAULT_BUDGET, fit
 from .dot import PAGE_WIDTH, digraph, load_graphviz
+from .marks import Marks
 from .records import DEFAULT_MAX_NODES, records
 from .views import View, as_view
 
@@ -83,6 +84,7 @@ def draw(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     edge_width: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    marks: Marks | None = None,
 ) -> graphviz.Digraph:
     """The graph that produced `root` as a `graphviz.Digraph` (shown inline in Jupyter, `dot` with a timeout).
 
@@ -93,7 +95,8 @@ def draw(
     shows each weight's step ŵ = w − α·δw. `focus` (a node, e.g. one weight) draws only the paths from
     the loss to it. Above `budget` drawn nodes (None: no budget) the drawing is shrunk, one box per
     neuron then per layer, and the heading says so; more than `max_nodes` nodes are refused unread.
-    `edge_width` makes arrows wider as |δ| grows.
+    `edge_width` makes arrows wider as |δ| grows. `marks` maps nodes (Values, or the names they are
+    shown with) to marks from `viz.marks.MARKS`, e.g. {o2: ["wrong"], "o1_1": "blank"}.
     """
     if isinstance(view, str) and view == "both":
         raise ValueError("draw makes one view; use render(root, 'out/g.svg', view='both') for side by side")
@@ -101,7 +104,14 @@ def draw(
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str (the picture's heading) or None, got {type(title).__name__}")
     graph = records(
-        root, params=params, delta_names=delta_names, names=names, lr=lr, focus=focus, max_nodes=max_nodes
+        root,
+        params=params,
+        delta_names=delta_names,
+        names=names,
+        lr=lr,
+        focus=focus,
+        max_nodes=max_nodes,
+        marks=marks,
     )
     g = digraph(fit(graph, budget), view=shown, title=title, legend=legend, edge_width=edge_width)
     drawing = _drawing_class()(name=g.name, body=list(g.body), graph_attr=dict(g.graph_attr))
@@ -124,6 +134,7 @@ DRAW_OPTIONS = frozenset(
         "budget",
         "max_nodes",
         "edge_width",
+        "marks",
     )
 )
 
