@@ -10,21 +10,22 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autodiff import Parameter, Value, topological_order
+from autodiff import Value
 
 from . import text
+from .build import MAX_STEP_NODES, step_scene
 from .layout import rank_groups
-from .marks import MARKS, Marks
-from .names import Names, edge_element, node_element
+from .marks import MARKS
+from .names import edge_element, node_element
 from .readability import TYPE
-from .records import CONSTANT, WEIGHT, records
 from .render import INSTALL_HINT, DotNotFoundError
-from .steps import DELTA, Step, num, steps
+from .scene import CONSTANT, WEIGHT, Node, Scene
+from .steps import num
 from .style import (
     BLANK,
     CAUSE_TEXT,
@@ -40,175 +41,9 @@ from .style import (
     sign_word,
 )
 
-MAX_NODES = 400
-"""Beyond this many nodes a step-through is refused: too many steps to follow, and slow to lay out."""
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """A node as the frames and the page show it; `step` is the number of the step completing its δ."""
-
-    id: str
-    kind: str
-    layer: str | None
-    header: str
-    value_row: str
-    delta_symbol: str | None
-    delta: Any
-    step: int | None
-    sentence: str
-    path: tuple[str, ...]
-    update: str | None = None
-    update_step: int | None = None
-    new_value_row: str | None = None
-    marks: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class EdgeSpec:
-    """Input `parent` of `child`; it carries a product once `child`'s step is done (`step`)."""
-
-    id: str
-    parent: str
-    child: str
-    carries: bool
-    value: Any
-    step: int | None
-    sentence: str
-
-
-@dataclass(frozen=True)
-class Scene:
-    """Everything the frames and the page draw: nodes, edges, layer boxes, the steps and a title."""
-
-    title: str | None
-    nodes: tuple[NodeSpec, ...]
-    edges: tuple[EdgeSpec, ...]
-    layers: tuple[str, ...]
-    columns: dict[str | None, list[list[str]]]
-    steps: tuple[Step, ...]
-    captions: tuple[str, ...]
-
-    @property
-    def last_delta_step(self) -> int:
-        """The number of the step that completes the last δ."""
-        return max(s.number for s in self.steps if s.kind == DELTA)
-
-
-def scene(
-    loss: Value,
-    *,
-    lr: Any = None,
-    params: Iterable[Value] | None = None,
-    names: Mapping[Value, str] | None = None,
-    delta_names: Mapping[Value, str] | None = None,
-    title: str | None = None,
-    max_nodes: int | None = MAX_NODES,
-    marks: Marks | None = None,
-) -> Scene:
-    """Read `loss`'s graph and its backward steps into a Scene (reads only: no `.grad` changes).
-
-    Beyond `max_nodes` nodes a ValueError says what to do (`max_nodes=None` lifts the limit).
-    `marks` maps nodes (Values, or their shown names) to marks (`viz.marks`): {o2: ["wrong"]}.
-    """
-    if max_nodes is not None:
-        count = len(topological_order(loss, only_requiring_grad=False)) if isinstance(loss, Value) else 0
-        if count > max_nodes:
-            raise ValueError(
-                f"this graph has {count} nodes, more than max_nodes={max_nodes}: one step per node is "
-                "too many to follow; step through one sample of a smaller model, or pass max_nodes=None"
-            )
-    chosen = None if params is None else list(params)
-    # One naming service for the steps' sentences, the records and the ids: built once, passed down.
-    naming = Names(loss, names, delta_names) if isinstance(loss, Value) else None
-    the_steps = steps(loss, lr=lr, names=names, delta_names=delta_names, params=chosen, naming=naming)
-    assert naming is not None  # steps() refused anything but a Value
-    if chosen is None:
-        found = [n for n in naming.order if isinstance(n, Parameter)]
-        chosen = found or None
-    graph = records(loss, params=chosen, names=names, naming=naming, marks=marks)
-    value_of = {naming.id(n): n for n in naming.order}
-    done_at = {naming.id(s.node): s for s in the_steps if s.kind == DELTA}
-    updated = {naming.id(s.node): s for s in the_steps if s.kind != DELTA}
-    users: dict[str, list[str]] = {}
-    for edge in graph.edges:
-        users.setdefault(edge.parent, []).append(edge.child)
-    nodes = []
-    for record in graph.nodes:
-        node = value_of[record.id]
-        step = done_at.get(record.id)
-        update = updated.get(record.id)
-        name = naming.name(node)
-        if record.kind == CONSTANT:
-            named = node.name or naming.given(node)
-            header, row = "", f"{name} = {num(node.data)}" if named else num(node.data)
-        else:
-            header = record.op or ("weight" if record.kind == WEIGHT else "input")
-            row = f"{name} = {num(node.data)}"
-        nodes.append(
-            NodeSpec(
-                record.id,
-                record.kind,
-                record.layer,
-                header,
-                row,
-                None if step is None else naming.delta(node),
-                None if step is None else step.delta,
-                None if step is None else step.number,
-                _node_sentence(name, node, step),
-                tuple(_reach(record.id, users)),
-                None if update is None else update.sentence,
-                None if update is None else update.number,
-                None if update is None else f"{name} = {num(update.new)}",
-                record.marks,
-            )
-        )
-    by_user: dict[tuple[int, int], Any] = {}
-    for s in the_steps:
-        for c in s.contributions:
-            by_user[(id(c.user), c.index)] = (c, s)
-    edges = []
-    for edge in graph.edges:
-        user = value_of[edge.child]
-        found = by_user.get((id(user), edge.index))
-        contribution = None if found is None else found[0]
-        edges.append(
-            EdgeSpec(
-                edge_element(edge.parent, edge.child, edge.index),
-                edge.parent,
-                edge.child,
-                contribution is not None,
-                None if contribution is None else contribution.value,
-                done_at[edge.child].number if contribution is not None else None,
-                "" if contribution is None else contribution.sentence,
-            )
-        )
-    captions = tuple(_caption(s, len(the_steps)) for s in the_steps)
-    return Scene(
-        title, tuple(nodes), tuple(edges), graph.layers, rank_groups(graph), tuple(the_steps), captions
-    )
-
-
-def _node_sentence(name: str, node: Value, step: Step | None) -> str:
-    if step is None:
-        return f"{name} = {num(node.data)}: a constant, no δ flows to it"
-    return step.sentence
-
-
-def _caption(step: Step, total: int) -> str:
-    return f"Step {step.number} of {total}: {step.sentence}"
-
-
-def _reach(start: str, users: dict[str, list[str]]) -> list[str]:
-    """`start` and every node on a path from it to the root, in the order met."""
-    seen = {start: None}
-    todo = [start]
-    while todo:
-        for user in users.get(todo.pop(), ()):
-            if user not in seen:
-                seen[user] = None
-                todo.append(user)
-    return list(seen)
+MAX_NODES = MAX_STEP_NODES
+scene = step_scene
+"""`viz.build.step_scene`, under the name the frames have always given it."""
 
 
 # --- DOT sources --------------------------------------------------------------------------------
@@ -231,15 +66,31 @@ def _label(rows: list[tuple[str, int | None, str | None, bool]]) -> str:
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
 
 
-def _node_rows(node: NodeSpec, state: str, value_row: str | None = None) -> str:
+def _header(node: Node) -> str:
+    return node.op or ("weight" if node.kind == WEIGHT else "input")
+
+
+def value_row(node: Node) -> str:
+    """`w2_2 = −3/11600`: a node's name and value (an unnamed constant: its value)."""
+    if node.kind == CONSTANT and node.name is None:
+        return num(node.data)
+    return f"{node.name} = {num(node.data)}"
+
+
+def new_value_row(node: Node) -> str | None:
+    """`w2_2 = −17/290000`: an updated weight's name and new value (None: no update)."""
+    return None if node.update_step is None else f"{node.name} = {num(node.new_data)}"
+
+
+def _node_rows(node: Node, state: str, value: str | None = None) -> str:
     if node.kind == CONSTANT:
-        return _label([(node.value_row, TYPE.small, MUTED, False)])
-    rows = [(node.header, TYPE.frame_small, MUTED, False), (value_row or node.value_row, None, None, False)]
-    if node.delta_symbol is not None:
+        return _label([(value_row(node), TYPE.small, MUTED, False)])
+    rows = [(_header(node), TYPE.frame_small, MUTED, False), (value or value_row(node), None, None, False)]
+    if node.step is not None:
         if state == "pending" or "blank" in node.marks:
-            rows.append((f"{node.delta_symbol} = {BLANK}", None, ZERO, True))
+            rows.append((f"{node.delta_name} = {BLANK}", None, ZERO, True))
         else:
-            rows.append((f"{node.delta_symbol} = {num(node.delta)}", None, sign_colour(node.delta), True))
+            rows.append((f"{node.delta_name} = {num(node.grad)}", None, sign_colour(node.grad), True))
     if "cause" in node.marks:
         rows.append((CAUSE_TEXT, TYPE.small, NEGATIVE, True))
     return _label(rows)
@@ -256,10 +107,11 @@ def _attrs(attrs: Mapping[str, str]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def _widest_rows(node: NodeSpec) -> str | None:
+def _widest_rows(node: Node) -> str | None:
     """The value row a weight shows at its widest (old or updated value), so the layout fits both."""
-    if node.new_value_row is not None and len(node.new_value_row) > len(node.value_row):
-        return node.new_value_row
+    new = new_value_row(node)
+    if new is not None and len(new) > len(value_row(node)):
+        return new
     return None
 
 
@@ -283,16 +135,17 @@ def layout_source(scene: Scene, rankdir: str = "LR", caption: str | None = None)
                 label = _node_rows(node, "done", _widest_rows(node))
                 lines.append(f"{indent}{node_id} {_attrs({'label': label})};")
 
-    declare(scene.columns.get(None, []), "  ")
+    columns = rank_groups(scene)
+    declare(columns.get(None, []), "  ")
     for i, layer in enumerate(scene.layers):
         lines.append(f"  subgraph cluster_{i} {{")
         lines.append(f"    graph [label=<<B>{text.html(text.name(layer))}</B>>, fontsize=14];")
-        declare(scene.columns.get(layer, []), "    ")
+        declare(columns.get(layer, []), "    ")
         lines.append("  }")
     for edge in scene.edges:
-        attrs = {"id": edge.id}
-        if edge.carries:
-            attrs["label"] = num(edge.value)
+        attrs = {"id": edge_element(edge.parent, edge.child, edge.index)}
+        if edge.step is not None:
+            attrs["label"] = num(edge.contribution)
         lines.append(f"  {edge.parent} -> {edge.child} {_attrs(attrs)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -388,18 +241,19 @@ def frame_source(
         classes = " ".join([f"k-{node.kind}", *(f"m-{m}" for m in MARKS if m in node.marks)])
         attrs = {**where.nodes[node.id], "id": node_element(node.id), "class": classes}
         attrs.update(_node_style(node, state))
-        row = node.new_value_row if node.update_step is not None and node.update_step <= current else None
+        row = new_value_row(node) if node.update_step is not None and node.update_step <= current else None
         attrs["label"] = _node_rows(node, state, row)
         lines.append(f"  {node.id} {_attrs(attrs)};")
     for edge in scene.edges:
-        attrs = dict(where.edges.get(edge.id, {}))
-        attrs["id"] = edge.id
-        attrs["class"] = "s-none" if not edge.carries else f"s-{sign_word(edge.value)}"
-        if edge.carries and edge.step is not None and edge.step <= current:
-            colour = sign_colour(edge.value)
+        element = edge_element(edge.parent, edge.child, edge.index)
+        attrs = dict(where.edges.get(element, {}))
+        attrs["id"] = element
+        attrs["class"] = "s-none" if edge.step is None else f"s-{sign_word(edge.contribution)}"
+        if edge.step is not None and edge.step <= current:
+            colour = sign_colour(edge.contribution)
             hot = edge.parent == receiving
             attrs.update(
-                label=num(edge.value),
+                label=num(edge.contribution),
                 color=CURRENT if hot else colour,
                 fontcolor=CURRENT if hot else colour,
                 penwidth="3" if hot else "1.5",
@@ -412,7 +266,7 @@ def frame_source(
     return "\n".join(lines) + "\n"
 
 
-def _state(node: NodeSpec, current: int) -> str:
+def _state(node: Node, current: int) -> str:
     if node.step is None:
         return "constant"
     if node.step == current or node.update_step == current:
@@ -420,7 +274,7 @@ def _state(node: NodeSpec, current: int) -> str:
     return "done" if node.step < current else "pending"
 
 
-def _node_style(node: NodeSpec, state: str) -> dict[str, str]:
+def _node_style(node: Node, state: str) -> dict[str, str]:
     """The theme's look of `node` at this step: its kind, its own marks, and the step's mark if any."""
     marks = node.marks | ({state} if state in ("pending", "current") else set())
     return {"style": "rounded,filled", **node_attrs(node.kind, marks)}
@@ -443,7 +297,7 @@ def frame_svg(
 def frame_captions(scene: Scene) -> list[str]:
     """The caption of each frame: the title (if any), then the step and its sentence."""
     head = f"{scene.title}\n" if scene.title else ""
-    return [head + c for c in scene.captions]
+    return [head + s.caption for s in scene.steps]
 
 
 def write_frames(scene: Scene, directory: str | Path, stem: str, *, animate: bool = True) -> list[Path]:

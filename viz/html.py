@@ -18,9 +18,10 @@ from typing import Any
 
 from autodiff import Value
 
-from .frames import MAX_NODES, Scene, frame_svg, layout, scene
+from .frames import MAX_NODES, frame_svg, layout, new_value_row, scene, value_row
 from .marks import Marks
-from .names import node_element
+from .names import edge_element, node_element
+from .scene import Node, Scene
 from .steps import DELTA, num
 from .style import BLANK, css
 
@@ -83,35 +84,42 @@ def to_html(
 
 
 def page(s: Scene) -> StepPage:
-    """The page of a Scene (see `viz.frames.scene`)."""
+    """The page of a step scene (see `viz.build.step_scene`)."""
     where = layout(s, "LR")
     last = len(s.steps)
     svg = _inline(frame_svg(s, where, last, highlight=False))
+    users: dict[str, list[str]] = {}
+    for edge in s.edges:
+        users.setdefault(edge.parent, []).append(edge.child)
     data = {
         "lastDelta": s.last_delta_step,
         "steps": [
-            {"n": st.number, "kind": st.kind, "node": _node_id(s, st), "caption": c}
-            for st, c in zip(s.steps, s.captions, strict=True)
+            {"n": st.number, "kind": st.kind, "node": st.node, "caption": st.caption} for st in s.steps
         ],
         "nodes": {
             n.id: {
                 "el": node_element(n.id),
                 "kind": n.kind,
                 "step": n.step,
-                "delta": None if n.step is None else f"{n.delta_symbol} = {_shown_delta(n)}",
+                "delta": None if n.step is None else f"{n.delta_name} = {_shown_delta(n)}",
                 "marks": sorted(n.marks),
-                "pending": None if n.step is None else f"{n.delta_symbol} = ?",
+                "pending": None if n.step is None else f"{n.delta_name} = {BLANK}",
                 "sentence": n.sentence,
-                "path": list(n.path),
-                "value": n.value_row,
+                "path": _reach(n.id, users),
+                "value": value_row(n),
                 "update": n.update,
                 "updateStep": n.update_step,
-                "newValue": n.new_value_row,
+                "newValue": new_value_row(n),
             }
             for n in s.nodes
         },
         "edges": {
-            e.id: {"parent": e.parent, "child": e.child, "step": e.step, "sentence": e.sentence}
+            edge_element(e.parent, e.child, e.index): {
+                "parent": e.parent,
+                "child": e.child,
+                "step": e.step,
+                "sentence": e.sentence,
+            }
             for e in s.edges
         },
     }
@@ -133,15 +141,20 @@ def page(s: Scene) -> StepPage:
     return StepPage(out, s)
 
 
-def _shown_delta(n: Any) -> str:
-    return BLANK if "blank" in n.marks else num(n.delta)
+def _shown_delta(n: Node) -> str:
+    return BLANK if "blank" in n.marks else num(n.grad)
 
 
-def _node_id(s: Scene, step: Any) -> str:
-    for n in s.nodes:
-        if step.number in (n.step, n.update_step):
-            return n.id
-    raise AssertionError(f"step {step.number} has no node")
+def _reach(start: str, users: dict[str, list[str]]) -> list[str]:
+    """`start` and every node on a path from it to the root, in the order met."""
+    seen = {start: None}
+    todo = [start]
+    while todo:
+        for user in users.get(todo.pop(), ()):
+            if user not in seen:
+                seen[user] = None
+                todo.append(user)
+    return list(seen)
 
 
 def _static(name: str) -> str:

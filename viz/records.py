@@ -8,18 +8,16 @@ the same records, and byte-identical DOT, on every run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from autodiff import Parameter, Value
 
-from .chain import ChainRule, EdgeChain
+from .chain import ChainRule
 from .marks import Marks
 from .marks import resolve as resolve_marks
 from .names import Names
-
-WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
-"""The kinds of node: leaves are weights, inputs (any other leaf) or constants; the rest are operations."""
+from .scene import CONSTANT, INPUT, OPERATION, WEIGHT, Edge, Node, Scene
 
 SYMBOL_LIMIT = 5_000
 """Up to this many nodes, records carry the chain rule in symbols (`viz.chain`) for labels and tooltips."""
@@ -32,50 +30,8 @@ class GraphTooLargeError(ValueError):
     """The graph is larger than viz will walk (`max_nodes`), or than `dot` can lay out even shrunk."""
 
 
-@dataclass(frozen=True)
-class NodeRecord:
-    """One Value as drawn: its id, kind, name, op, layer box, forward value and δ (`.grad`)."""
-
-    id: str
-    kind: str
-    name: str | None
-    op: str | None
-    layer: str | None
-    data: Any
-    grad: Any
-    delta_name: str = "δ"
-    count: int = 1  # a summary box of a collapsed layer stands for `count` nodes
-    ops: tuple[tuple[str, int], ...] = ()  # and holds these ops (or leaf names), with their numbers
-    of_kind: str | None = None  # a summary box of the leaves outside any layer: their kind
-    update: str | None = None  # with `lr`: the weight's step, `ŵ = w − α·δw = ... = ...`
-    detail: tuple[str, ...] = ()  # extra lines: a neuron's or a collapsed box's δ statistics
-    marks: frozenset[str] = frozenset()  # for the reader: "wrong", "blank", ... (see viz.marks)
-
-
-@dataclass(frozen=True)
-class EdgeRecord:
-    """Input `index` of `child` is `parent`; in the backward view it carries δ = δ_child · local."""
-
-    parent: str
-    child: str
-    index: int
-    carries_delta: bool
-    local: Any = None
-    delta_out: Any = None
-    contribution: Any = None
-    problem: str | None = None
-    count: int = 0  # between collapsed layers: how many edges this one stands for (0: not collapsed)
-    chain: EdgeChain | None = None  # the chain rule in symbols (`viz.chain`): δ names, factor, sentence
-
-
-@dataclass(frozen=True)
-class GraphRecords:
-    """The whole graph: nodes (root first, each before its inputs), edges, and layer boxes in order."""
-
-    nodes: tuple[NodeRecord, ...]
-    edges: tuple[EdgeRecord, ...]
-    layers: tuple[str, ...]
-    notes: tuple[str, ...] = ()  # what was left out of the drawing, and how to see it (for the heading)
+NodeRecord, EdgeRecord, GraphRecords = Node, Edge, Scene
+"""The scene's classes under the names `viz.records` has always given them."""
 
 
 def _number(x: Any) -> Any:

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from autodiff import Value
 
-from .budget import DEFAULT_BUDGET, fit
+from .budget import DEFAULT_BUDGET
+from .build import graph_scene
 from .dot import PAGE_WIDTH, digraph, load_graphviz
 from .marks import Marks
-from .records import DEFAULT_MAX_NODES, records
+from .records import DEFAULT_MAX_NODES
 from .views import View, as_view
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def draw(
     shown = as_view(view)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str (the picture's heading) or None, got {type(title).__name__}")
-    graph = records(
+    scene = graph_scene(
         root,
         params=params,
         delta_names=delta_names,
@@ -112,8 +113,9 @@ def draw(
         focus=focus,
         max_nodes=max_nodes,
         marks=marks,
+        budget=budget,
     )
-    g = digraph(fit(graph, budget), view=shown, title=title, legend=legend, edge_width=edge_width)
+    g = digraph(scene, view=shown, title=title, legend=legend, edge_width=edge_width)
     drawing = _drawing_class()(name=g.name, body=list(g.body), graph_attr=dict(g.graph_attr))
     drawing.node_attr.update(g.node_attr)
     drawing.edge_attr.update(g.edge_attr)

@@ -19,9 +19,7 @@ from autodiff.exact import one_like
 from . import chain, text
 from .names import Names
 from .records import check_values
-
-DELTA, UPDATE = "delta", "update"
-"""The kinds of step: a δ made complete, or a weight updated with it."""
+from .scene import DELTA, UPDATE
 
 
 @dataclass(frozen=True)
