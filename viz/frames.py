@@ -8,22 +8,23 @@ the products it receives, pending nodes hollow with `δ = ?`.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autodiff import Value
 
+if TYPE_CHECKING:
+    import graphviz
+
 from . import text
 from .build import MAX_STEP_NODES, step_scene
+from .dot import load_graphviz
+from .graphviz_run import run
 from .layout import rank_groups
 from .marks import MARKS
 from .names import edge_element, node_element
 from .readability import TYPE
-from .render import INSTALL_HINT, DotNotFoundError
 from .scene import CONSTANT, WEIGHT, Node, Scene
 from .steps import num
 from .style import (
@@ -96,17 +97,6 @@ def _node_rows(node: Node, state: str, value: str | None = None) -> str:
     return _label(rows)
 
 
-def _attrs(attrs: Mapping[str, str]) -> str:
-    parts = []
-    for key, value in attrs.items():
-        if value.startswith("<") and value.endswith(">"):
-            parts.append(f"{key}={value}")
-        else:
-            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'{key}="{escaped}"')
-    return "[" + ", ".join(parts) + "]"
-
-
 def _widest_rows(node: Node) -> str | None:
     """The value row a weight shows at its widest (old or updated value), so the layout fits both."""
     new = new_value_row(node)
@@ -115,44 +105,64 @@ def _widest_rows(node: Node) -> str | None:
     return None
 
 
+def _caption_label(caption: str | None) -> str:
+    """A frame's caption as an HTML-like label (escaped like every label, lines kept)."""
+    return f"<{text.html(caption)}>" if caption else ""
+
+
+def _layer_label(layer: str) -> str:
+    return f"<<B>{text.html(text.name(layer))}</B>>"
+
+
+def _digraph(graph: dict[str, str], node: dict[str, str]) -> graphviz.Digraph:
+    """A `graphviz.Digraph` with the frames' fonts: DOT is assembled and quoted by the graphviz package."""
+    font = {"fontname": FONT, "fontsize": str(TYPE.frame)}
+    return load_graphviz().Digraph(
+        "steps",
+        graph_attr={"fontname": FONT, "fontsize": str(TYPE.heading), **graph},
+        node_attr={"shape": "box", **node, **font, "margin": "0.08,0.04"},
+        edge_attr={**font, "dir": "back"},
+    )
+
+
 def layout_source(scene: Scene, rankdir: str = "LR", caption: str | None = None) -> str:
     """The DOT source `dot` lays out once: every node with its widest label, every product shown."""
-    lines = [
-        "digraph steps {",
-        f'  graph [rankdir={rankdir}, fontname="{FONT}", fontsize=14, nodesep=0.3, ranksep=0.4, '
-        f'newrank=true, labelloc=t, label="{_escape(caption or "")}"];',
-        f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=13, margin="0.08,0.04"];',
-        f'  edge [fontname="{FONT}", fontsize=13, dir=back];',
-    ]
+    g = _digraph(
+        {
+            "rankdir": rankdir,
+            "nodesep": "0.3",
+            "ranksep": "0.4",
+            "newrank": "true",
+            "labelloc": "t",
+            "label": _caption_label(caption),
+        },
+        {"style": "rounded,filled"},
+    )
     node_of = {n.id: n for n in scene.nodes}
 
-    def declare(ids: list[list[str]], indent: str) -> None:
-        for group in ids:
+    def declare(box: graphviz.Digraph, groups: list[list[str]]) -> None:
+        for group in groups:
             if len(group) > 1:
-                lines.append(f"{indent}{{ rank=same; {' '.join(group)} }}")
+                with box.subgraph() as same:
+                    same.attr(rank="same")
+                    for node_id in group:
+                        same.node(node_id)
             for node_id in group:
                 node = node_of[node_id]
-                label = _node_rows(node, "done", _widest_rows(node))
-                lines.append(f"{indent}{node_id} {_attrs({'label': label})};")
+                box.node(node_id, _node_rows(node, "done", _widest_rows(node)))
 
     columns = rank_groups(scene)
-    declare(columns.get(None, []), "  ")
+    declare(g, columns.get(None, []))
     for i, layer in enumerate(scene.layers):
-        lines.append(f"  subgraph cluster_{i} {{")
-        lines.append(f"    graph [label=<<B>{text.html(text.name(layer))}</B>>, fontsize=14];")
-        declare(columns.get(layer, []), "    ")
-        lines.append("  }")
+        with g.subgraph(name=f"cluster_{i}") as box:
+            box.attr(label=_layer_label(layer), fontsize=str(TYPE.heading))
+            declare(box, columns.get(layer, []))
     for edge in scene.edges:
         attrs = {"id": edge_element(edge.parent, edge.child, edge.index)}
         if edge.step is not None:
             attrs["label"] = num(edge.contribution)
-        lines.append(f"  {edge.parent} -> {edge.child} {_attrs(attrs)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"')
+        g.edge(edge.parent, edge.child, **attrs)
+    return str(g.source)
 
 
 @dataclass(frozen=True)
@@ -166,31 +176,12 @@ class Layout:
     edges: dict[str, dict[str, str]]
 
 
-def _program(name: str) -> str:
-    program = shutil.which(name)
-    if program is None:
-        raise DotNotFoundError(f"Graphviz's `{name}` program was not found on PATH; {INSTALL_HINT}")
-    return program
-
-
-def _run(program: str, args: list[str], source: str, timeout: float) -> bytes:
-    try:
-        done = subprocess.run(
-            [_program(program), *args], input=source.encode("utf-8"), capture_output=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"`{program}` took more than {timeout} s; step through a smaller graph") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"`{program}` failed: {message}")
-    return done.stdout
-
-
 def layout(scene: Scene, rankdir: str = "LR", caption: str | None = None, timeout: float = 60) -> Layout:
     """Lay `scene` out once with `dot` and read the positions back."""
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' (inputs left) or 'TB' (inputs on top), got {rankdir!r}")
-    data = json.loads(_run("dot", ["-Tjson0"], layout_source(scene, rankdir, caption), timeout))
+    source = layout_source(scene, rankdir, caption)
+    data = json.loads(run("dot", "json0", source, timeout=timeout, what="the step-through's layout"))
     keep = ("pos", "width", "height", "lp", "bb")
     nodes: dict[str, dict[str, str]] = {}
     clusters: dict[str, dict[str, str]] = {}
@@ -212,23 +203,16 @@ def frame_source(
     Nodes and edges carry ids (`node-n3`, `edge-n1-n0-0`, see `viz.names`) and classes (kind, sign)
     for the interactive page.
     """
-    graph = {"fontname": FONT, "fontsize": "14", "labelloc": "t", "label": caption or "", **where.graph}
-    lines = [
-        "digraph steps {",
-        f"  graph {_attrs(graph)};",
-        f'  node [shape=box, fixedsize=true, fontname="{FONT}", fontsize=13, margin="0.08,0.04"];',
-        f'  edge [fontname="{FONT}", fontsize=13, dir=back];',
-    ]
+    g = _digraph({"labelloc": "t", "label": _caption_label(caption), **where.graph}, {"fixedsize": "true"})
     for i, layer in enumerate(scene.layers):
-        box = where.clusters.get(f"cluster_{i}", {})
-        attrs = {
-            "label": f"<<B>{text.html(text.name(layer))}</B>>",
-            "style": "rounded,filled",
-            **LAYER,
-            "fontsize": "14",
-            **box,
-        }
-        lines.append(f"  subgraph cluster_{i} {{ graph {_attrs(attrs)}; }}")
+        with g.subgraph(name=f"cluster_{i}") as box:
+            box.attr(
+                label=_layer_label(layer),
+                style="rounded,filled",
+                **LAYER,
+                fontsize=str(TYPE.heading),
+                **where.clusters.get(f"cluster_{i}", {}),
+            )
     current_id = next((n.id for n in scene.nodes if current in (n.step, n.update_step)), None)
     if not highlight:
         current_id = None
@@ -242,8 +226,7 @@ def frame_source(
         attrs = {**where.nodes[node.id], "id": node_element(node.id), "class": classes}
         attrs.update(_node_style(node, state))
         row = new_value_row(node) if node.update_step is not None and node.update_step <= current else None
-        attrs["label"] = _node_rows(node, state, row)
-        lines.append(f"  {node.id} {_attrs(attrs)};")
+        g.node(node.id, _node_rows(node, state, row), **attrs)
     for edge in scene.edges:
         element = edge_element(edge.parent, edge.child, edge.index)
         attrs = dict(where.edges.get(element, {}))
@@ -261,9 +244,8 @@ def frame_source(
         else:
             attrs.pop("lp", None)
             attrs.update(color=FAINT, style="dashed")
-        lines.append(f"  {edge.parent} -> {edge.child} {_attrs(attrs)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        g.edge(edge.parent, edge.child, **attrs)
+    return str(g.source)
 
 
 def _state(node: Node, current: int) -> str:
@@ -291,7 +273,7 @@ def frame_svg(
 ) -> str:
     """The SVG of the picture after step `current`, drawn at the laid-out places."""
     source = frame_source(scene, where, current, caption=caption, highlight=highlight)
-    return _run("neato", ["-n2", "-Tsvg"], source, timeout).decode("utf-8")
+    return run("neato", "svg", source, args=("-n2",), timeout=timeout, what="a step frame").decode("utf-8")
 
 
 def frame_captions(scene: Scene) -> list[str]:
@@ -314,7 +296,7 @@ def write_frames(scene: Scene, directory: str | Path, stem: str, *, animate: boo
         source = frame_source(scene, where, step.number, caption=caption)
         sources.append(source)
         path = directory / f"{stem}-step{step.number:0{max(width, 2)}d}.svg"
-        path.write_bytes(_run("neato", ["-n2", "-Tsvg"], source, 60))
+        run("neato", "svg", source, args=("-n2",), timeout=60, what=path.name, output=path)
         written.append(path)
     if animate:
         gif = _animate(sources, directory / f"{stem}-steps.gif")
@@ -331,7 +313,12 @@ def _animate(sources: list[str], path: Path) -> Path | None:
         return None
     import io
 
-    images = [Image.open(io.BytesIO(_run("neato", ["-n2", "-Tpng", "-Gdpi=72"], s, 60))) for s in sources]
+    images = [
+        Image.open(
+            io.BytesIO(run("neato", "png", s, args=("-n2", "-Gdpi=72"), timeout=60, what="a GIF frame"))
+        )
+        for s in sources
+    ]
     size = (max(i.width for i in images), max(i.height for i in images))
     frames = []
     for image in images:

@@ -8,11 +8,9 @@ loss; clicking a weight shows its update (when `lr` is given).
 from __future__ import annotations
 
 import html as _html
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,8 @@ from autodiff import Value
 from .frames import MAX_NODES, frame_svg, layout, new_value_row, scene, value_row
 from .marks import Marks
 from .names import edge_element, node_element
+from .page import page as shell
+from .page import static
 from .scene import Node, Scene
 from .steps import DELTA, num
 from .style import BLANK, css
@@ -127,17 +127,8 @@ def page(s: Scene) -> StepPage:
     has_updates = any(st.kind != DELTA for st in s.steps)
     hint = "Hover (or tap) a node for its chain rule and its paths to the loss"
     hint += "; click a weight for its update." if has_updates else "."
-    # `</` inside JSON would end the script element early.
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    out = _TEMPLATE.format(
-        title=_html.escape(title),
-        css=_static("steps.css") + css(),
-        js=_static("steps.js"),
-        svg=svg,
-        data=payload,
-        last=last,
-        hint=_html.escape(hint),
-    )
+    body = _BODY.format(title=_html.escape(title), svg=svg, last=last, hint=_html.escape(hint))
+    out = shell(title, body, data, css=static("steps.css") + css(), js=static("steps.js"))
     return StepPage(out, s)
 
 
@@ -157,10 +148,6 @@ def _reach(start: str, users: dict[str, list[str]]) -> list[str]:
     return list(seen)
 
 
-def _static(name: str) -> str:
-    return resources.files("viz").joinpath("static", name).read_text(encoding="utf-8")
-
-
 def _inline(svg: str) -> str:
     """The SVG element alone (no XML prolog, doctype or comments), sized by the page's style."""
     start = svg.index("<svg")
@@ -176,18 +163,7 @@ def _inline(svg: str) -> str:
     )
 
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-{css}</style>
-</head>
-<body>
-<main>
-<h1>{title}</h1>
+_BODY = """<h1>{title}</h1>
 <div class="head">
 <div class="bar">
 <button type="button" id="ad-prev" aria-label="previous step">&#9664; Prev</button>
@@ -202,11 +178,4 @@ _TEMPLATE = """<!DOCTYPE html>
 <div id="ad-graph" class="graph">
 {svg}
 </div>
-<p class="keys">Keys: &larr; and &rarr; step back and forth, Home and End jump.</p>
-</main>
-<script type="application/json" id="ad-data">{data}</script>
-<script>
-{js}</script>
-</body>
-</html>
-"""
+<p class="keys">Keys: &larr; and &rarr; step back and forth, Home and End jump.</p>"""

@@ -2,15 +2,13 @@
 
 The `graphviz` Python package is imported only when a Digraph is made, so `to_dot`-free uses
 (`viz.records`, `viz.chain`) work without it; `dot` always runs with a timeout, in files and in
-notebooks alike.
+notebooks alike, through `viz.graphviz_run.run`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +18,7 @@ from autodiff import Value
 from .budget import DEFAULT_BUDGET
 from .build import graph_scene
 from .dot import PAGE_WIDTH, digraph, load_graphviz
+from .graphviz_run import DEFAULT_TIMEOUT, DotNotFoundError, run
 from .marks import Marks
 from .records import DEFAULT_MAX_NODES
 from .views import View, as_view
@@ -27,18 +26,8 @@ from .views import View, as_view
 if TYPE_CHECKING:
     import graphviz
 
+
 FORMATS = ("svg", "png", "pdf", "dot")
-DEFAULT_TIMEOUT = 30.0
-"""Seconds `dot` may take before it is stopped (a drawing within the budget takes well under 5)."""
-
-INSTALL_HINT = (
-    "install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
-    "or see https://graphviz.org/download/"
-)
-
-
-class DotNotFoundError(RuntimeError):
-    """Graphviz's `dot` program is not on PATH (the .dot file was written before this is raised)."""
 
 
 _DRAWING: type | None = None
@@ -58,7 +47,7 @@ def _drawing_class() -> type:
             def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
                 try:
                     return {
-                        "image/svg+xml": run_dot(self.source, "svg", timeout=self.timeout).decode("utf-8")
+                        "image/svg+xml": run("dot", "svg", self.source, timeout=self.timeout).decode("utf-8")
                     }
                 except (DotNotFoundError, TimeoutError, RuntimeError) as error:
                     return {"text/plain": f"viz: {error}"}
@@ -189,45 +178,6 @@ def render(root: Value, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, *
     return write(to_dot(root, **options), path, timeout=timeout)
 
 
-def _argument(path: Path) -> str:
-    """A path `dot` can never read as an option (`-V.svg` would be one)."""
-    return str(path if path.is_absolute() else Path.cwd() / path)
-
-
-def dot_program() -> str:
-    """The path of Graphviz's `dot`, or a DotNotFoundError saying how to install it."""
-    program = shutil.which("dot")
-    if program is None:
-        raise DotNotFoundError(f"Graphviz's `dot` program was not found on PATH. To draw, {INSTALL_HINT}")
-    return program
-
-
-def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-    """`dot -T<fmt>` on `source` (stdin to stdout), stopped after `timeout` seconds."""
-    program = dot_program()
-    try:
-        done = subprocess.run(
-            [program, f"-T{fmt}"],
-            input=source.encode("utf-8"),
-            check=True,
-            capture_output=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(_slow(timeout, "the drawing")) from None
-    except subprocess.CalledProcessError as error:
-        message = error.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"`dot` failed: {message}") from None
-    return done.stdout
-
-
-def _slow(timeout: float, what: object) -> str:
-    return (
-        f"`dot` took more than {timeout:g} s on {what}; draw less: a smaller budget (budget=40), "
-        f"focus=<a weight>, or group the nodes into layers (`with autodiff.layer('L1'): ...`)"
-    )
-
-
 def write(source: str, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
     """Write DOT `source` to `path`'s .dot file, then run `dot` for other formats; return `path`."""
     path = Path(path)
@@ -237,23 +187,7 @@ def write(source: str, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
     dot_path.write_text(source, encoding="utf-8")
     if fmt == "dot":
         return path
-    if shutil.which("dot") is None:
-        raise DotNotFoundError(
-            f"Graphviz's `dot` program was not found on PATH, so {path.name} was not made; the DOT source "
-            f"is in {dot_path}. To draw it, {INSTALL_HINT}; then run: dot -T{fmt} {dot_path} -o {path}"
-        )
-    try:
-        subprocess.run(
-            [dot_program(), f"-T{fmt}", _argument(dot_path), "-o", _argument(path)],
-            check=True,
-            capture_output=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(_slow(timeout, dot_path)) from None
-    except subprocess.CalledProcessError as error:
-        message = error.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"`dot` failed on {dot_path}: {message}") from None
+    run("dot", fmt, source, timeout=timeout, what=dot_path, saved=dot_path, output=path)
     if fmt == "svg":
         path.write_text(dark_friendly(path.read_text(encoding="utf-8")), encoding="utf-8")
     return path
