@@ -17,11 +17,11 @@ per neuron, then per layer. The chain rule in symbols is in `viz.chain`; views a
 The `graphviz` package is needed only to build drawings (`viz.records`, `viz.chain` work without it).
 """
 
-from .budget import DEFAULT_BUDGET
 from .build import graph_scene, step_scene
 from .frames import write_frames, write_steps
 from .html import StepPage, to_html
 from .marks import MARKS
+from .readability import DEFAULT_BUDGET
 from .records import DEFAULT_MAX_NODES, EdgeRecord, GraphRecords, GraphTooLargeError, NodeRecord, records
 from .render import DotNotFoundError, draw, render, to_dot
 from .scene import Scene

@@ -15,9 +15,10 @@ from typing import Any
 
 from autodiff import Parameter, Value, topological_order
 
-from .budget import DEFAULT_BUDGET, fit
+from .budget import fit
 from .marks import Marks
 from .names import Names
+from .readability import DEFAULT_BUDGET
 from .records import DEFAULT_MAX_NODES, records
 from .scene import CONSTANT, DELTA, Scene, SceneStep
 from .steps import Step, num, steps

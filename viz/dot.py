@@ -26,7 +26,7 @@ from .chain import number
 from .layout import beside, columns, rank_groups
 from .legend import legend_html
 from .names import edge_element, layer_element, node_element
-from .readability import TYPE, text_width_pt
+from .readability import EDGE_LABELS, NODE_WIDTH, PAGE_WIDTH, RANK_WIDTH, TYPE, text_width_pt
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
 from .style import (
     BLANK,
@@ -51,10 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["VIEWS", "digraph"]
 
-RANK_WIDTH, NODE_WIDTH, PAGE_WIDTH = 220, 140, 1100
-"""Rough widths (points) of one column read across (a node and an arrow label), of one node read down,
-and of a page: a graph wider than a page read across is drawn top to bottom if that is narrower."""
-
 PACKAGE_HINT = "viz needs the `graphviz` Python package to build drawings: pip install graphviz"
 
 
@@ -67,11 +63,7 @@ def load_graphviz() -> Any:
     return graphviz
 
 
-SMALL = 11
-"""Point size of the smallest text (a kind, statistics): ~9 px when a 1000 pt picture is 880 px wide."""
-
-EDGE_LABELS = 60
-"""Above this many arrows, arrows carry no text (it would cover the picture); tooltips keep it."""
+SMALL = TYPE.small
 
 
 def digraph(
@@ -88,12 +80,12 @@ def digraph(
     shown = as_view(view)
     rows = []
     if title is not None:
-        rows.append(f'<TR><TD><FONT POINT-SIZE="16"><B>{text.html(title)}</B></FONT></TD></TR>')
+        rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.title}"><B>{text.html(title)}</B></FONT></TD></TR>')
     rows.append(f"<TR><TD><B>{text.html(shown.heading(graph))}</B></TD></TR>")
     for note in graph.notes:
         # "what was shrunk; how to see it whole" on two lines, so the heading is no wider than the picture.
         lines = "<BR/>".join(text.html(part.strip()) for part in note.split(";"))
-        rows.append(f'<TR><TD><FONT POINT-SIZE="11">{lines}</FONT></TD></TR>')
+        rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.small}">{lines}</FONT></TD></TR>')
     if legend:
         rows.append(legend_html(graph, shown.shows_deltas))
     label = f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
@@ -105,7 +97,7 @@ def digraph(
             "label": label,
             "labelloc": "t",
             "fontname": FONT,
-            "fontsize": "14",
+            "fontsize": str(TYPE.heading),
             # Arrow labels carry their own white (`_room`), so nodes and labels can sit close.
             "nodesep": "0.2",
             # Arrows between two columns of neurons need room to fan out.
@@ -115,8 +107,8 @@ def digraph(
             "bgcolor": "white",
             "pad": "0.1",
         },
-        node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "12"},
-        edge_attr={"fontname": FONT, "fontsize": "11"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": str(TYPE.body)},
+        edge_attr={"fontname": FONT, "fontsize": str(TYPE.arrow)},
     )
     groups = rank_groups(graph)
     painter = _Painter(graph, shown, edge_width, columns(groups))
@@ -134,7 +126,7 @@ def digraph(
                 label=f"<<B>{text.html(text.name(layer))}</B>>",
                 style="rounded,filled",
                 **LAYER,
-                fontsize="14",
+                fontsize=str(TYPE.heading),
                 fontname=FONT,
                 id=layer_element(i, shown.id_prefix()),
             )
@@ -283,7 +275,7 @@ class _Painter:
         for k, line in enumerate(_update_lines(node.update)):
             # A blank δ keeps the update's rule; its numbers would give the δ away.
             shown = f"= {BLANK}" if k and _blank(node) else line
-            rows.append(_row(text.html(shown), 11, self.view.text_colour(UPDATE)))
+            rows.append(_row(text.html(shown), TYPE.small, self.view.text_colour(UPDATE)))
         for line in node.detail:
             rows.append(_row(text.html(line), SMALL, self.view.text_colour(MUTED)))
         return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
@@ -397,7 +389,7 @@ class _Painter:
 
 def _style(node: NodeRecord) -> dict[str, str]:
     if node.of_kind is not None:  # a box of leaves keeps their colours, dashed like every summary
-        return {**STYLE[node.of_kind], "style": STYLE[SUMMARY]["style"], "fontsize": "12"}
+        return {**STYLE[node.of_kind], "style": STYLE[SUMMARY]["style"], "fontsize": str(TYPE.body)}
     return STYLE[node.kind]
 
 

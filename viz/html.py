@@ -21,6 +21,7 @@ from .marks import Marks
 from .names import edge_element, node_element
 from .page import page as shell
 from .page import static
+from .readability import PAGE_PX_PER_PT
 from .scene import Node, Scene
 from .steps import DELTA, num
 from .style import BLANK, css
@@ -154,10 +155,10 @@ def _inline(svg: str) -> str:
     svg = re.sub(r"<!--.*?-->", "", svg[start:], flags=re.S)
     match = re.search(r'viewBox="([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)"', svg)
     width = float(match.group(3)) if match else 800.0
-    # Drawn at 0.9 px per pt (13 pt text ≈ 12 px) and scrolled sideways when wider than the screen.
+    # Drawn at PAGE_PX_PER_PT (13 pt text ≈ 12 px) and scrolled sideways when wider than the screen.
     return re.sub(
         r'<svg width="[^"]*" height="[^"]*"',
-        f'<svg id="ad-svg" role="img" aria-label="the graph" style="width:{width * 0.9:.0f}px"',
+        f'<svg id="ad-svg" role="img" aria-label="the graph" style="width:{width * PAGE_PX_PER_PT:.0f}px"',
         svg,
         count=1,
     )

@@ -6,6 +6,7 @@ It sits in the graph's label rather than in a node, so it widens no column of th
 from __future__ import annotations
 
 from . import text
+from .readability import TYPE
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT, GraphRecords
 from .style import LAYER, NEGATIVE, POSITIVE, STYLE, ZERO
 from .summary import NEURON, SUMMARY
@@ -77,7 +78,7 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     if arrows:
         rows.append(_strip(arrows))
     colour = f' COLOR="{HIDDEN}"' if hide else ""
-    rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11"{colour}>{words}</FONT></TD></TR>')
+    rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{TYPE.small}"{colour}>{words}</FONT></TD></TR>')
     return "".join(rows)
 
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from autodiff import Value
 
-from .budget import DEFAULT_BUDGET
 from .build import graph_scene
-from .dot import PAGE_WIDTH, digraph, load_graphviz
+from .dot import digraph, load_graphviz
 from .graphviz_run import DEFAULT_TIMEOUT, DotNotFoundError, run
 from .marks import Marks
+from .readability import DEFAULT_BUDGET, PAGE_WIDTH
 from .records import DEFAULT_MAX_NODES
 from .views import View, as_view
 
@@ -215,8 +215,8 @@ _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 def side_by_side(left: Path, right: Path, path: Path) -> Path:
     """One figure with `left` and `right` side by side (SVG by nesting; PNG with Pillow).
 
-    When side by side is wider than a page (`PAGE_WIDTH` points), `left` goes above `right` instead:
-    two 1000 pt pictures side by side show 11 pt text at 4.6 px in an 880 px column.
+    When side by side is wider than a page (`viz.readability.PAGE_WIDTH` points), `left` goes above
+    `right` instead.
     """
     fmt = path.suffix.lstrip(".").lower()
     if fmt == "svg":

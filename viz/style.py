@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .marks import MARKS
+from .readability import TYPE
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT
 from .summary import NEURON, SUMMARY
 
@@ -45,7 +46,7 @@ KIND = {
 
 STYLE = {
     **KIND,
-    CONSTANT: {**KIND[CONSTANT], "fontsize": "11", "margin": "0.04,0.02"},
+    CONSTANT: {**KIND[CONSTANT], "fontsize": str(TYPE.small), "margin": "0.04,0.02"},
     SUMMARY: {**KIND[SUMMARY], "style": "filled,dashed"},
 }
 """A node's attributes in the static drawing: its kind's colours, a constant smaller, a summary dashed."""

@@ -9,11 +9,11 @@ from typing import Any
 
 from autodiff import Value, format_number
 
+from .readability import MAX_NAME_CHARS
+
 MAX_NUMBER_CHARS = 32
 """An exact number longer than this is shown rounded, with `≈`, so one node cannot fill a page."""
 
-MAX_NAME_CHARS = 40
-"""A name longer than this is cut (text.name) or, when made from a node's inputs, made shallower."""
 
 MINUS = "\u2212"
 
