@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import text
 from .readability import TYPE
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT, GraphRecords
-from .style import LAYER, NEGATIVE, POSITIVE, STYLE, ZERO
+from .style import HIDDEN, LAYER, NEGATIVE, POSITIVE, STYLE, ZERO
 from .summary import NEURON, SUMMARY
 
 LEGEND_TEXT = {
@@ -24,8 +24,6 @@ LAYER_TEXT = "layer"
 ARROW_TEXT = "each arrow: δ of the input = δ of the output · ∂output/∂input, in names, then in numbers"
 SUM_TEXT = "a node used twice gets one arrow per use, and its δ is their sum"
 UPDATE_TEXT = "ŵ = w − α·δw: the weight after one step of gradient descent with learning rate α"
-
-HIDDEN = "transparent"
 
 
 def _cell(swatch: str, words: str, fill: str = "", border: str = "", colour: str = "") -> str:

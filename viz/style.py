@@ -31,6 +31,8 @@ CURRENT, CURRENT_FILL = "#d35400", "#fff3cd"
 PATH = "#6a1b9a"
 """The step page's hover: every path from a node to the loss."""
 WHITE = "#ffffff"
+HIDDEN = "transparent"
+"""Text a view lays out but does not show (the forward view's δ rows keep the backward view's layout)."""
 LAYER = {"color": "#8a8a8a", "fillcolor": "#f7f7f2"}
 """A layer's box."""
 
