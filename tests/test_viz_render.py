@@ -314,3 +314,29 @@ def test_svg_follows_the_readers_dark_mode(tmp_path):
     svg = out.read_text(encoding="utf-8")
     assert svg.count("prefers-color-scheme: dark") == 1
     ET.parse(out)  # still well-formed XML
+
+
+@needs_dot
+def test_the_forward_view_has_no_delta_text_and_the_backward_views_layout(tmp_path):
+    from viz.gallery import PICTURES
+
+    picture = PICTURES["patient3"]()
+    svgs = {
+        view: viz.render(picture.loss, tmp_path / f"{view}.svg", view=view, **picture.options).read_text(
+            encoding="utf-8"
+        )
+        for view in ("forward", "backward")
+    }
+    texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svgs["forward"])
+    assert texts and not [t for t in texts if re.match(r"δ\S* = ", t) or t.startswith("ŵ")]
+    assert "#fffffe" not in svgs["forward"] and 'fill="transparent"' not in svgs["forward"]
+    assert "δ3 = −1" in svgs["backward"]
+
+    def outlines(svg: str, prefix: str) -> dict[str, str]:
+        found = re.findall(
+            rf'<g id="{prefix}node&#45;(n\d+)" class="node[^"]*">.*?<path[^>]* d="([^"]+)"', svg, re.S
+        )
+        return dict(found)
+
+    forward, backward = outlines(svgs["forward"], "forward&#45;"), outlines(svgs["backward"], "")
+    assert len(forward) == 20 and forward == backward

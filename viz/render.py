@@ -21,6 +21,7 @@ from .graphviz_run import DEFAULT_TIMEOUT, DotNotFoundError, run
 from .marks import Marks
 from .readability import DEFAULT_BUDGET, PAGE_WIDTH
 from .records import DEFAULT_MAX_NODES
+from .style import HIDDEN_IN_SVG
 from .views import View, as_view
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def _drawing_class() -> type:
             def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
                 try:
                     return {
-                        "image/svg+xml": run("dot", "svg", self.source, timeout=self.timeout).decode("utf-8")
+                        "image/svg+xml": without_hidden_text(
+                            run("dot", "svg", self.source, timeout=self.timeout).decode("utf-8")
+                        )
                     }
                 except (DotNotFoundError, TimeoutError, RuntimeError) as error:
                     return {"text/plain": f"viz: {error}"}
@@ -189,7 +192,8 @@ def write(source: str, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
         return path
     run("dot", fmt, source, timeout=timeout, what=dot_path, saved=dot_path, output=path)
     if fmt == "svg":
-        path.write_text(dark_friendly(path.read_text(encoding="utf-8")), encoding="utf-8")
+        svg = path.read_text(encoding="utf-8")
+        path.write_text(dark_friendly(without_hidden_text(svg)), encoding="utf-8")
     return path
 
 
@@ -197,6 +201,20 @@ DARK_STYLE = (
     "<style>@media (prefers-color-scheme: dark) { svg { filter: invert(0.9) hue-rotate(180deg); } }</style>"
 )
 """In a dark page the picture turns dark too: lightness inverted, hues (red δ < 0, blue δ > 0) kept."""
+
+
+_HIDDEN_TEXT = re.compile(
+    r'<text\b[^>]*\bfill="(?:' + "|".join(map(re.escape, HIDDEN_IN_SVG)) + r')"[^>]*>.*?</text>\n?', re.S
+)
+
+
+def without_hidden_text(svg: str) -> str:
+    """`svg` without the text a view laid out but hides (the forward view's δs): nothing to select or find.
+
+    The text was laid out so that every view puts each node at the same place; once `dot` has placed
+    it, it is taken out of the SVG rather than left as near-white ghost text.
+    """
+    return _HIDDEN_TEXT.sub("", svg)
 
 
 def dark_friendly(svg: str) -> str:

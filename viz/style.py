@@ -33,6 +33,8 @@ PATH = "#6a1b9a"
 WHITE = "#ffffff"
 HIDDEN = "transparent"
 """Text a view lays out but does not show (the forward view's δ rows keep the backward view's layout)."""
+HIDDEN_IN_SVG = ("#fffffe", "transparent")
+"""How Graphviz writes HIDDEN text's fill in an SVG (2.43: a near-white); such text is taken out."""
 LAYER = {"color": "#8a8a8a", "fillcolor": "#f7f7f2"}
 """A layer's box."""
 
