@@ -85,3 +85,27 @@ def test_fit_by_measured_width_draws_the_mlp_one_box_per_neuron():
     shrunk = fit(graph, readability.drawn_width_pt)
     assert len(shrunk.nodes) == 17 and "one box per neuron" in shrunk.notes[-1]
     assert readable(readability.drawn_width_pt(shrunk))
+
+
+def test_an_svg_is_read_for_its_width_and_smallest_text():
+    svg = (
+        '<svg width="1041pt" height="900pt"><text font-size="14.00">a</text>'
+        '<text x="1" font-size="11.00">b</text><text font-size="12.00">c</text></svg>'
+    )
+    reading = readability.read_svg(svg)
+    assert (reading.width_pt, reading.smallest_pt) == (1041.0, 11.0)
+    assert round(reading.smallest_px, 2) == round(11 * 880 / 1041, 2) and not reading.readable
+    assert readability.read_svg(svg.replace("1041pt", "880pt")).readable
+    with pytest.raises(ValueError, match="no <svg width"):
+        readability.read_svg("<p>no picture</p>")
+
+
+@needs_dot
+def test_a_rendered_drawing_reads_as_measured(tmp_path):
+    from autodiff import Value
+
+    y = Value(2, name="x") * 3
+    y.backward()
+    svg = viz.render(y, tmp_path / "small.svg", legend=False).read_text(encoding="utf-8")
+    reading = readability.read_svg(svg)
+    assert reading.smallest_pt == TYPE.small and reading.readable

@@ -10,6 +10,7 @@ order, measuring each candidate's true width with `dot -Tjson0`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,40 @@ def readable(width_pt: float, smallest_pt: float = TYPE.small) -> bool:
 def widest_readable_pt(smallest_pt: float = TYPE.small) -> float:
     """The widest picture (points) whose smallest text still reads at MIN_TEXT_PX: 880 for 11 pt text."""
     return COLUMN_PX * smallest_pt / MIN_TEXT_PX
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How an SVG reads in the column: its width, its smallest text (both pt), and that text in px."""
+
+    width_pt: float
+    smallest_pt: float
+
+    @property
+    def smallest_px(self) -> float:
+        """The smallest text's size in pixels when the picture is shown in the column."""
+        return smallest_px(self.width_pt, self.smallest_pt)
+
+    @property
+    def readable(self) -> bool:
+        """Whether that text keeps MIN_TEXT_PX."""
+        return self.smallest_px >= MIN_TEXT_PX
+
+
+_SVG_WIDTH = re.compile(r'<svg\b[^>]*\bwidth="([\d.]+)(pt|px)?"')
+_FONT_SIZE = re.compile(r'<text\b[^>]*\bfont-size="([\d.]+)"')
+
+
+def read_svg(svg: str) -> Reading:
+    """The width and the smallest text of an SVG `dot` wrote (sizes in points, as Graphviz writes them)."""
+    found = _SVG_WIDTH.search(svg)
+    if found is None:
+        raise ValueError("not an SVG with a width: no <svg width=...> found")
+    width = float(found[1]) * (0.75 if found[2] == "px" else 1.0)
+    sizes = [float(size) for size in _FONT_SIZE.findall(svg)]
+    if not sizes:
+        raise ValueError("the SVG has no text with a font-size")
+    return Reading(width, min(sizes))
 
 
 # Helvetica's advance widths (em), as `dot` estimates text without a font at hand; close enough to
