@@ -47,6 +47,8 @@ DEFAULT_LR = Fraction(1, 10**7)
 """The articles' α = 10⁻⁷: what the `updated_weight` and `learning_rate` hints try unless `lr=` is given."""
 
 KINKED = ("relu", "leaky_relu")
+WATCHERS: list[Callable[[DeltaReport], None]] = []
+"""Called with every report made (the pytest plugin collects a test's reports to show them on failure)."""
 MAX_SUBSET_USES = 8
 """Every strict subset of a node's uses is tried up to this many uses; above it, leaving out one."""
 
@@ -94,6 +96,9 @@ class DeltaReport:
     """The wrong δs whose rule is right but which used a wrong δ."""
     nodes: dict[str, Value] = field(default_factory=dict, repr=False)
     """Each row's δ name to its node (for pictures)."""
+    root: Value | None = field(default=None, repr=False)
+    delta_names: dict[Value, str] = field(default_factory=dict, repr=False)
+    """The δ names used (the articles' `δ3` at o2, ...), to draw the picture with the same names."""
 
     @property
     def ok(self) -> bool:
@@ -605,9 +610,9 @@ def check_deltas(
         rows.append(
             Row(name, numbers_[node], truth[node], tol.same(numbers_[node], truth[node]), given[node], node)
         )
-    report = DeltaReport(rows, None, [], nodes=names_of)
+    report = DeltaReport(rows, None, [], nodes=names_of, root=root, delta_names=dict(graph.delta_names))
     if report.ok:
-        return report
+        return _seen(report)
     hints = _Hints(graph, truth, tol, lr)
     for row in rows:
         if row.ok:
@@ -631,11 +636,18 @@ def check_deltas(
             )
             continue
         report.hints.extend(hints.explain(node, row.name, row.expected))
+    return _seen(report)
+
+
+def _seen(report: DeltaReport) -> DeltaReport:
+    for watch in list(WATCHERS):
+        watch(report)
     return report
 
 
 def assert_deltas(root: Value, expected: Mapping[Value | str, Any], **kw: Any) -> DeltaReport:
     """`check_deltas(root, expected, **kw)`, raising DeltaMismatch (an AssertionError) with its text."""
+    __tracebackhide__ = True  # pytest shows the caller's line, then the report
     report = check_deltas(root, expected, **kw)
     if not report.ok:
         raise DeltaMismatch(report)

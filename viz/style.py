@@ -14,6 +14,8 @@ FONT = "Helvetica"
 NEGATIVE, POSITIVE, ZERO = "#b03020", "#1f5fbf", "#6b6b6b"
 """Colours of a δ: red below zero, blue above, grey at zero (no learning flows there)."""
 MUTED = "#555555"
+WRONG, CARRIED = "#8a1c7c", "#b0679f"
+"""Outlines of a checked derivation (`viz.checked`): a wrong δ, and one wrong only because it used one."""
 
 STYLE = {
     WEIGHT: {"fillcolor": "#fde3bf", "color": "#c46a12", "penwidth": "2"},
