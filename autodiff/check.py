@@ -99,6 +99,8 @@ class DeltaReport:
     root: Value | None = field(default=None, repr=False)
     delta_names: dict[Value, str] = field(default_factory=dict, repr=False)
     """The δ names used (the articles' `δ3` at o2, ...), to draw the picture with the same names."""
+    deltas: dict[Value, Any] = field(default_factory=dict, repr=False)
+    """The right δ of every node of the graph (the check's own backward walk)."""
 
     @property
     def ok(self) -> bool:
@@ -610,7 +612,9 @@ def check_deltas(
         rows.append(
             Row(name, numbers_[node], truth[node], tol.same(numbers_[node], truth[node]), given[node], node)
         )
-    report = DeltaReport(rows, None, [], nodes=names_of, root=root, delta_names=dict(graph.delta_names))
+    report = DeltaReport(
+        rows, None, [], nodes=names_of, root=root, delta_names=dict(graph.delta_names), deltas=truth
+    )
     if report.ok:
         return _seen(report)
     hints = _Hints(graph, truth, tol, lr)
@@ -875,10 +879,9 @@ class _Hints:
             prim = u.primitive
             if prim is None:
                 continue
-            varying = [i for i, p in enumerate(u.parents) if p.requires_grad]
-            if len(varying) != 1:
-                continue  # an activation: one input that learns (others are constants, as in x**2)
-            j = varying[0]
+            if prim is None or prim.arity != 1 or not u.parents[0].requires_grad:
+                continue  # an activation has one input (relu, tanh, sigmoid, ...); x**2 is not one
+            j = 0
             inputs = [p.data for p in u.parents]
             right = prim.local_derivative(j, inputs, u.data)
             try:

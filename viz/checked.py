@@ -104,13 +104,12 @@ def report_dot(report: DeltaReport, **options: Any) -> str:
     """The DOT source of the δ picture of `report`'s graph, the wrong δs outlined and the cause marked."""
     if report.root is None:
         raise ValueError("this report has no graph to draw (make it with autodiff.check_deltas)")
-    # The drawing shows .grad: the graph is differentiated for it, and every .grad is put back after.
+    # A drawing shows .grad: each node holds the report's right δ while it is drawn, then its own again.
     root = report.root
-    saved = [(n, n.grad) for n in topological_order(root, only_requiring_grad=False)]
+    saved = [(n, n.grad) for n in report.deltas]
     try:
-        for n, _ in saved:
-            n.grad = None
-        root.backward()
+        for n, delta in report.deltas.items():
+            n.grad = delta
         wrong = ", ".join(report.wrong)
         heading = f"Your δs checked: ✗ {wrong} (outlined; the first wrong, {report.first_wrong}, twice)"
         return marked_dot(
