@@ -661,6 +661,16 @@ def assert_deltas(root: Value, expected: Mapping[Value | str, Any], **kw: Any) -
 # --- the rule in words -----------------------------------------------------------------------------
 
 
+def delta_rule(root: Value, node: Value, *, delta_names: Mapping[Value, str] | None = None) -> str:
+    """The chain-rule sentence that gives `node`'s right δ in `root`'s graph, as a report writes it."""
+    if not isinstance(root, Value) or not isinstance(node, Value):
+        raise TypeError("delta_rule reads two Values: the loss and a node of its graph")
+    graph = _Graph(root, delta_names)
+    if node not in graph.order:
+        raise ValueError(f"{graph.delta_name(node)} receives no δ from this loss")
+    return _sentence(graph, node, graph.deltas())
+
+
 def _sentence(graph: _Graph, node: Value, truth: Mapping[Value, Any]) -> str:
     """`δ3 = δ4 · relu′(o2) = (−1) · 1 = −1; relu′(0) = 1`: the pictures' sentence with the right δs."""
     name = graph.delta_name(node)
@@ -907,4 +917,13 @@ class _Hints:
         return None
 
 
-__all__ = ["HINT_CODES", "DeltaMismatch", "DeltaReport", "Hint", "Row", "assert_deltas", "check_deltas"]
+__all__ = [
+    "HINT_CODES",
+    "DeltaMismatch",
+    "DeltaReport",
+    "Hint",
+    "Row",
+    "assert_deltas",
+    "check_deltas",
+    "delta_rule",
+]

@@ -7,6 +7,7 @@ python -m viz article --patient 3 --steps -o out/         # out/patient3-step01.
 python -m viz article --patient 3 --format html -o out/   # out/patient3.html: step through it
 python -m viz epoch -o out/                               # out/epoch.html: the epoch, patient by patient
 python -m viz gallery docs/gallery                        # the article's epoch and real models (README)
+python -m viz worksheet --patient 3 -o out/               # δs blanked to fill in by hand, and the answers
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from .article import write_patient
 from .gallery import write_gallery
 from .patient_steps import write_epoch, write_patient_steps
 from .render import FORMATS, DotNotFoundError, side_by_side
+from .worksheet import add_command as add_worksheet_command
+from .worksheet import run as run_worksheet
 
 VIEWS = ("backward", "forward")
 
@@ -53,7 +56,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     epoch.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
     every = commands.add_parser("gallery", help="draw the gallery (the article's epoch, MLPs) as SVG")
     every.add_argument("directory", type=Path, nargs="?", default=Path("docs/gallery"))
+    sheet = add_worksheet_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "worksheet":
+        problem = _not_a_directory(args.output)
+        if problem is not None:
+            sheet.error(f"argument -o/--output: {problem}; give a directory (it is made if missing)")
+        try:
+            for path in run_worksheet(args, sheet):
+                print(path)
+        except (DotNotFoundError, RuntimeError, TimeoutError, OSError) as error:
+            print(f"python -m viz: error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "epoch":
         problem = _not_a_directory(args.output)
         if problem is not None:
