@@ -738,58 +738,83 @@ def _inputs_text(
 
 
 class _Hints:
-    """Each mistake as a recomputation on the graph; a hint is kept only if it gives the learner's number."""
+    """Each mistake as a recomputation on the graph: the numbers it gives at a node, with a sentence.
+
+    A hint is kept only when one of its numbers is the learner's. The walks over the whole graph
+    (a kink flipped, a path left out, the updated weights, an activation at its output) are made
+    once and read at every node.
+    """
 
     def __init__(self, graph: _Graph, truth: dict[Value, Any], tol: _Tolerance, lr: Any):
         self.g = graph
         self.truth = truth
         self.tol = tol
         self.lr = lr
-        self._cache: dict[str, Any] = {}
+        self._walks: dict[Any, Any] = {}
 
     def explain(self, node: Value, name: str, mine: Any) -> list[Hint]:
+        """The hints (one per code at most) whose number is `mine`."""
         out: list[Hint] = []
-        for code in HINT_CODES[:-1]:
-            try:
-                message = getattr(self, code)(node, name, mine)
-            except (ArithmeticError, ValueError, TypeError, OverflowError):
-                message = None  # the hypothesis has no number here (a division by zero, ...)
-            if message:
+        for code, value, message in self.candidates(node, name):
+            if not any(h.code == code for h in out) and self.tol.same(mine, value):
                 out.append(Hint(code, message, name))
         return out
 
-    def same(self, mine: Any, x: Any) -> bool:
-        return self.tol.same(mine, x)
-
-    # each returns the hint's sentence when the hypothesis gives `mine`, else None
-    def sign(self, node: Value, name: str, mine: Any) -> str | None:
+    def candidates(self, node: Value, name: str) -> list[tuple[str, Any, str]]:
+        """(code, the number the mistake gives at `node`, its sentence), for every mistake but `carried`."""
+        out: list[tuple[str, Any, str]] = []
         t = self.truth[node]
-        if t != 0 and self.same(mine, -t):
-            return f"{_show(mine)} is minus the right {_show(t)}: check the sign of each factor in its rule"
-        return None
+        for code in HINT_CODES[:-1]:
+            try:
+                found = list(getattr(self, code)(node, name))
+            except (ArithmeticError, ValueError, TypeError, OverflowError):
+                continue  # the hypothesis has no number here (a division by zero, ...)
+            for value, message in found:
+                if value is not None and not self.tol.same(value, t):
+                    out.append((code, value, message))
+        return out
 
-    def factor(self, node: Value, name: str, mine: Any) -> str | None:
+    def _walk(self, key: Any, **kw: Any) -> dict[Value, Any] | None:
+        if key not in self._walks:
+            try:
+                self._walks[key] = self.g.deltas(**kw)
+            except (ArithmeticError, ValueError, TypeError, OverflowError):
+                self._walks[key] = None
+        return self._walks[key]
+
+    # each yields (number, sentence) pairs
+    def sign(self, node: Value, name: str) -> Any:
+        t = self.truth[node]
+        if t != 0:
+            yield -t, f"{_show(-t)} is minus the right {_show(t)}: check the sign of each factor in its rule"
+
+    def factor(self, node: Value, name: str) -> Any:
         t = self.truth[node]
         if t == 0:
-            return None
-        if self.same(mine, 2 * t):
-            return f"{_show(mine)} is twice the right {_show(t)}: the ½ in the loss ½(o − y)² cancels the 2"
-        if self.same(mine, t / 2 if not is_exact(t) else Fraction(t) / 2):
-            return (
-                f"{_show(mine)} is half the right {_show(t)}: the derivative of ½(o − y)² is (o − y), "
+            return
+        yield (
+            2 * t,
+            f"{_show(2 * t)} is twice the right {_show(t)}: the ½ in the loss ½(o − y)² cancels the 2",
+        )
+        half = Fraction(t) / 2 if is_exact(t) else t / 2
+        yield (
+            half,
+            (
+                f"{_show(half)} is half the right {_show(t)}: the derivative of ½(o − y)² is (o − y), "
                 "the 2 of the square cancels the ½"
-            )
-        return None
+            ),
+        )
 
-    def relu_at_zero(self, node: Value, name: str, mine: Any) -> str | None:
-        kinks = [
+    def _kinks(self) -> list[Value]:
+        return [
             u
             for u in self.g.order
             if u.op in KINKED and u.parents[0].requires_grad and u.parents[0].data == 0
         ]
-        if not kinks:
-            return None
-        trials = [[k] for k in kinks] + ([kinks] if len(kinks) > 1 else [])
+
+    def relu_at_zero(self, node: Value, name: str) -> Any:
+        kinks = self._kinks()
+        trials = [(k,) for k in kinks] + ([tuple(kinks)] if len(kinks) > 1 else [])
         for chosen in trials:
             flipped = {id(k) for k in chosen}
 
@@ -800,20 +825,26 @@ class _Hints:
                 slope = user.primitive.params.get("slope", 0)
                 return slope if loc == 1 else 1
 
-            if self.same(mine, self.g.deltas(local=local)[node]):
-                k = chosen[0]
-                where = self.g.chain().display_name(k.parents[0]) if self.g.chain() else "its input"
-                op = k.op
-                assert k.primitive is not None
-                slope = _show(k.primitive.params.get("slope", 0))
-                return (
-                    f"{op}′(0) = 1 in the articles (the δ passes where the input is ≥ 0, and {where} = 0 "
-                    f"here); with {op}′(0) = {slope} you get {_show(mine)}"
-                )
-        return None
+            walk = self._walk(("kink", tuple(id(k) for k in chosen)), local=local)
+            if walk is None:
+                continue
+            k = chosen[0]
+            chain = self.g.chain()
+            where = chain.display_name(k.parents[0]) if chain else "its input"
+            assert k.primitive is not None
+            slope = _show(k.primitive.params.get("slope", 0))
+            value = walk.get(node, 0)
+            yield (
+                value,
+                (
+                    f"{k.op}′(0) = 1 in the articles (the δ passes where the input is ≥ 0, and {where} = 0 "
+                    f"here); with {k.op}′(0) = {slope} you get {_show(value)}"
+                ),
+            )
 
-    def missing_path(self, node: Value, name: str, mine: Any) -> str | None:
+    def missing_path(self, node: Value, name: str) -> Any:
         uses = self.g.uses.get(node, [])
+        chain = self.g.chain()
         if len(uses) >= 2:
             parts = []
             for user, i in uses:
@@ -827,16 +858,17 @@ class _Hints:
                     total: Any = 0
                     for k in keep:
                         total = total + parts[k]
-                    if self.same(mine, total):
-                        chain = self.g.chain()
-                        left_out = [uses[k] for k in range(n) if k not in keep]
-                        shown = ", ".join(
-                            chain.display_name(u) if chain else (u.name or u.op or "?") for u, _ in left_out
-                        )
-                        return (
-                            f"{name} adds one term per use of the node ({n} uses); {_show(mine)} leaves out "
+                    left_out = [uses[k] for k in range(n) if k not in keep]
+                    shown = ", ".join(
+                        chain.display_name(u) if chain else (u.name or u.op or "?") for u, _ in left_out
+                    )
+                    yield (
+                        total,
+                        (
+                            f"{name} adds one term per use of the node ({n} uses); {_show(total)} leaves out "
                             f"the path through {shown}"
-                        )
+                        ),
+                    )
         # A path left out further up, carried down to this δ.
         for other, ouses in self.g.uses.items():
             if other is node or len(ouses) < 2:
@@ -848,55 +880,66 @@ class _Hints:
                 ) -> Any:
                     return 0 if user is drop[0] and i == drop[1] and user.parents[i] is other else loc
 
-                if self.same(mine, self.g.deltas(local=local)[node]):
-                    return (
-                        f"{self.g.delta_name(other)} adds one term per use of its node; leaving out the path "
-                        f"through {self.g.delta_name(drop[0])} gives {_show(mine)} here"
+                walk = self._walk(("drop", id(drop[0]), drop[1]), local=local)
+                if walk is not None and node in walk:
+                    yield (
+                        walk[node],
+                        (
+                            f"{self.g.delta_name(other)} adds one term per use of its node; leaving out the "
+                            f"path through {self.g.delta_name(drop[0])} gives {_show(walk[node])} here"
+                        ),
                     )
-        return None
 
     def _weights(self) -> list[Value]:
         return [n for n in self.g.order if isinstance(n, Parameter)]
 
-    def updated_weight(self, node: Value, name: str, mine: Any) -> str | None:
+    def updated_weight(self, node: Value, name: str) -> Any:
         weights = self._weights()
         if not weights:
-            return None
-        if "updated" not in self._cache:
-            new = {w: w.data - self.lr * self.truth[w] for w in weights}
-            changed = any(new[w] != w.data for w in weights)
-            self._cache["updated"] = self.g.deltas(data=self.g.forward(new)) if changed else None
-        updated = self._cache["updated"]
-        if updated is not None and node in updated and self.same(mine, updated[node]):
-            return (
-                f"{_show(mine)} is what the rule gives with the weights after the update w − α·δw "
-                f"(α = {_show(self.lr)}); the backward pass uses the weights of the forward pass, before it"
+            return
+        new = {w: w.data - self.lr * self.truth[w] for w in weights}
+        if all(new[w] == w.data for w in weights):
+            return
+        if "updated" not in self._walks:
+            try:
+                self._walks["updated"] = self.g.deltas(data=self.g.forward(new))
+            except (ArithmeticError, ValueError, TypeError, OverflowError):
+                self._walks["updated"] = None
+        walk = self._walks["updated"]
+        if walk is not None and node in walk:
+            yield (
+                walk[node],
+                (
+                    f"{_show(walk[node])} is what the rule gives with the weights after the update "
+                    f"w − α·δw (α = {_show(self.lr)}); the backward pass uses the weights of the forward "
+                    "pass, before it"
+                ),
             )
-        return None
 
-    def learning_rate(self, node: Value, name: str, mine: Any) -> str | None:
+    def learning_rate(self, node: Value, name: str) -> Any:
         if node not in self._weights():
-            return None
+            return
         t = self.truth[node]
-        if t != 0 and self.same(mine, self.lr * t):
-            return f"{_show(mine)} is α·{name} (α = {_show(self.lr)}); {name} itself is {_show(t)}, before α"
-        if self.same(mine, node.data - self.lr * t):
-            return f"{_show(mine)} is the updated weight w − α·{name}; {name} itself is {_show(t)}"
-        return None
+        if t != 0:
+            yield (
+                self.lr * t,
+                (
+                    f"{_show(self.lr * t)} is α·{name} (α = {_show(self.lr)}); {name} itself is "
+                    f"{_show(t)}, before α"
+                ),
+            )
+        updated = node.data - self.lr * t
+        yield updated, f"{_show(updated)} is the updated weight w − α·{name}; {name} itself is {_show(t)}"
 
-    def output_for_input(self, node: Value, name: str, mine: Any) -> str | None:
+    def output_for_input(self, node: Value, name: str) -> Any:
         for u in self.g.order:
             prim = u.primitive
-            if prim is None:
-                continue
             if prim is None or prim.arity != 1 or not u.parents[0].requires_grad:
                 continue  # an activation has one input (relu, tanh, sigmoid, ...); x**2 is not one
-            j = 0
-            inputs = [p.data for p in u.parents]
-            right = prim.local_derivative(j, inputs, u.data)
+            inputs = [u.parents[0].data]
+            right = prim.local_derivative(0, inputs, u.data)
             try:
-                moved = [*inputs[:j], u.data, *inputs[j + 1 :]]
-                at_output = prim.local_derivative(j, moved, prim.forward(*moved))
+                at_output = prim.local_derivative(0, [u.data], prim.forward(u.data))
             except (ArithmeticError, ValueError, TypeError, OverflowError):
                 continue
             if self.tol.same(at_output, right):
@@ -905,16 +948,20 @@ class _Hints:
             def local(user: Value, i: int, loc: Any, u: Value = u, at_output: Any = at_output) -> Any:
                 return at_output if user is u else loc
 
-            if self.same(mine, self.g.deltas(local=local)[node]):
-                chain = self.g.chain()
-                where = chain.display_name(u.parents[j]) if chain else "its input"
-                out = chain.display_name(u) if chain else "its output"
-                return (
-                    f"{_show(mine)} takes {u.op}′ at the output {out} = {_show(u.data)} instead of at the "
-                    f"input {where} = {_show(u.parents[j].data)}: {u.op}′({_show(u.data)}) = "
-                    f"{_show(at_output)}, the right {u.op}′({_show(u.parents[j].data)}) = {_show(right)}"
-                )
-        return None
+            walk = self._walk(("output", id(u)), local=local)
+            if walk is None or node not in walk:
+                continue
+            chain = self.g.chain()
+            where = chain.display_name(u.parents[0]) if chain else "its input"
+            out = chain.display_name(u) if chain else "its output"
+            yield (
+                walk[node],
+                (
+                    f"{_show(walk[node])} takes {u.op}′ at the output {out} = {_show(u.data)} instead of "
+                    f"at the input {where} = {_show(u.parents[0].data)}: {u.op}′({_show(u.data)}) = "
+                    f"{_show(at_output)}, the right {u.op}′({_show(u.parents[0].data)}) = {_show(right)}"
+                ),
+            )
 
 
 __all__ = [
