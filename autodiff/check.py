@@ -658,6 +658,47 @@ def assert_deltas(root: Value, expected: Mapping[Value | str, Any], **kw: Any) -
     return report
 
 
+@dataclass(frozen=True)
+class Mistakes:
+    """What a quiz needs for one node's δ: its name, the right number, each mistake's number, its uses.
+
+    `hints` are (code, number, sentence), the numbers `check_deltas` would recognise at this node;
+    `uses` are (user, ∂user/∂node) pairs, from which a δ carried from a wrong δ is recomputed.
+    """
+
+    name: str
+    right: Any
+    hints: tuple[tuple[str, Any, str], ...]
+    uses: tuple[tuple[Value, Any], ...]
+
+
+def mistake_table(
+    root: Value,
+    *,
+    lr: Any = None,
+    delta_names: Mapping[Value, str] | None = None,
+    rel: float = 1e-9,
+    abs: float = 0.0,  # noqa: A002 - pytest.approx's name
+) -> dict[Value, Mistakes]:
+    """For every node that receives a δ from `root`: the right δ and the number each mistake gives there."""
+    if not isinstance(root, Value):
+        raise TypeError(f"mistake_table reads a Value's graph (the loss), got {type(root).__name__}")
+    lr = DEFAULT_LR if lr is None else lr
+    graph = _Graph(root, delta_names)
+    truth = graph.deltas()
+    hints = _Hints(graph, truth, _Tolerance(rel, abs), lr)
+    out: dict[Value, Mistakes] = {}
+    for node in graph.order:
+        name = graph.delta_name(node)
+        uses = []
+        for user, i in graph.uses.get(node, []):
+            assert user.primitive is not None
+            uses.append((user, user.primitive.local_derivative(i, [p.data for p in user.parents], user.data)))
+        found = hints.candidates(node, name) if node is not root else []
+        out[node] = Mistakes(name, truth[node], tuple(found), tuple(uses))
+    return out
+
+
 # --- the rule in words -----------------------------------------------------------------------------
 
 
@@ -973,4 +1014,5 @@ __all__ = [
     "assert_deltas",
     "check_deltas",
     "delta_rule",
+    "mistake_table",
 ]

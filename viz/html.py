@@ -59,11 +59,19 @@ def to_html(
     delta_names: Mapping[Value, str] | None = None,
     title: str | None = None,
     max_nodes: int | None = MAX_NODES,
+    quiz: bool = False,
 ) -> StepPage:
-    """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates)."""
+    """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates).
+
+    With `quiz=True` each δ is asked before it is shown, and checked exactly (see `viz.quiz`).
+    """
     s = scene(
         loss, lr=lr, params=params, names=names, delta_names=delta_names, title=title, max_nodes=max_nodes
     )
+    if quiz:
+        from .quiz import add_quiz  # the quiz builds on this page
+
+        return add_quiz(page(s), loss, delta_names=delta_names, lr=lr)
     return page(s)
 
 

@@ -16,6 +16,8 @@ NEGATIVE, POSITIVE, ZERO = "#b03020", "#1f5fbf", "#6b6b6b"
 MUTED = "#555555"
 WRONG, CARRIED = "#8a1c7c", "#b0679f"
 """Outlines of a checked derivation (`viz.checked`): a wrong δ, and one wrong only because it used one."""
+RIGHT = "#1e6b34"
+"""A right answer in the quiz page (`viz.quiz`); a wrong one is WRONG."""
 
 STYLE = {
     WEIGHT: {"fillcolor": "#fde3bf", "color": "#c46a12", "penwidth": "2"},
