@@ -99,7 +99,8 @@ def worksheet_svg(ex: Exercise) -> str:
 
 def answers_svg(ex: Exercise) -> str:
     """The answer picture: the ordinary backward drawing."""
-    g = draw(ex.loss, params=ex.params, delta_names=ex.delta_names, names=ex.names, title=ex.title)
+    title = f"Answers: {ex.title.removeprefix('Worksheet: ')}"
+    g = draw(ex.loss, params=ex.params, delta_names=ex.delta_names, names=ex.names, title=title)
     return str(g.pipe(format="svg").decode("utf-8"))
 
 
@@ -170,7 +171,8 @@ def answers_html(ex: Exercise, svg: str) -> str:
         for name, value, sentence in answers(ex)
     )
     note = "Each δ, then the chain rule that gives it (the sentence the pictures draw on its arrow)."
-    return _PAGE.format(title=_html.escape(f"Answers: {ex.title}"), note=note, svg=_inline(svg), rows=rows)
+    title = f"Answers: {ex.title.removeprefix('Worksheet: ')}"
+    return _PAGE.format(title=_html.escape(title), note=note, svg=_inline(svg), rows=rows)
 
 
 def _inline(svg: str) -> str:
