@@ -3,7 +3,8 @@
 Layout, from the engine outwards:
 - core: `value` (the `Value` node), `ops` (the table of primitives), `backward` (graph walks and the
   chain rule), `modes` (no_grad, layer, anomaly), `exact` (exact arithmetic), `checks` (validation);
-- tools on the core: `functional` (grad, hessian), `tape` (compiled replays), `gradcheck`;
+- tools on the core: `functional` (grad, hessian), `tape` (compiled replays), `gradcheck`,
+  `check` (a hand derivation of the δs checked, with the mistake named);
 - learning: `autodiff.learn` (nn, optim, train, datasets);
 - teaching: `autodiff.articles` (the articles' example and its tables).
 Drawing lives in the separate `viz` package, which reads graphs through the public API below.
@@ -13,6 +14,7 @@ import sys as _sys
 
 from . import ops
 from .backward import leading_to, propagate, topological_order
+from .check import DeltaMismatch, DeltaReport, Hint, assert_deltas, check_deltas
 from .checks import check_number
 from .exact import format_number, is_exact
 from .functional import grad, gradients, hessian, value_and_grad
@@ -23,12 +25,17 @@ from .tape import Tape
 from .value import Parameter, Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
 
 __all__ = [
+    "DeltaMismatch",
+    "DeltaReport",
     "GradcheckError",
     "GradcheckReport",
+    "Hint",
     "Parameter",
     "Primitive",
     "Tape",
     "Value",
+    "assert_deltas",
+    "check_deltas",
     "check_number",
     "detect_anomaly",
     "enable_grad",

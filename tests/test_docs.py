@@ -5,7 +5,7 @@ snippet rules for README.md).
 Snippets of one page run in order in one namespace, as a reader would paste them. Expected output
 is read from the snippet itself: `print(...)  # text` prints `text` (an aside after two spaces and
 a parenthesis, `# 3/4  (the slope)`, is not part of it); `...  # prints: text` prints `text`; a bare
-`print(...)` is followed by comment lines holding its output.
+`print(...)` is followed by comment lines holding its output (a bare `#` for an empty line).
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def expected_output(code: str) -> list[str]:
                 out.append(re.split(r"\s{2,}\(", comment, maxsplit=1)[0].rstrip())
             else:
                 for following in lines[k + 1 :]:
+                    if following == "#":  # an empty line of output (formatters strip "# ")
+                        out.append("")
+                        continue
                     if not following.startswith("# "):
                         break
                     out.append(following.removeprefix("# "))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import pathlib
 import re
+import subprocess
+import sys
 from fractions import Fraction as F
 
 import pytest
@@ -104,7 +106,8 @@ def test_the_core_imports_nothing_from_learning_teaching_or_drawing(module):
 
 
 @pytest.mark.parametrize(
-    "path", ["viz", "autodiff/tape.py", "autodiff/functional.py", "autodiff/gradcheck.py"]
+    "path",
+    ["viz", "autodiff/tape.py", "autodiff/functional.py", "autodiff/gradcheck.py", "autodiff/check.py"],
 )
 def test_tools_use_only_the_public_introspection_api(path):
     target = ROOT / path
@@ -113,6 +116,17 @@ def test_tools_use_only_the_public_introspection_api(path):
         text = file.read_text(encoding="utf-8")
         found = re.findall(r"\._parents|\._op\b|_record\b|_check_finite|\._p0|\._p1|\._more|\._hooks", text)
         assert not found, (file.name, found)
+
+
+def test_autodiff_imports_viz_only_lazily_inside_functions():
+    for file in sorted((ROOT / "autodiff").rglob("*.py")):
+        top_level = re.findall(r"^(?:from|import)\s+(\S+)", file.read_text(encoding="utf-8"), flags=re.M)
+        assert not [name for name in top_level if name.startswith("viz")], file.name
+    code = (
+        "import sys, autodiff; autodiff.check_deltas(autodiff.Value(1) * 2, {}); print('viz' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_models_mark_what_they_learn_as_parameters():

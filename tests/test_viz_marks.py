@@ -11,7 +11,7 @@ import pytest
 import viz
 from autodiff import Parameter, Value
 from viz.marks import MARKS
-from viz.style import CAUSE_TEXT, LIGHT, MARK, NEGATIVE, ZERO, css
+from viz.style import CARRIED, CAUSE_TEXT, LIGHT, MARK, WRONG, ZERO, css
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
@@ -44,11 +44,13 @@ def test_the_vocabulary_is_the_themes():
 
 
 @pytest.mark.parametrize("mark", ["wrong", "cause", "carried"])
-def test_wrong_marks_outline_the_node_in_the_negative_colour(mark):
+def test_wrong_marks_outline_the_node_in_the_checked_colours(mark):
+    # Not the negative δ's red: a wrong δ may be positive, and red already means "below zero".
     loss, _, product = _graph()
     plain = _node(viz.to_dot(loss), _id_of(loss, product))
     marked = _node(viz.to_dot(loss, marks={product: [mark]}), _id_of(loss, product))
-    assert f'color="{NEGATIVE}"' in marked and f'color="{NEGATIVE}"' not in plain
+    colour = CARRIED if mark == "carried" else WRONG
+    assert f'color="{colour}"' in marked and f'color="{colour}"' not in plain
     width = float(re.search(r'penwidth="?([\d.]+)', marked)[1])
     assert width >= 2
     assert ("peripheries=2" in marked) == (mark == "cause")
@@ -92,7 +94,7 @@ def test_marks_are_keyed_by_value_or_by_shown_name_and_checked():
 
 def test_the_pages_state_rules_come_from_the_theme():
     rules = css()
-    assert f"g.node.m-wrong path, g.node.m-wrong polygon {{ stroke: {NEGATIVE}; stroke-width: 3; }}" in rules
+    assert f"g.node.m-wrong path, g.node.m-wrong polygon {{ stroke: {WRONG}; stroke-width: 3; }}" in rules
     assert "g.node.pending path, g.node.pending polygon" in rules and "stroke-dasharray: 5 3" in rules
 
 
@@ -102,8 +104,8 @@ def test_marks_in_a_rendered_svg_and_on_the_step_page(tmp_path):
     svg = viz.render(loss, tmp_path / "marked.svg", marks={product: ["cause"], w: ["blank"]}).read_text()
     groups = dict(re.findall(r'<g id="node&#45;(n\d+)" class="node[^"]*">(.*?)</g>\n</g>', svg, re.S))
     cause, blank = groups[_id_of(loss, product)], groups[_id_of(loss, w)]
-    assert cause.count(f'stroke="{NEGATIVE}" stroke-width="3"') == 2  # a double outline
-    assert CAUSE_TEXT in cause and NEGATIVE not in blank
+    assert cause.count(f'stroke="{WRONG}" stroke-width="3"') == 2  # a double outline
+    assert CAUSE_TEXT in cause and WRONG not in blank
     assert "δw = ?" in blank and "δw = 1/2" not in svg
     page = viz.to_html(loss, marks={"w": "blank", product: "wrong"}).html
     assert re.search(r'<g id="node&#45;n\d+" class="node k&#45;operation m&#45;wrong">', page)

@@ -7,6 +7,8 @@ python -m viz article --patient 3 --steps -o out/         # out/patient3-step01.
 python -m viz article --patient 3 --format html -o out/   # out/patient3.html: step through it
 python -m viz epoch -o out/                               # out/epoch.html: the epoch, patient by patient
 python -m viz gallery docs/gallery                        # the article's epoch and real models (README)
+python -m viz worksheet --patient 3 -o out/               # δs blanked to fill in by hand, and the answers
+python -m viz article --patient 3 --quiz -o out/          # out/patient3-quiz.html: each δ asked first
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from pathlib import Path
 from .article import write_patient
 from .gallery import write_gallery
 from .patient_steps import write_epoch, write_patient_steps
+from .quiz import write_patient_quiz
 from .render import FORMATS, DotNotFoundError, side_by_side
+from .worksheet import add_command as add_worksheet_command
+from .worksheet import run as run_worksheet
 
 VIEWS = ("backward", "forward")
 
@@ -48,12 +53,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     one.add_argument("--steps", action="store_true", help="one SVG per step of the backward pass (and a GIF)")
     one.add_argument("--lr", type=_rate, default=None, help="show each weight's step with this learning rate")
+    one.add_argument("--quiz", action="store_true", help="the step-through page asking each δ first (HTML)")
     one.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
     epoch = commands.add_parser("epoch", help="the article's epoch as one page: w2 after each patient")
     epoch.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
     every = commands.add_parser("gallery", help="draw the gallery (the article's epoch, MLPs) as SVG")
     every.add_argument("directory", type=Path, nargs="?", default=Path("docs/gallery"))
+    sheet = add_worksheet_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "worksheet":
+        problem = _not_a_directory(args.output)
+        if problem is not None:
+            sheet.error(f"argument -o/--output: {problem}; give a directory (it is made if missing)")
+        try:
+            for path in run_worksheet(args, sheet):
+                print(path)
+        except (DotNotFoundError, RuntimeError, TimeoutError, OSError) as error:
+            print(f"python -m viz: error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "epoch":
         problem = _not_a_directory(args.output)
         if problem is not None:
@@ -72,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         command.error(f"argument {option}: {problem}; give a directory (it is made if missing)")
     try:
+        if args.command == "article" and args.quiz:
+            print(write_patient_quiz(args.patient, directory))
+            return 0
         if args.command == "article" and (args.steps or args.format == "html"):
             for path in write_patient_steps(
                 args.patient, args.output, args.steps, args.format == "html", lr=args.lr

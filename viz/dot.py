@@ -25,6 +25,7 @@ from . import text
 from .chain import number
 from .layout import beside, columns, rank_groups
 from .legend import legend_html
+from .marks import MARKS
 from .names import edge_element, layer_element, node_element
 from .readability import EDGE_LABELS, NODE_WIDTH, PAGE_WIDTH, RANK_WIDTH, TYPE, text_width_pt
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
@@ -36,9 +37,9 @@ from .style import (
     LAYER,
     LIGHT,
     MUTED,
-    NEGATIVE,
     STYLE,
     UPDATE,
+    WRONG,
     ZERO,
     mark_attrs,
     sign_colour,
@@ -245,7 +246,9 @@ class _Painter:
     def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
         attrs = {**_style(node), **mark_attrs(node.marks)}
         attrs["id"] = node_element(node.id, self.prefix)
-        attrs["class"] = f"ad-node ad-{node.of_kind or node.kind}"
+        # Marks are classes too, so a page's script or a test can find the checked nodes.
+        marked = "".join(f" ad-{mark}" for mark in MARKS if mark in node.marks)
+        attrs["class"] = f"ad-node ad-{node.of_kind or node.kind}{marked}"
         attrs["tooltip"] = text.attr(self._tooltip(node))
         g.node(node.id, self._label(node), **self.view.node_attrs(node, attrs))
 
@@ -271,7 +274,7 @@ class _Painter:
         rows = [_row(header, SMALL, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
         rows.append(self._delta_row(node))
         if "cause" in node.marks:
-            rows.append(_row(f"<B>{text.html(CAUSE_TEXT)}</B>", SMALL, NEGATIVE))
+            rows.append(_row(f"<B>{text.html(CAUSE_TEXT)}</B>", SMALL, WRONG))
         for k, line in enumerate(_update_lines(node.update)):
             # A blank δ keeps the update's rule; its numbers would give the δ away.
             shown = f"= {BLANK}" if k and _blank(node) else line

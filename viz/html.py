@@ -65,11 +65,13 @@ def to_html(
     title: str | None = None,
     max_nodes: int | None = MAX_NODES,
     marks: Marks | None = None,
+    quiz: bool = False,
 ) -> StepPage:
     """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates).
 
     `marks` maps nodes (Values, or their shown names) to marks (`viz.marks`), e.g. {o2: ["wrong"]}:
     the page draws them with the theme's looks, and a "blank" δ stays `δ = ?` at every step.
+    With `quiz=True` each δ is asked before it is shown, and checked exactly (see `viz.quiz`).
     """
     s = scene(
         loss,
@@ -81,6 +83,10 @@ def to_html(
         max_nodes=max_nodes,
         marks=marks,
     )
+    if quiz:
+        from .quiz import add_quiz  # the quiz builds on this page
+
+        return add_quiz(page(s), loss, delta_names=delta_names, lr=lr)
     return page(s)
 
 

@@ -37,6 +37,10 @@ HIDDEN_IN_SVG = ("#fffffe", "transparent")
 """How Graphviz writes HIDDEN text's fill in an SVG (2.43: a near-white); such text is taken out."""
 LAYER = {"color": "#8a8a8a", "fillcolor": "#f7f7f2"}
 """A layer's box."""
+WRONG, CARRIED = "#8a1c7c", "#b0679f"
+"""Outlines of a checked derivation (`viz.checked`): a wrong δ, and one wrong only because it used one."""
+RIGHT = "#1e6b34"
+"""A right answer in the quiz page (`viz.quiz`); a wrong one is WRONG."""
 
 KIND = {
     WEIGHT: {"fillcolor": "#fde3bf", "color": "#c46a12", "penwidth": "2"},
@@ -60,9 +64,9 @@ KIND_WORD = {WEIGHT: "weight", INPUT: "input"}
 MARK: dict[str, dict[str, str]] = {
     "pending": {"style": "rounded,dashed", "color": LIGHT, "penwidth": "1.2"},
     "current": {"style": "rounded,filled", "fillcolor": CURRENT_FILL, "color": CURRENT, "penwidth": "4"},
-    "wrong": {"color": NEGATIVE, "penwidth": "3"},
-    "cause": {"color": NEGATIVE, "penwidth": "3", "peripheries": "2"},
-    "carried": {"style": "rounded,filled,dashed", "color": NEGATIVE, "penwidth": "2"},
+    "wrong": {"color": WRONG, "penwidth": "3"},
+    "cause": {"color": WRONG, "penwidth": "3", "peripheries": "2"},
+    "carried": {"style": "rounded,filled,dashed", "color": CARRIED, "penwidth": "2"},
     "blank": {},
 }
 """What a mark adds to a node: waiting for its δ, the current step, a wrong δ, the first wrong δ
