@@ -187,7 +187,8 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         # thread) take the general pass, which keeps its counts and δs to itself.
         _general_backward(root, seed, create_graph)
         return
-    global recounts, general_passes
+    global recounts, general_passes, _slots_owner
+    _slots_owner = _get_ident()
     try:
         try:
             _chain_rule(root, seed, counted=False)
@@ -209,12 +210,18 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         _clear(root)
         raise
     finally:
+        _slots_owner = None
         _SLOTS.release()
 
 
 # The plain pass keeps its scratch numbers in the nodes' `_uses` and `_delta` slots (a slot is
-# several times faster than a dict entry); one pass at a time may use them.
+# several times faster than a dict entry); one pass at a time may use them. The same lock makes
+# adding into a `.grad` safe across threads: a plain pass holds it from its first `.grad` write to
+# its last, and the general pass takes it to add its δs in (see `_general_backward`), so two
+# threads whose graphs share a weight never read the same old `.grad` and both write over it.
 _SLOTS = threading.Lock()
+_slots_owner: int | None = None  # the thread holding `_SLOTS` for a plain pass, if any
+_get_ident = threading.get_ident
 # Read by tests: plain passes that counted their graph's users first (the recorded counts did not
 # fit, or a hook was to run on a node that is not a leaf), and plain passes that ended in the
 # general pass (the counts changed during the counted pass).
@@ -466,16 +473,27 @@ def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
         seed = value_class(seed, requires_grad=False)
     # create_graph records the δs' own graph, even inside no_grad(): that is what it asks for.
     with enable_grad() if create_graph else nullcontext():
-        anomaly = state.anomaly
-        nodes: list[Value] = []
-        grads: list[Any] = []
-        for node, delta in propagate(root, seed, create_graph=create_graph):
-            total = _grad_plus(node, node.grad, delta)
-            if anomaly and total is not delta:
-                check_finite(_number(total), f"adding into the .grad of {_label(node)}", (delta,))
-            nodes.append(node)
-            grads.append(total)
-    for node, total in zip(nodes, grads, strict=True):  # the commit, once every δ is known
+        passed = list(propagate(root, seed, create_graph=create_graph))
+        # The commit, once every δ is known: each `.grad` is read, added to and written while this
+        # thread holds `_SLOTS`, which it may hold already (a pass started by a hook of a plain pass,
+        # or a plain pass that fell back on this one).
+        if _slots_owner == _get_ident():
+            _add_into_grads(passed)
+        else:
+            with _SLOTS:
+                _add_into_grads(passed)
+
+
+def _add_into_grads(passed: list[tuple[Value, Any]]) -> None:
+    """Add each δ into its node's `.grad`: all the sums first (one may fail a check), then the writes."""
+    anomaly = state.anomaly
+    grads: list[Any] = []
+    for node, delta in passed:
+        total = _grad_plus(node, node.grad, delta)
+        if anomaly and total is not delta:
+            check_finite(_number(total), f"adding into the .grad of {_label(node)}", (delta,))
+        grads.append(total)
+    for (node, _), total in zip(passed, grads, strict=True):
         node.grad = total
 
 

@@ -284,3 +284,28 @@ def test_concurrent_backward_passes_through_a_shared_subgraph_are_each_complete(
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("repeat", range(20))
+def test_threads_backpropagating_into_a_shared_weight_lose_no_update(repeat):
+    # Each pass adds 3 to w.grad; with a thread switch every microsecond, an unguarded
+    # read-add-write of .grad loses some of them (issue 21: 11166 instead of 12000).
+    import threading
+
+    w = Value(1.0, "w")
+
+    def work():
+        for _ in range(2000):
+            (w * 3).backward()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert w.grad == 12000
