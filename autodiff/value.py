@@ -621,7 +621,8 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin
     if n < 2:
         if not items:
             raise ValueError("autodiff.sum needs at least one value; for an empty sum write Value(0)")
-        return items[0] if isinstance(items[0], Value) else Value(check_number(items[0], "sum"))
+        # One plain number is a constant, as the plain numbers of a longer sum are: no δ reaches it.
+        return items[0] if isinstance(items[0], Value) else _constant(items[0], "sum")
     prim = _SUM_BY_ARITY.get(n)
     if prim is None:
         prim = _SUM_BY_ARITY[n] = ops.sum.bind(n=n)
