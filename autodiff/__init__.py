@@ -20,7 +20,7 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .modes import detect_anomaly, enable_grad, gc_paused, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
 from .tape import Tape
-from .value import Parameter, Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
+from .value import Parameter, Value, max, min, sum, zero_grad  # noqa: A004 - the primitives' helpers
 
 __all__ = [
     "GradcheckError",
@@ -42,6 +42,8 @@ __all__ = [
     "is_grad_enabled",
     "layer",
     "leading_to",
+    "max",
+    "min",
     "no_grad",
     "ops",
     "primitive",

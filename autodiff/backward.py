@@ -8,13 +8,14 @@ Both the order and the pass are loops, not recursion, so a chain of a million op
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from . import ops
 from . import value as _value  # a module object: `value` imports this module while it loads
-from .checks import FloatRangeError, check_finite, check_number
+from .checks import FloatRangeError, check_bool, check_finite, check_number
 from .exact import PLAIN_NUMBERS, one_like
 from .modes import enable_grad, state, uncounted
 
@@ -159,11 +160,15 @@ def propagate(
                     push(parent)
 
 
-def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> None:
+def backward(
+    root: Value, grad: Any = None, *, create_graph: bool = False, retain_graph: bool = False
+) -> None:
     """Add ∂root/∂node · grad to `.grad` of every node `root` depends on (grad defaults to 1).
 
     If anything raises on the way (a derivative, a hook, an anomaly check), every `.grad` is left
     exactly as it was. A `.grad` of None (the PyTorch habit of "no gradient yet") counts as 0.
+    A second pass from the same `root` adds its δs again, with a `UserWarning` unless
+    `retain_graph=True` (passes from other roots through shared nodes never warn).
     """
     Value = _value.Value  # the class, looked up once per call
 
@@ -174,6 +179,10 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
             "backward(): this Value does not depend on anything that requires a gradient "
             "(it is a constant, a detached Value, or was computed inside no_grad())"
         )
+    if retain_graph.__class__ is not bool:
+        retain_graph = check_bool(retain_graph, "backward(retain_graph=...)")
+    if not retain_graph and getattr(root, "_was_root", False):
+        warnings.warn(_AGAIN, UserWarning, stacklevel=_caller_level())
     seeded_by_a_value = isinstance(grad, Value)
     if grad is None:
         seed: Any = one_like(root._data)
@@ -186,6 +195,7 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         # graph), anomaly checks, and a pass started inside another one (from a hook, or in another
         # thread) take the general pass, which keeps its counts and δs to itself.
         _general_backward(root, seed, create_graph)
+        root._was_root = True
         return
     global recounts, general_passes, _slots_owner
     _slots_owner = _get_ident()
@@ -212,6 +222,22 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
     finally:
         _slots_owner = None
         _SLOTS.release()
+    root._was_root = True
+
+
+_AGAIN = (
+    "backward() ran again from the same Value: its δs were added to those already in the .grad "
+    "of every node of its graph, which now holds the δs twice (a re-run notebook cell does this). "
+    "Call zero_grad() to start over, or pass retain_graph=True to say the accumulation is meant, "
+    "which also silences this warning."
+)
+
+
+def _caller_level() -> int:
+    """The `stacklevel` that points a warning at the user's line: past `Value.backward` if it called."""
+    import sys
+
+    return 3 if sys._getframe(2).f_code is _value.Value.backward.__code__ else 2
 
 
 # The plain pass keeps its scratch numbers in the nodes' `_uses` and `_delta` slots (a slot is

@@ -190,8 +190,11 @@ def test_registering_an_existing_name_is_refused():
 
 
 def test_gradcheck_refuses_a_function_cut_off_its_inputs():
-    # Issue 9.4: math.sin returns a plain float; gradcheck says so instead of comparing a 0.
+    # Issue 9.4: a plain float result; gradcheck says so instead of comparing a 0. (math.sin on
+    # the Value itself is refused by float() since issue 21.)
     with pytest.raises(TypeError, match=r"gradcheck\(\): the function returned a plain float.*x\.sin\(\)"):
+        gradcheck(lambda x: math.sin(x.data), [1.0])
+    with pytest.raises(TypeError, match=r"float\(v\) would cut the graph"):
         gradcheck(math.sin, [1.0])
     with pytest.raises(ValueError, match=r"does not depend on input x, input y"):
         gradcheck(lambda x, y: Value(1.0) * 2, [1.0, 2.0])
