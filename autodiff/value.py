@@ -813,7 +813,7 @@ def _fold(prim: ops.Primitive, name: str, values: tuple[Any, ...]) -> Value:
 
 
 def _shown(x: Any) -> str:
-    return f"{type(x).__name__} {x!r}"[:80]
+    return f"{type(x).__name__} {brief_number(x)}" if isinstance(x, int) else f"{type(x).__name__} {x!r}"[:80]
 
 
 def zero_grad(values: Value | Iterable[Value]) -> None:

@@ -201,6 +201,42 @@ ENTRIES = [
     Entry("relu after bad", lambda w, b: (w.x * b).relu(), ("mul",), number=True, check=_holds_real),
     Entry("leaky_relu(slope=)", lambda w, b: w.x.leaky_relu(b), ("slope",), number=True, check=_holds_real),
     Entry("autodiff.sum", lambda w, b: autodiff.sum([w.x, b]), ("sum",), number=True, check=_holds_real),
+    Entry("autodiff.sum([bad])", lambda w, b: autodiff.sum([b]), ("sum",), number=True, check=_holds_real),
+    Entry("Value % bad", lambda w, b: w.x % b, ("mod",), number=True, check=_holds_real),
+    # "2" % v is str formatting, decided by str before a Value is asked: not the engine's to refuse.
+    Entry("bad % Value", lambda w, b: b % w.e, ("mod",), number=True, check=_holds_real, skip={"str"}),
+    Entry("Value.max(bad)", lambda w, b: w.x.max(b), ("max",), number=True, check=_holds_real),
+    Entry("Value.min(bad)", lambda w, b: w.e.min(b), ("min",), number=True, check=_holds_real),
+    Entry(
+        "autodiff.max(v, bad)", lambda w, b: autodiff.max(w.x, b), ("max",), number=True, check=_holds_real
+    ),
+    Entry(
+        "autodiff.min([bad, v])",
+        lambda w, b: autodiff.min([b, w.e]),
+        ("min",),
+        number=True,
+        check=_holds_real,
+        accepts={"list"},  # a list inside the list is not a number: refused by min below
+    ),
+    # One list is what autodiff.max reads its values from, as the builtin max does.
+    Entry(
+        "autodiff.max(bad)",
+        lambda w, b: autodiff.max(b),
+        ("max",),
+        number=True,
+        check=_holds_real,
+        accepts={"list"},
+    ),
+    # A bound of None is no bound.
+    Entry(
+        "clamp(lo=bad)",
+        lambda w, b: w.x.clamp(b, 3),
+        ("clamp", "lo"),
+        number=True,
+        check=_holds_real,
+        accepts={"None"},
+    ),
+    Entry("clamp(hi=bad)", lambda w, b: w.e.clamp(hi=b), ("clamp", "hi"), number=True, check=_holds_real),
     Entry(
         "backward(grad=)",
         lambda w, b: w.y.backward(grad=b),
