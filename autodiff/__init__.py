@@ -32,6 +32,7 @@ __all__ = [
     "check_number",
     "detect_anomaly",
     "enable_grad",
+    "fit",
     "format_number",
     "gc_paused",
     "grad",
@@ -64,6 +65,7 @@ from .learn import datasets as _datasets
 from .learn import nn as _nn
 from .learn import optim as _optim
 from .learn import train as _train
+from .learn.train import fit  # micrograd users look for it at the top: autodiff.fit(model, loss, data, opt)
 
 for _old, _module in {
     "nn": _nn,

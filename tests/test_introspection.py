@@ -137,6 +137,6 @@ def test_models_mark_what_they_learn_as_parameters():
     assert all(isinstance(w, autodiff.Parameter) for w in article.weights())
     model = MLP(2, [3, 1], seed=0)
     assert all(isinstance(p, autodiff.Parameter) for p in model.parameters())
-    out = model([1.0, 2.0])[0]
+    out = model([1.0, 2.0])
     assert not isinstance(out, autodiff.Parameter)  # results of operations are plain Values
     assert type(autodiff.Parameter(1.0).detach()) is Value

@@ -216,7 +216,7 @@ def test_mlp_parameters_zero_grad_and_determinism():
     assert [p.data for p in a.parameters()] != [p.data for p in MLP(2, [16, 16, 1], seed=4).parameters()]
     assert a.labels == ["L1", "L2", "L3"]
     assert [m.activation for m in a] == ["relu", "relu", None]
-    (score,) = a([0.5, -0.25])
+    score = a([0.5, -0.25])  # one output: a bare Value
     score.backward()
     assert any(p.grad != 0 for p in a.parameters())
     a.zero_grad()
@@ -631,3 +631,24 @@ def test_cross_entropy_refuses_a_bad_target_by_name(target, error, words):
     with pytest.raises(error, match=words):
         nn.CrossEntropy()(xs, target)
     assert all(v.grad == 0 for v in xs)
+
+
+def test_an_mlp_with_one_output_gives_a_bare_value_as_micrograd():
+    # Issue 21: `(model(x) - 1) ** 2` failed on the list of one.
+    model = MLP(2, [3, 1], seed=0)
+    out = model([0.5, -1.0])
+    assert isinstance(out, Value)
+    loss = (out - 1) ** 2
+    loss.backward()
+    assert any(p.grad != 0 for p in model.parameters())
+    assert out.data == model.trace([0.5, -1.0]).output[0].data  # trace keeps vectors
+    wide = MLP(2, [3, 2], seed=0)([0.5, -1.0])
+    assert isinstance(wide, list) and len(wide) == 2
+
+
+def test_an_mlp_with_one_output_inside_a_sequential_still_passes_a_vector():
+    inner = MLP(2, [3, 1], seed=0)
+    model = Sequential(Input(), inner, ReLU())
+    (out,) = model([0.5, -1.0])
+    trace = model.trace([0.5, -1.0], 1.0, HalfSquaredError())
+    assert out.data == trace.output[0].data == max(inner([0.5, -1.0]).data, 0)

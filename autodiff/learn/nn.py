@@ -679,6 +679,11 @@ class Trace:
         return self.outputs[-1] if self.outputs else self.inputs
 
 
+def _as_vector(out: Any) -> Vector:
+    """A layer's output as a vector (an MLP with one output gives a bare Value)."""
+    return [out] if isinstance(out, Value) else out
+
+
 class Sequential(Module):
     """Layers applied one after the other: `Sequential(L1, L2, L3)(x)` is `L3(L2(L1(x)))`.
 
@@ -785,7 +790,7 @@ class Sequential(Module):
         current: list[Any] = xs
         for k, (box, m) in enumerate(zip(self.labels, self.layers, strict=True), 1):
             with layer(box):
-                current = m(current)
+                current = _as_vector(m(current))
             single = len(current) == 1
             for i, v in enumerate(current, 1):
                 if v.name is None:
@@ -801,7 +806,7 @@ class Sequential(Module):
         current: list[Any] = self._leaves(x)
         for box, m in zip(self.labels, self.layers, strict=True):
             with layer(box):
-                current = m(current)
+                current = _as_vector(m(current))
         return current
 
     def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
@@ -825,7 +830,8 @@ class MLP(Sequential):
     """A multi-layer perceptron: `Layer`s of neurons, ReLU (or another activation) between them.
 
     `MLP(2, [16, 16, 1], seed=0)`: 2 inputs, two hidden layers of 16 ReLU neurons, one linear output.
-    The same seed always gives the same weights.
+    The same seed always gives the same weights. `model(x)` is a bare Value when the last layer has
+    one output (a list otherwise).
     """
 
     def __init__(
@@ -856,6 +862,15 @@ class MLP(Sequential):
         super().__init__(*layers)
         self.sizes = list(sizes)
         self.seed = seed
+
+    def __call__(self, x: Operand | Sequence[Operand]) -> Any:
+        """The output: a bare Value when the last layer has one neuron (as micrograd's), else the vector.
+
+        So `(model(x) - y) ** 2` works on a one-output model. Inside a `Sequential`, or through
+        `forward` and `trace`, an MLP gives vectors like every other layer.
+        """
+        out = super().__call__(x)
+        return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
         return f"MLP({self.layers[0].n_in}, {self.sizes}, seed={self.seed})"  # type: ignore[attr-defined]
