@@ -181,7 +181,7 @@ def backward(
         )
     if retain_graph.__class__ is not bool:
         retain_graph = check_bool(retain_graph, "backward(retain_graph=...)")
-    if not retain_graph and getattr(root, "_was_root", False):
+    if not retain_graph and root._hooks.__class__ is _value._PassedRoot:
         warnings.warn(_AGAIN, UserWarning, stacklevel=_caller_level())
     seeded_by_a_value = isinstance(grad, Value)
     if grad is None:
@@ -195,7 +195,7 @@ def backward(
         # graph), anomaly checks, and a pass started inside another one (from a hook, or in another
         # thread) take the general pass, which keeps its counts and δs to itself.
         _general_backward(root, seed, create_graph)
-        root._was_root = True
+        _mark_root(root)
         return
     global recounts, general_passes, _slots_owner
     _slots_owner = _get_ident()
@@ -222,7 +222,14 @@ def backward(
     finally:
         _slots_owner = None
         _SLOTS.release()
-    root._was_root = True
+    _mark_root(root)
+
+
+def _mark_root(root: Value) -> None:
+    """Remember that a pass from `root` has run (its hooks move into a `_PassedRoot`, kept as they are)."""
+    hooks = root._hooks
+    if hooks.__class__ is not _value._PassedRoot:
+        root._hooks = _value._PassedRoot() if hooks is None else _value._PassedRoot(hooks)
 
 
 _AGAIN = (

@@ -27,8 +27,8 @@ class Value:
     # The number lives in `_data`, read directly by the engine; `.data` is a property whose setter
     # checks what it is given, as the constructor does. `_uses` and `_delta` are the backward
     # pass's scratch space (the users not yet done, the δ gathered so far): 0 and None between passes.
-    # `_was_root` is set (True) once a pass from this Value has run, and left unset until then: an
-    # unset slot costs a node nothing to build.
+    # A Value that a backward pass started from keeps its hooks in a `_PassedRoot` dict (an empty
+    # one if it has none): that is how a second pass from it knows, at no cost to other nodes.
     __slots__ = (
         "_data",
         "_delta",
@@ -38,7 +38,6 @@ class Value:
         "_p0",
         "_p1",
         "_uses",
-        "_was_root",
         "grad",
         "layer",
         "name",
@@ -132,7 +131,9 @@ class Value:
         """Set `.grad` to 0 on this Value and on every node of the graph that produced it."""
         for node in _backward.topological_order(self, only_requiring_grad=False):
             node.grad = 0
-        self._was_root = False  # the next pass from here starts from zero: nothing is doubled
+        hooks = self._hooks
+        if hooks.__class__ is _PassedRoot:  # the next pass from here starts from zero: nothing is doubled
+            self._hooks = dict(hooks) or None
 
     def register_hook(self, hook: Hook) -> _HookHandle:
         """Call `hook(δ)` when this Value's δ is complete in a backward pass; a non-None return replaces δ."""
@@ -511,6 +512,14 @@ class Parameter(Value):
 
 
 Hook = Callable[[Any], Any]
+
+
+class _PassedRoot(dict):  # type: ignore[type-arg]
+    """The hooks of a Value a backward pass has started from (empty if it has none): its `_hooks`."""
+
+    __slots__ = ()
+
+
 _new = object.__new__
 _new_value = _new
 _ADD, _SUB, _MUL, _RELU = ops.add, ops.sub, ops.mul, ops.relu

@@ -386,3 +386,22 @@ def test_a_second_pass_warns_in_the_general_pass_too(create_graph):
     with pytest.warns(UserWarning, match="ran again from the same Value"):
         y.backward(Value(1.0))  # a Value seed takes the general pass
     assert w.grad.data == 8.0  # a Value seed gives Value δs
+
+
+def test_the_mark_of_a_passed_root_keeps_its_hooks_and_leaves_other_nodes_alone():
+    w = Value(2, "w")
+    y = w * 3
+    seen = []
+    y.register_hook(seen.append)
+    y.backward()
+    assert len(y.hooks) == 1  # the hook is still there, and is called again below
+    with pytest.warns(UserWarning):
+        y.backward()
+    assert seen == [1, 1]
+    assert w.hooks == () and not w._hooks  # only the root carries the mark
+    later = y.register_hook(lambda d: None)
+    later.remove()
+    with pytest.warns(UserWarning):  # registering and removing a hook keeps the mark
+        y.backward()
+    y.zero_grad()
+    assert len(y.hooks) == 1
