@@ -459,30 +459,49 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
                             push(parent)
             if len(touched) == len(order) + parkings - 1:
                 break
-            # Some δs were not passed on. Leaves among them (often weights also used by a graph
-            # the loss does not reach) are written now, from the δ they hold; anything else means
-            # the counts do not fit this graph.
-            left = [n for n in dict.fromkeys(touched) if n._delta is not None]
-            if any(n._op is not None for n in left):
-                raise _Recount()
-            for leaf in left:
-                leaf._uses = 0
-                push(leaf)
+            ready.extend(_left_leaves(touched))
         for node, gathered in parked.items():
-            with uncounted():
-                delta = _run_hooks(node, gathered)
-            grad = node.grad
-            keep((len(order), grad))
-            done(node)
-            node.grad = _grad_plus(node, grad, delta)
+            _write_parked(node, gathered, order, olds)
     except BaseException as error:
-        failed_at = node
-        before = dict(olds)
-        for i in range(len(order) - 1, -1, -1):  # last first: a node released twice gets its first .grad
-            order[i].grad = before.get(i, ZERO)
+        _undo(order, olds)
         if isinstance(error, OverflowError):
-            raise _backward_overflow(error, failed_at) from None
+            raise _backward_overflow(error, node) from None
         raise
+
+
+# The once-per-pass phases of `_chain_rule`, around its per-node loop.
+
+
+def _left_leaves(touched: list[Value]) -> list[Value]:
+    """The leaves still holding a δ once no node is ready, made ready; `_Recount` if another node holds one.
+
+    Some δs were not passed on: leaves among them (often weights also used by a graph the loss does
+    not reach) get their `.grad` written from the δ they hold; any other node means the counts do
+    not fit this graph.
+    """
+    left = [n for n in dict.fromkeys(touched) if n._delta is not None]
+    if any(n._op is not None for n in left):
+        raise _Recount()
+    for leaf in left:
+        leaf._uses = 0
+    return left
+
+
+def _write_parked(node: Value, gathered: Any, order: list[Value], olds: list[tuple[int, Any]]) -> None:
+    """A hooked leaf after the walk: its hooks on the δ it gathered, then its `.grad` (kept for `_undo`)."""
+    with uncounted():
+        delta = _run_hooks(node, gathered)
+    grad = node.grad
+    olds.append((len(order), grad))
+    order.append(node)
+    node.grad = _grad_plus(node, grad, delta)
+
+
+def _undo(order: list[Value], olds: list[tuple[int, Any]]) -> None:
+    """Put back every `.grad` a failed pass wrote: those `olds` lists, and the int 0 for the others."""
+    before = dict(olds)
+    for i in range(len(order) - 1, -1, -1):  # last first: a node released twice gets its first .grad
+        order[i].grad = before.get(i, 0)
 
 
 def _clear(root: Value) -> None:
