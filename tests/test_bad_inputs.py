@@ -245,6 +245,13 @@ ENTRIES = [
         check=_grads_real,
         accepts={"None"},
     ),
+    Entry(
+        "backward(retain_graph=)",
+        lambda w, b: w.y.backward(retain_graph=b),
+        ("retain_graph",),
+        accepts={"bool"},
+        check=_grads_real,
+    ),
     Entry("register_hook(bad)", lambda w, b: w.w.register_hook(b), ("hook",)),
     # A hook returning None keeps δ (documented in register_hook), so None is a meaningful result there.
     Entry("hook returns bad", _hook_returning, ("hook",), number=True, check=_grads_real, accepts={"None"}),
