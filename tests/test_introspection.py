@@ -76,6 +76,7 @@ def test_a_sum_of_plain_numbers_requires_no_gradient_whatever_its_length(numbers
         s.backward()
     w = Value(2)
     y = w * s
+    assert autodiff.Tape(y).inputs == (w,)  # the constant is no default Tape input
     y.backward()
     assert w.grad == sum(numbers) and s.grad == 0
 
