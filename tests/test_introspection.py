@@ -77,6 +77,9 @@ def test_a_sum_of_plain_numbers_requires_no_gradient_whatever_its_length(numbers
     w = Value(2)
     y = w * s
     assert autodiff.Tape(y).inputs == (w,)  # the constant is no default Tape input
+    import viz
+
+    assert [n.kind for n in viz.records(y).nodes].count("input") == 1  # w alone is drawn as an input
     y.backward()
     assert w.grad == sum(numbers) and s.grad == 0
 
