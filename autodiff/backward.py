@@ -181,8 +181,8 @@ def backward(
         )
     if retain_graph.__class__ is not bool:
         retain_graph = check_bool(retain_graph, "backward(retain_graph=...)")
-    if not retain_graph and root._hooks.__class__ is _value._PassedRoot:
-        warnings.warn(_AGAIN, UserWarning, stacklevel=_caller_level())
+    # A second pass from this root warns once it has added its δs (a failed pass adds nothing).
+    again = not retain_graph and root._hooks.__class__ is _value._PassedRoot
     seeded_by_a_value = isinstance(grad, Value)
     if grad is None:
         seed: Any = one_like(root._data)
@@ -195,7 +195,7 @@ def backward(
         # graph), anomaly checks, and a pass started inside another one (from a hook, or in another
         # thread) take the general pass, which keeps its counts and δs to itself.
         _general_backward(root, seed, create_graph)
-        _mark_root(root)
+        _passed(root, again)
         return
     global recounts, general_passes, _slots_owner
     _slots_owner = _get_ident()
@@ -222,14 +222,16 @@ def backward(
     finally:
         _slots_owner = None
         _SLOTS.release()
-    _mark_root(root)
+    _passed(root, again)
 
 
-def _mark_root(root: Value) -> None:
-    """Remember that a pass from `root` has run (its hooks move into a `_PassedRoot`, kept as they are)."""
+def _passed(root: Value, again: bool) -> None:
+    """After a pass: remember it on `root` (hooks move into a `_PassedRoot`), or warn if it was a repeat."""
     hooks = root._hooks
     if hooks.__class__ is not _value._PassedRoot:
         root._hooks = _value._PassedRoot() if hooks is None else _value._PassedRoot(hooks)
+    if again:
+        warnings.warn(_AGAIN, UserWarning, stacklevel=_caller_level())
 
 
 _AGAIN = (
@@ -241,10 +243,11 @@ _AGAIN = (
 
 
 def _caller_level() -> int:
-    """The `stacklevel` that points a warning at the user's line: past `Value.backward` if it called."""
+    """The `stacklevel` of `_passed`'s warning that points at the user's line (past `Value.backward`)."""
     import sys
 
-    return 3 if sys._getframe(2).f_code is _value.Value.backward.__code__ else 2
+    # Frames: _caller_level, _passed, backward, then Value.backward or the user's code.
+    return 4 if sys._getframe(3).f_code is _value.Value.backward.__code__ else 3
 
 
 # The plain pass keeps its scratch numbers in the nodes' `_uses` and `_delta` slots (a slot is

@@ -405,3 +405,19 @@ def test_the_mark_of_a_passed_root_keeps_its_hooks_and_leaves_other_nodes_alone(
         y.backward()
     y.zero_grad()
     assert len(y.hooks) == 1
+
+
+def test_a_failed_second_pass_adds_nothing_and_does_not_warn():
+    w = Value(2, "w")
+    y = w * 5
+    y.backward()
+    handle = w.register_hook(lambda delta: 1 / 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ZeroDivisionError):
+            y.backward()
+    handle.remove()
+    assert w.grad == 5
+    with pytest.warns(UserWarning, match="ran again"):
+        y.backward()
+    assert w.grad == 10
