@@ -232,10 +232,6 @@ def _log10(x: Number) -> float:
     return _log_base(x, name="log10", base=math.log10)
 
 
-def _tan(x: Number) -> float:
-    return math.tan(x)
-
-
 def _arc(x: Number, *, name: str, arc: Callable[[Any], float]) -> float:
     if not -1 <= x <= 1:
         raise ValueError(f"{name}: the input must be in [-1, 1], got {format_number(x)}")
@@ -374,7 +370,7 @@ sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out))
 sin = primitive("sin", math.sin, lambda x, out: cos(x))
 cos = primitive("cos", math.cos, lambda x, out: -sin(x))
 softplus = primitive("softplus", _softplus, lambda x, out: sigmoid(x))
-tan = primitive("tan", _tan, lambda x, out: 1 + out * out)
+tan = primitive("tan", math.tan, lambda x, out: 1 + out * out)
 atan = primitive("atan", math.atan, lambda x, out: div(1, 1 + x * x))
 asin = primitive("asin", _asin, _d_asin)
 acos = primitive("acos", _acos, _d_acos)
