@@ -22,7 +22,7 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .modes import detect_anomaly, enable_grad, gc_paused, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
 from .tape import Tape
-from .value import Parameter, Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
+from .value import Parameter, Value, max, min, sum, zero_grad  # noqa: A004 - the primitives' helpers
 
 __all__ = [
     "DeltaMismatch",
@@ -39,6 +39,7 @@ __all__ = [
     "check_number",
     "detect_anomaly",
     "enable_grad",
+    "fit",
     "format_number",
     "gc_paused",
     "grad",
@@ -49,6 +50,8 @@ __all__ = [
     "is_grad_enabled",
     "layer",
     "leading_to",
+    "max",
+    "min",
     "no_grad",
     "ops",
     "primitive",
@@ -69,6 +72,7 @@ from .learn import datasets as _datasets
 from .learn import nn as _nn
 from .learn import optim as _optim
 from .learn import train as _train
+from .learn.train import fit  # micrograd users look for it at the top: autodiff.fit(model, loss, data, opt)
 
 for _old, _module in {
     "nn": _nn,

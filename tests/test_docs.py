@@ -140,6 +140,13 @@ def test_the_site_builds_strictly(tmp_path):
     assert (tmp_path / "site" / "reference" / "core" / "index.html").exists()
     api = (tmp_path / "site" / "reference" / "core" / "index.html").read_text(encoding="utf-8")
     assert "Value" in api and "backward" in api  # the reference is made from the docstrings
+    # Offline: no page asks a font server for web fonts (the theme's `font: false`).
+    for page in (tmp_path / "site").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "fonts.googleapis" not in html and "fonts.gstatic" not in html, page
+    assert '<link rel="canonical" href="http://127.0.0.1:8000/' in (
+        tmp_path / "site" / "index.html"
+    ).read_text(encoding="utf-8")  # site_url is set (the address `bash run.sh docs` serves it at)
 
 
 def test_every_docs_link_in_the_readme_points_to_a_page():

@@ -67,6 +67,25 @@ def test_sum_is_one_node_with_derivative_one_per_input():
     assert autodiff.sum([a]) is a
 
 
+@pytest.mark.parametrize("numbers", [[3], [F(1, 2)], [2.5], [3, 4]], ids=repr)
+def test_a_sum_of_plain_numbers_requires_no_gradient_whatever_its_length(numbers):
+    # Issue 21: a single plain number used to become a learning leaf (a δ, a Tape input).
+    s = autodiff.sum(numbers)
+    assert s.data == sum(numbers) and type(s.data) is type(sum(numbers))
+    assert not s.requires_grad
+    assert all(not n.requires_grad for n in autodiff.topological_order(s, only_requiring_grad=False))
+    with pytest.raises(RuntimeError, match="does not depend on anything that requires a gradient"):
+        s.backward()
+    w = Value(2)
+    y = w * s
+    assert autodiff.Tape(y).inputs == (w,)  # the constant is no default Tape input
+    import viz
+
+    assert [n.kind for n in viz.records(y).nodes].count("input") == 1  # w alone is drawn as an input
+    y.backward()
+    assert w.grad == sum(numbers) and s.grad == 0
+
+
 def test_sum_adds_left_to_right_like_a_chain_of_plus():
     xs = [0.1, 0.2, 0.3, 1e16, -1e16]
     chained = xs[0]
@@ -136,6 +155,6 @@ def test_models_mark_what_they_learn_as_parameters():
     assert all(isinstance(w, autodiff.Parameter) for w in article.weights())
     model = MLP(2, [3, 1], seed=0)
     assert all(isinstance(p, autodiff.Parameter) for p in model.parameters())
-    out = model([1.0, 2.0])[0]
+    out = model([1.0, 2.0])
     assert not isinstance(out, autodiff.Parameter)  # results of operations are plain Values
     assert type(autodiff.Parameter(1.0).detach()) is Value

@@ -295,7 +295,9 @@ def add_command(commands: Any) -> argparse.ArgumentParser:
         "--model", help="layer sizes such as 2-2-1: a small network with hand-friendly numbers"
     )
     sheet.add_argument("--seed", type=int, default=0, help="with --model: which network (default 0)")
-    sheet.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
+    sheet.add_argument(
+        "-o", "--output", type=Path, default=Path("out"), help="output directory (default: out)"
+    )
     return sheet
 
 
