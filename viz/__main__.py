@@ -72,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             for path in run_worksheet(args, sheet):
                 print(path)
+        except ModuleNotFoundError as error:
+            return _missing(error)
         except (DotNotFoundError, RuntimeError, TimeoutError, OSError) as error:
             print(f"python -m viz: error: {error}", file=sys.stderr)
             return 1
