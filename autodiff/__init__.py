@@ -3,7 +3,8 @@
 Layout, from the engine outwards:
 - core: `value` (the `Value` node), `ops` (the table of primitives), `backward` (graph walks and the
   chain rule), `modes` (no_grad, layer, anomaly), `exact` (exact arithmetic), `checks` (validation);
-- tools on the core: `functional` (grad, hessian), `tape` (compiled replays), `gradcheck`;
+- tools on the core: `functional` (grad, hessian), `trace` (rules run on symbols), `tape` (compiled
+  replays), `gradcheck`;
 - learning: `autodiff.learn` (nn, optim, train, datasets);
 - teaching: `autodiff.articles` (the articles' example and its tables).
 Drawing lives in the separate `viz` package, which reads graphs through the public API below.
@@ -20,6 +21,7 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .modes import detect_anomaly, enable_grad, gc_paused, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
 from .tape import Tape
+from .trace import trace_rule
 from .value import Parameter, Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "propagate",
     "sum",
     "topological_order",
+    "trace_rule",
     "value_and_grad",
     "zero_grad",
 ]
