@@ -38,7 +38,7 @@ from ..exact import Number, format_number, is_finite
 from ..modes import gc_paused, state
 from ..value import Value, accumulate_grad
 
-__all__ = ["Tape"]
+__all__ = ["Batched", "NotBatchable", "Tape"]
 
 # A replay is compiled in pieces of about this much source text: Python's compiler needs about
 # 100 bytes per character of code while it works, so one function for a graph of millions of nodes
@@ -67,9 +67,14 @@ class Tape:
     most once). Then, after changing leaves' `.data`: `tape.backward()` adds each input's δ to its
     `.grad` and returns the new output; `tape.gradients()` returns `(output, [δ, ...])`;
     `tape.forward()` the output only.
+
+    `data=[...]` marks the leaves that hold one sample's data (never inputs by default); then
+    `tape.batched()` replays the same graph over a whole batch of samples at once (numpy or torch).
     """
 
-    def __init__(self, output: Value, inputs: Sequence[Value] | None = None):
+    def __init__(
+        self, output: Value, inputs: Sequence[Value] | None = None, data: Sequence[Value] | None = None
+    ):
         if not isinstance(output, Value):
             raise TypeError(
                 f"Tape needs the Value to differentiate (e.g. the loss), got {type(output).__name__}"
@@ -89,11 +94,22 @@ class Tape:
                     f"Tape: {_label(hooked)} has a hook; a replay does not call hooks. "
                     "Remove it (handle.remove()) or use the plain loss.backward()"
                 )
+            marked = () if data is None else _checked_data(data, every)
             if inputs is None:
-                chosen = _leaves_in_reading_order(output)
+                marked_ids = {id(v) for v in marked}
+                chosen = [v for v in _leaves_in_reading_order(output) if id(v) not in marked_ids]
             else:
                 chosen = _checked_inputs(inputs, [every[i] for i in order])
+                clash = next((v for v in chosen if any(v is d for d in marked)), None)
+                if clash is not None:
+                    raise ValueError(
+                        f"Tape: {_label(clash)} is both an input and a data leaf; an input is what you "
+                        "differentiate by (a parameter), a data leaf changes with each sample"
+                    )
             self.inputs: tuple[Value, ...] = tuple(chosen)
+            self.data: tuple[Value, ...] = marked
+            # A batched replay is compiled from the graph later: keep it only when data leaves are marked.
+            self._output = output if data is not None else None
             compiler = _Compiler(output, every, order, self.inputs)
             del every, order
             out_name, result_names = compiler.write()
@@ -134,6 +150,49 @@ class Tape:
         """Replay only the forward pass: the output's number for the leaves' current numbers."""
         result: Number = self._run(self._leaves, None, False)[0]
         return result
+
+    def batched(
+        self, backend: str = "numpy", reduction: str = "sum", *, device: str | None = None, fuse: bool = True
+    ) -> Batched:
+        """The recorded sample's graph replayed over a batch: `losses, grads = step({x: xs, ..., y: ys})`.
+
+        Needs `Tape(..., data=[...])`. `backend` is "numpy" or "torch" (then `device` "cpu" or "cuda");
+        `reduction` "sum" or "mean" says how each input's δ combines over the samples. With `fuse`,
+        each layer of neurons (Σ of weight·input products sharing their inputs) becomes one matrix
+        product. Numbers are float64; Fractions do not batch.
+        """
+        if self._output is None:
+            raise ValueError(
+                "Tape.batched: mark the data leaves when recording, e.g. Tape(loss, inputs=params, "
+                "data=[*x, y]); their numbers are what changes from sample to sample"
+            )
+        if backend not in BACKENDS:
+            raise ValueError(f"Tape.batched: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"Tape.batched: reduction must be 'sum' or 'mean', got {reduction!r}")
+        return Batched(
+            self._output,
+            self.inputs,
+            self.data,
+            backend=backend,
+            reduction=reduction,
+            device=device,
+            fuse=fuse,
+        )
+
+    def to_torch_module(self) -> Any:
+        """The recorded forward as a PyTorch `nn.Module` over batches, its parameters set from the inputs.
+
+        `module(x1=tensor, ...)` (keys: the data leaves' names) or `module({x1: tensor, ...})` gives each
+        sample's output; torch's autograd, optimisers and devices then apply. Needs `data=[...]`.
+        """
+        if self._output is None:
+            raise ValueError(
+                "Tape.to_torch_module: mark the data leaves when recording (Tape(..., data=[...]))"
+            )
+        from ._torch import torch_module
+
+        return torch_module(self._output, self.inputs, self.data)
 
     def _refuse_non_finite(self, result: Number, grads: Sequence[Number]) -> None:
         # A replay has no per-operation checks; say what went wrong and where to look.
@@ -190,6 +249,31 @@ def _checked_inputs(inputs: Sequence[Value], order: list[Value]) -> list[Value]:
     return chosen
 
 
+def _checked_data(data: Sequence[Value], every: list[Value]) -> tuple[Value, ...]:
+    """`data` as a tuple, each a leaf of the graph, none twice."""
+    if not isinstance(data, Iterable) or isinstance(data, Value):
+        raise TypeError(f"Tape: data must be a list of the data leaves (Values), got {type(data).__name__}")
+    marked = tuple(data)
+    nodes = {id(v) for v in every}
+    seen: set[int] = set()
+    for i, v in enumerate(marked):
+        if not isinstance(v, Value):
+            raise TypeError(f"Tape: data[{i}] must be a Value, got {type(v).__name__}")
+        if not v.is_leaf:
+            raise ValueError(
+                f"Tape: data[{i}] ({_label(v)}) is computed by an operation; mark the leaves only"
+            )
+        if id(v) not in nodes:
+            raise ValueError(
+                f"Tape: data[{i}] ({_label(v)}) is not part of the output's graph: its number was used as a "
+                "plain number (such as x.data) or not at all, so a replay could not change it"
+            )
+        if id(v) in seen:
+            raise ValueError(f"Tape: data[{i}] ({_label(v)}) is listed twice")
+        seen.add(id(v))
+    return marked
+
+
 def _leaves_in_reading_order(output: Value) -> list[Value]:
     """The leaves that require a gradient, in the order they appear when the expression is read."""
     seen: set[Value] = set()
@@ -213,4 +297,5 @@ def _label(v: Value) -> str:
 
 
 # Imported last: the compiler reads the limits above through this module (tests lower them).
+from ._batched import BACKENDS, REDUCTIONS, Batched, NotBatchable  # noqa: E402
 from ._compile import _Compiler  # noqa: E402

@@ -108,7 +108,9 @@ class _Compiler:
             else:
                 code = by_primitive.get(id(prim))
                 if code is None:
-                    code = by_primitive[id(prim)] = rules.of(prim)
+                    # A fused layer's operation (batched replay) brings its own code.
+                    own = getattr(prim, "code", None)
+                    code = by_primitive[id(prim)] = own if own is not None else rules.of(prim)
                 codes.append(code)
             found = [index[p] for p in node.parents]
             parents.append(found)
