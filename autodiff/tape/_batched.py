@@ -46,7 +46,8 @@ class ArrayDialect(Dialect):
         return f"where({parts})", ATOM
 
     def like(self, number: int, operand: Part, needs: dict[str, int]) -> str:
-        return f"{'ones_like' if number else 'zeros_like'}({_wrap(operand, COMPARISON, needs)})"
+        # Every number of a batched replay is a float64: `zero_like(x)` is 0.0, spread by broadcasting.
+        return "1.0" if number else "0.0"
 
     def called(self, prim: Primitive, role: str, rule: Callable[..., Any]) -> Callable[..., Any]:
         base = prim.base
@@ -233,7 +234,10 @@ def numpy_namespace() -> dict[str, Any]:
     import numpy as np
 
     def stack_columns(*xs: Any) -> Any:
-        return np.stack(np.broadcast_arrays(*xs), 1)
+        try:
+            return np.column_stack(xs)
+        except ValueError:  # a column shared by every sample: spread it over the batch first
+            return np.stack(np.broadcast_arrays(*xs), 1)
 
     def one_column(d: Any, matrix: Any, j: int) -> Any:
         result = np.zeros_like(matrix)
@@ -325,6 +329,21 @@ class Batched:
         # Per leaf the replay reads: its data column's position, or -1 (read from the leaf).
         self._leaves = compiled.leaves
         self._slots = [data_index.get(id(v), -1) for v in self._leaves]
+        # How a call fills the replay's list of leaf numbers: data columns, scalar Values (their
+        # `.data`, read in one pass), and fused layers' parameters (read in one pass, one array,
+        # then a view per matrix).
+        self._data_at = [(k, slot) for k, slot in enumerate(self._slots) if slot >= 0]
+        self._scalar_at = [
+            k for k, v in enumerate(self._leaves) if self._slots[k] < 0 and isinstance(v, Value)
+        ]
+        self._scalars = [self._leaves[k] for k in self._scalar_at]
+        self._matrix_at: list[tuple[int, int, int, tuple[int, ...]]] = []
+        self._matrix_values: list[Value] = []
+        for k, leaf in enumerate(self._leaves):
+            if self._slots[k] < 0 and not isinstance(leaf, Value):
+                start = len(self._matrix_values)
+                self._matrix_values.extend(leaf.values)
+                self._matrix_at.append((k, start, len(self._matrix_values), leaf.shape))
         self._names = {v.name: v for v in self.data if v.name}
         if len(self._names) != sum(1 for v in self.data if v.name):
             self._names = {}  # two data leaves share a name: only the Values themselves are keys
@@ -338,11 +357,15 @@ class Batched:
         """(each sample's output, each input's δ summed or averaged over the batch)."""
         xp = self._xp
         columns, n = self._columns(batch)
-        read = xp.read
-        numbers = [
-            columns[slot] if slot >= 0 else read(leaf)
-            for slot, leaf in zip(self._slots, self._leaves, strict=True)
-        ]
+        numbers: list[Any] = [None] * len(self._leaves)
+        for k, slot in self._data_at:
+            numbers[k] = columns[slot]
+        for k, x in zip(self._scalar_at, _numbers_of(self._scalars), strict=True):
+            numbers[k] = x
+        if self._matrix_at:
+            flat = xp.array(_numbers_of(self._matrix_values), (len(self._matrix_values),))
+            for k, start, end, shape in self._matrix_at:
+                numbers[k] = flat[start:end].reshape(shape)
         with xp.quiet():
             out, grads = self._run(numbers, xp.one, True)
             losses = xp.per_sample(out, n)
@@ -452,6 +475,17 @@ def _names(values: Sequence[Value]) -> str:
     return ", ".join(repr(v.name) if v.name else "an unnamed Value" for v in values)
 
 
+_FLOATS = {float, int}
+
+
+def _numbers_of(values: Sequence[Value]) -> list[Any]:
+    """The Values' numbers for a replay: floats and ints as they are, others checked (Fractions refused)."""
+    numbers = [v.data for v in values]
+    if not set(map(type, numbers)) <= _FLOATS:
+        numbers = [_scalar(v) for v in values]
+    return numbers
+
+
 def _one(v: Value) -> str:
     return f"Value {v.name!r}" if v.name else "a Value"
 
@@ -480,12 +514,6 @@ class _ArrayModule:
 
     def column(self, column: Any, leaf: Value) -> Any:
         raise NotImplementedError
-
-    def read(self, leaf: Any) -> Any:
-        """A leaf's number for the replay: a Value's `.data` (checked) or a fused layer's parameters."""
-        if isinstance(leaf, Value):
-            return _scalar(leaf)
-        return leaf.read(self.array)
 
     def array(self, numbers: list[Any], shape: tuple[int, ...]) -> Any:
         raise NotImplementedError
@@ -518,6 +546,8 @@ class _NumPy(_ArrayModule):
 
         self.np = np
         self.namespace = numpy_namespace()
+        self._gather_key = 0
+        self._gather_index: Any = None
 
     def column(self, column: Any, leaf: Value) -> Any:
         np = self.np
@@ -552,6 +582,8 @@ class _NumPy(_ArrayModule):
         return array.astype(np.float64)
 
     def per_sample(self, out: Any, n: int) -> Any:
+        if type(out) is self.np.ndarray and out.shape == (n,):
+            return out  # made by this replay: no one else holds it
         return self.np.broadcast_to(self.np.asarray(out, dtype=float), (n,)).copy()
 
     def reduce(self, grads: Sequence[Any], n: int) -> Any:
@@ -569,9 +601,12 @@ class _NumPy(_ArrayModule):
 
     def gather(self, grads: Sequence[Any], destinations: Sequence[Sequence[int]], size: int) -> Any:
         np = self.np
+        key = id(destinations)
+        if self._gather_key != key:  # one index array for every δ, made once per step
+            self._gather_key = key
+            self._gather_index = np.array([i for where in destinations for i in where], dtype=np.intp)
         result = np.zeros(size)
-        for g, where in zip(grads, destinations, strict=True):
-            result[where] = np.ravel(g)
+        result[self._gather_index] = np.concatenate([np.ravel(g) for g in grads])
         return result
 
     def tolist(self, x: Any) -> list[float]:

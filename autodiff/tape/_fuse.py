@@ -15,7 +15,7 @@ compiler, with operations of its own (`stack` of columns, `linear`, one `column`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .. import ops
@@ -60,16 +60,9 @@ class _Matrix:
     def values(self) -> list[Value]:
         return [v for row in self.rows for v in row]
 
-    def read(self, array: Callable[..., Any]) -> Any:
-        """The parameters' current numbers as an array made by `array(numbers, shape)`."""
-        from ._batched import _scalar
-
-        values = self.values
-        numbers = [v.data for v in values]
-        if not set(map(type, numbers)) <= {float, int}:
-            numbers = [_scalar(v) for v in values]  # refuses a Fraction by name
-        m, n = len(self.rows), len(self.rows[0])
-        return array(numbers, (m,) if self.vector else (m, n))
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.rows),) if self.vector else (len(self.rows), len(self.rows[0]))
 
 
 def _template(text: str, precedence: int = ATOM) -> _Template:
