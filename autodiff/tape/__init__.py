@@ -100,7 +100,8 @@ class Tape:
                 chosen = [v for v in _leaves_in_reading_order(output) if id(v) not in marked_ids]
             else:
                 chosen = _checked_inputs(inputs, [every[i] for i in order])
-                clash = next((v for v in chosen if any(v is d for d in marked)), None)
+                marked_ids = {id(v) for v in marked}
+                clash = next((v for v in chosen if id(v) in marked_ids), None)
                 if clash is not None:
                     raise ValueError(
                         f"Tape: {_label(clash)} is both an input and a data leaf; an input is what you "
@@ -108,16 +109,38 @@ class Tape:
                     )
             self.inputs: tuple[Value, ...] = tuple(chosen)
             self.data: tuple[Value, ...] = marked
-            # A batched replay is compiled from the graph later: keep it only when data leaves are marked.
+            # A batched replay is compiled from the graph later: keep it only when data leaves are
+            # marked. Then the scalar replay is compiled on first use too (a batched step may be all
+            # that is wanted); otherwise now, and only the leaves are kept, not the recorded graph.
             self._output = output if data is not None else None
-            compiler = _Compiler(output, every, order, self.inputs)
-            del every, order
-            out_name, result_names = compiler.write()
-            compiled = compiler.finish(out_name, result_names)
-        self._sources = compiled.sources
-        self._run = compiled.run
-        # Only the leaves are kept (their `.data` is read at each replay), not the recorded graph.
-        self._leaves = compiled.leaves
+            self._compiled: _Compiled | None = None
+            if data is None:
+                graph = [every, order]
+                del every, order  # the compiler frees the graph's tables as it goes: hold no other reference
+                self._compiled = _compiled(output, graph, self.inputs)
+
+    def _scalar(self) -> _Compiled:
+        compiled = self._compiled
+        if compiled is None:
+            assert self._output is not None
+            with gc_paused():
+                every = topological_order(self._output, only_requiring_grad=False)
+                graph = [every, _backward_order(self._output, every)]
+                del every
+                compiled = self._compiled = _compiled(self._output, graph, self.inputs)
+        return compiled
+
+    @property
+    def _run(self) -> Any:
+        return self._scalar().run
+
+    @property
+    def _leaves(self) -> list[Value]:
+        return self._scalar().leaves
+
+    @property
+    def _sources(self) -> list[str]:
+        return self._scalar().sources
 
     @property
     def source(self) -> str:
@@ -206,6 +229,16 @@ class Tape:
 
     def __repr__(self) -> str:
         return f"<Tape of {self.source.count(chr(10))} lines, {len(self.inputs)} input(s)>"
+
+
+def _compiled(output: Value, graph: list[Any], inputs: Sequence[Value]) -> _Compiled:
+    """The scalar replay of `graph` = [every node (root first), backward's order], emptied on the way."""
+    every, order = graph
+    graph.clear()
+    compiler = _Compiler(output, every, order, inputs)
+    del every, order
+    out_name, result_names = compiler.write()
+    return compiler.finish(out_name, result_names)
 
 
 def _backward_order(output: Value, every: list[Value]) -> list[int]:
@@ -298,4 +331,4 @@ def _label(v: Value) -> str:
 
 # Imported last: the compiler reads the limits above through this module (tests lower them).
 from ._batched import BACKENDS, REDUCTIONS, Batched, NotBatchable  # noqa: E402
-from ._compile import _Compiler  # noqa: E402
+from ._compile import _Compiled, _Compiler  # noqa: E402

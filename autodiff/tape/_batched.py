@@ -357,23 +357,37 @@ class Batched:
         """(each sample's output, each input's δ summed or averaged over the batch)."""
         xp = self._xp
         columns, n = self._columns(batch)
-        numbers: list[Any] = [None] * len(self._leaves)
-        for k, slot in self._data_at:
-            numbers[k] = columns[slot]
-        for k, x in zip(self._scalar_at, _numbers_of(self._scalars), strict=True):
-            numbers[k] = x
-        if self._matrix_at:
-            flat = xp.array(_numbers_of(self._matrix_values), (len(self._matrix_values),))
-            for k, start, end, shape in self._matrix_at:
-                numbers[k] = flat[start:end].reshape(shape)
         with xp.quiet():
-            out, grads = self._run(numbers, xp.one, True)
+            out, grads = self._run(self._numbers(columns), xp.one, True)
             losses = xp.per_sample(out, n)
             result = xp.reduce(grads, n) if self._fused is None else self._fused.finish(grads, xp, n)
         if self.reduction == "mean":
             result = result / n
         xp.check(losses, result, self)
         return losses, result
+
+    def forward(self, batch: Mapping[Any, Any]) -> Any:
+        """Each sample's output only (no δ computed)."""
+        xp = self._xp
+        columns, n = self._columns(batch)
+        with xp.quiet():
+            out, _ = self._run(self._numbers(columns), None, False)
+            losses = xp.per_sample(out, n)
+        xp.check(losses, xp.array([], (0,)), self)
+        return losses
+
+    def _numbers(self, columns: list[Any]) -> list[Any]:
+        """The replay's leaf numbers: data columns, scalar Values' `.data`, fused layers' parameter arrays."""
+        numbers: list[Any] = [None] * len(self._leaves)
+        for k, slot in self._data_at:
+            numbers[k] = columns[slot]
+        for k, x in zip(self._scalar_at, _numbers_of(self._scalars), strict=True):
+            numbers[k] = x
+        if self._matrix_at:
+            flat = self._xp.array(_numbers_of(self._matrix_values), (len(self._matrix_values),))
+            for k, start, end, shape in self._matrix_at:
+                numbers[k] = flat[start:end].reshape(shape)
+        return numbers
 
     def backward(self, batch: Mapping[Any, Any]) -> Any:
         """Replay, add each input's δ (summed or averaged) to its `.grad`; return the losses."""
