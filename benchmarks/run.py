@@ -773,7 +773,7 @@ def scaling(sizes: Sequence[int], repeat: int, out: list[str]) -> dict[str, dict
     return result
 
 
-# --- workload 9: batched replay of one sample's graph ------------------------------------------------
+# --- workload 7: batched replay of one sample's graph ------------------------------------------------
 
 BATCHED_NUMPY = "Tape.batched, numpy"
 BATCHED_TORCH = "Tape.batched, torch CPU"
@@ -871,7 +871,7 @@ def batched(sizes: Sequence[int], repeat: int, out: list[str]) -> dict[int, dict
         result[n] = {name: timings.median(name) for name in runs}  # type: ignore[misc]
     names = [BATCHED_NUMPY, BATCHED_TORCH, SCALAR_TAPE, NUMPY, TORCH_TENSORS]
     present = [m for m in names if any(m in r for r in result.values())]
-    out.append("## 9. Batched replay: the moons step over a batch (MLP 2-16-16-1)\n")
+    out.append("## 7. Batched replay: the moons step over a batch (MLP 2-16-16-1)\n")
     out.append(
         "One sample's graph (`MaxMargin()(model([x1, x2]), y)`, the data leaves marked) recorded and "
         f"compiled once ({compile_seconds * 1e3:.0f} ms with its numpy replay), then replayed over "
@@ -898,7 +898,7 @@ def batched(sizes: Sequence[int], repeat: int, out: list[str]) -> dict[int, dict
     return result
 
 
-# --- workload 10: the digits example ---------------------------------------------------------------
+# --- workload 8: the digits example ---------------------------------------------------------------
 
 
 def digits(out: list[str], quick: bool) -> dict[str, float]:
@@ -908,7 +908,7 @@ def digits(out: list[str], quick: bool) -> dict[str, float]:
         import digits as example
         import sklearn  # noqa: F401
     except ImportError:
-        out.append("## 10. Digits\n\nSkipped: scikit-learn is not installed (pip install -e '.[digits]').\n")
+        out.append("## 8. Digits\n\nSkipped: scikit-learn is not installed (pip install -e '.[digits]').\n")
         return {}
     compile_times = []
     for _ in range(3 if quick else 7):
@@ -926,7 +926,7 @@ def digits(out: list[str], quick: bool) -> dict[str, float]:
         start = clock()
         example.train(reached, subset=300 if quick else None)
         to_95 = clock() - start
-    out.append("## 10. Digits: a scalar-written MLP 64-16-10 on scikit-learn's 8×8 digits\n")
+    out.append("## 8. Digits: a scalar-written MLP 64-16-10 on scikit-learn's 8×8 digits\n")
     out.append(
         "`examples/digits.py`: softmax cross-entropy written from exp, Σ, / and log; 1,437 training and "
         '360 test digits; mini-batches of 32, SGD lr 0.5, through `tape.batched(reduction="mean")`. '

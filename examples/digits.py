@@ -126,8 +126,8 @@ def train(
     train_x, train_y, test_x, test_y = load(subset, seed)
     began = time.perf_counter()
     model, pixels, label, tape = record(seed)
-    result = Result(model, tape, record_seconds=time.perf_counter() - began)
     step = tape.batched(backend=backend, reduction="mean", device=device)
+    result = Result(model, tape, record_seconds=time.perf_counter() - began)
     scores = tape.batched(backend="numpy")  # the accuracy's forward replays stay on numpy
     optimizer = SGD(model.parameters(), lr=lr)
     shuffle = random.Random(seed)

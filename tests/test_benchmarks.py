@@ -38,8 +38,8 @@ def test_quick_run_writes_a_report_with_every_workload(tmp_path):
         "## 5.",
         "## 1b. A small graph",
         "## 6. Scaling",
-        "## 9. Batched replay",
-        "## 10. Digits",
+        "## 7. Batched replay",
+        "## 8. Digits",
     ):
         assert title in text
     assert "| batch | Tape.batched, numpy |" in text
