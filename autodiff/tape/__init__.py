@@ -25,6 +25,14 @@ changed sign, `pow` at exponent 0 — because the rules run again on the new num
 see: decisions taken in your own Python code (`if x.data > 0: ...`, a loop that runs until a
 number is small, `x * y.data`), which fixed the graph's shape and constants when it was recorded.
 If your model branches on numbers, rebuild the graph at each step instead.
+
+With its data leaves marked (`Tape(loss, inputs=params, data=[*x, y])`), the graph of one sample
+replays over a whole batch at once: `tape.batched(backend="numpy")` (or "torch").
+
+The package: `_trace` turns the table's rules into expression trees (`autodiff.trace_rule`,
+every decision forked), `_emit` renders trees as code templates through a dialect, `_compile`
+plans the graph and writes the forward and backward statements, `_batched` / `_fuse` / `_torch`
+make the batched replay, and this module is the API.
 """
 
 from __future__ import annotations
