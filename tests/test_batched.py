@@ -254,3 +254,46 @@ def test_recording_and_the_core_do_not_import_numpy():
         "assert 'numpy' not in sys.modules and 'torch' not in sys.modules, 'imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=autodiff.__path__[0] + "/..")
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_fusion_handles_reordered_shared_and_reused_neurons(shared):
+    rng = np.random.default_rng(3)
+    w = [[Value(float(rng.normal()), f"w{i}_{j}") for j in range(3)] for i in range(4)]
+    b = [Value(float(rng.normal()), f"b{i}") for i in range(4)]
+    v = [[Value(float(rng.normal()), f"v{i}_{j}") for j in range(4)] for i in range(2)]
+    xs = [data_leaf(f"x{j}") for j in range(3)]
+    hidden = [
+        autodiff.sum([*(wi * x for wi, x in zip(w[i], xs, strict=True)), b[i]]).tanh() for i in range(4)
+    ]
+    # The next layer reads the hidden layer in another order (a permutation), one hidden output is
+    # also used on its own, and (shared) one weight is also used outside its neuron, which then
+    # stays a scalar node while its three neighbours are fused.
+    order = [2, 0, 3, 1]
+    outs = [autodiff.sum([vi * hidden[k] for vi, k in zip(v[i], order, strict=True)]) for i in range(2)]
+    u = [Value(float(rng.normal()), f"u{k}") for k in range(4)]
+    other = autodiff.sum([uk * h for uk, h in zip(u, hidden, strict=True)])  # the layer in its own order
+    loss = outs[0] * outs[1] + hidden[1] * 0.5 + other * 0.25
+    if shared:
+        loss = loss + w[0][0] * xs[0] * xs[1]
+    params = [*[p for row in w for p in row], *b, *[p for row in v for p in row], *u]
+    tape = Tape(loss, inputs=params, data=xs)
+    fused = tape.batched()
+    assert fused.fused_layers == 3
+    # Two layers read the hidden matrix in two orders: one of them permutes its columns.
+    assert ("[:, [" in fused.source) == (not shared)
+    numbers = rng.normal(size=(7, 3))
+    numbers[0] = 0.0
+    batch = {x: numbers[:, j] for j, x in enumerate(xs)}
+    losses, grads = fused(batch)
+    plain_losses, plain_grads = tape.batched(fuse=False)(batch)
+    total = np.zeros(len(params))
+    for k, row in enumerate(numbers):
+        for x, c in zip(xs, row, strict=True):
+            x.data = float(c)
+        out, g = tape.gradients()
+        assert abs(losses[k] - out) <= TOL * max(1.0, abs(out))
+        total += g
+    assert_close(grads, list(total))
+    assert_close(plain_grads, list(total))
+    assert_close(plain_losses, list(losses))
