@@ -297,3 +297,20 @@ def test_fusion_handles_reordered_shared_and_reused_neurons(shared):
     assert_close(grads, list(total))
     assert_close(plain_grads, list(total))
     assert_close(plain_losses, list(losses))
+
+
+def test_an_intermediate_input_keeps_its_delta_when_layers_are_fused():
+    model, xs, y, loss = moons_like()
+    # Every neuron's Σ, an intermediate node of the graph, asked for as an input.
+    sums = [v for v in autodiff.topological_order(loss) if v.op == "sum"]
+    inputs = [*model.parameters(), *sums]
+    tape = Tape(loss, inputs=inputs, data=[*xs, y])
+    points, labels = batch(12)
+    numbers = {xs[0]: points[:, 0], xs[1]: points[:, 1], y: labels}
+    _, fused = tape.batched()(numbers)
+    total = np.zeros(len(inputs))
+    for (a, b), label in zip(points, labels, strict=True):
+        xs[0].data, xs[1].data, y.data = float(a), float(b), float(label)
+        total += tape.gradients()[1]
+    assert_close(fused, list(total))  # the Σs' own δs too, not dropped with a fused layer
+    assert sum(g != 0.0 for g in total[-len(sums) :]) > len(sums) // 2

@@ -145,7 +145,8 @@ def fuse_layers(
 
     def neuron(node: Value) -> tuple[tuple[int, ...], list[Value], Value | None, list[Value]] | None:
         """(key of its inputs, its weights, its bias, its inputs) if `node` is a neuron's Σ."""
-        if node.primitive is None or node.primitive.base is not ops.sum:
+        # A node whose own δ is asked for (an intermediate input) stays a node of its own.
+        if node.primitive is None or node.primitive.base is not ops.sum or id(node) in is_input:
             return None
         parents = list(node.parents)
         bias = None
@@ -157,7 +158,7 @@ def fuse_layers(
             return None
         weights, xs = [], []
         for p in parents:
-            if p.primitive is not ops.mul or uses[id(p)] != 1:
+            if p.primitive is not ops.mul or uses[id(p)] != 1 or id(p) in is_input:
                 return None
             w, x = p.parents
             if not (w.primitive is None and id(w) in is_input and uses[id(w)] == 1 and id(x) in varies):
@@ -217,7 +218,7 @@ def fuse_layers(
             prim = nexts[0].primitive
             if prim is None or prim.arity != 1 or any(u.primitive is not prim for u in nexts):
                 break
-            if len({id(u) for u in nexts}) != len(nexts):
+            if len({id(u) for u in nexts}) != len(nexts) or any(id(u) in is_input for u in tops):
                 break
             z = _Node(prim, (z,))
             absorbed.update(id(t) for t in nexts)
@@ -264,7 +265,7 @@ def _same_columns(xs: Sequence[Value], vector_of: dict[int, tuple[Any, int]]) ->
     return _Node(_Op("permute", _code(f"{{0}}[:, {columns}]", [f"{{d}}[:, {inverse}]"])), (matrix,))
 
 
-def _finished(root: Any, inputs: Sequence[Value], matrices: list[_Matrix], layers: int) -> Fused:
+def _finished(root: Any, inputs: Sequence[Value], matrices: list[_Matrix], layers: int) -> Fused | None:
     """Order the rewritten graph for the compiler and say where each Tape input's δ lands."""
     # Depth-first, parents before users; then reversed: root first, each node before its parents.
     order_list: list[Any] = []
@@ -293,5 +294,7 @@ def _finished(root: Any, inputs: Sequence[Value], matrices: list[_Matrix], layer
         if id(v) not in where and id(v) in present:
             where[id(v)] = (len(graph_inputs), -1)
             graph_inputs.append(v)
-    locations = [where.get(id(v), (-1, -1)) for v in inputs]
+    if any(id(v) not in where for v in inputs):
+        return None  # an input the rewritten graph no longer holds: replay node by node instead
+    locations = [where[id(v)] for v in inputs]
     return Fused(every, list(range(len(every))), graph_inputs, locations, layers)
