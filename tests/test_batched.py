@@ -314,3 +314,23 @@ def test_an_intermediate_input_keeps_its_delta_when_layers_are_fused():
         total += tape.gradients()[1]
     assert_close(fused, list(total))  # the Σs' own δs too, not dropped with a fused layer
     assert sum(g != 0.0 for g in total[-len(sums) :]) > len(sums) // 2
+
+
+def test_a_frozen_node_stops_the_delta_in_the_batched_replay():
+    model, xs, y, _ = moons_like()
+    hidden = model.layers[0](xs)
+    hidden[0].requires_grad_(False)  # frozen: no δ flows through it to the first layer's weights
+    out = model.layers[2](model.layers[1](hidden))[0]
+    loss = (1 - y * out).relu()
+    tape = Tape(loss, data=[*xs, y])  # the inputs: every leaf the δ reaches
+    frozen_neuron = set(model.layers[0].neurons[0].parameters())
+    assert not frozen_neuron & set(tape.inputs) and len(tape.inputs) == len(model.parameters()) - 3
+    points, labels = batch(9)
+    step = tape.batched()
+    assert step.fused_layers == 0  # a frozen node: replayed node by node
+    _, grads = step({xs[0]: points[:, 0], xs[1]: points[:, 1], y: labels})
+    total = np.zeros(len(grads))
+    for (a, b), label in zip(points, labels, strict=True):
+        xs[0].data, xs[1].data, y.data = float(a), float(b), float(label)
+        total += tape.gradients()[1]
+    assert_close(grads, list(total))

@@ -132,6 +132,13 @@ def fuse_layers(
     output: Value, every: list[Value], inputs: Sequence[Value], data: Sequence[Value]
 ) -> Fused | None:
     """The graph with its layers of neurons fused, or None when no layer has that shape."""
+    # A node frozen with requires_grad_(False) above nodes that learn stops δ where the compiler's
+    # plain order knows it: leave such graphs to the node-by-node replay.
+    if any(
+        not node.requires_grad and node.primitive is not None and any(p.requires_grad for p in node.parents)
+        for node in every
+    ):
+        return None
     uses: dict[int, int] = {}
     for node in every:
         for p in node.parents:
