@@ -259,18 +259,6 @@ def numpy_namespace() -> dict[str, Any]:
     }
 
 
-def supported(prim: Primitive, backend: str = "numpy") -> bool:
-    """Whether a batched replay on `backend` can run `prim` (every rule traced or with an array version)."""
-    from ._emit import _Rules
-
-    rules = _Rules(_dialect(backend))
-    try:
-        rules.of(prim)
-    except NotBatchable:
-        return False
-    return True
-
-
 def _dialect(backend: str) -> ArrayDialect:
     if backend == "numpy":
         return numpy_dialect()
