@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: `bash run.sh demo`, `bash run.sh test [pytest arguments]`,
-# or `bash run.sh gallery`.
+# `bash run.sh gallery`, or `bash run.sh docs [mkdocs serve arguments]` (serves the docs site).
 # It makes a virtual environment in .venv, installs the project into it, makes sure Graphviz's
 # `dot` is there (installing it with apt-get when it can), then runs the chosen job.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage="usage: bash run.sh demo | test [pytest arguments, e.g. -k relu] | gallery"
+usage="usage: bash run.sh demo | test [pytest arguments, e.g. -k relu] | gallery | docs [mkdocs serve arguments]"
 job="${1:-}"
 case "$job" in
-  demo|test|gallery) shift ;;
+  demo|test|gallery|docs) shift ;;
   *) echo "$usage" >&2; exit 2 ;;
 esac
 
@@ -74,6 +74,8 @@ fi
 
 case "$job" in
   demo|gallery) extras="viz,progress,plot" ;;
+  # The site alone: MkDocs and the API reference's reader, and graphviz for the pages' pictures.
+  docs) extras="viz,docs" ;;
   # The tests also build the docs site (docs), run examples/article.ipynb (notebook), drive the
   # step-through page in Chromium (browser), write its animation (anim) and train on the digits
   # (digits).
@@ -111,4 +113,6 @@ case "$job" in
     "$venv/bin/python" -m viz gallery docs/gallery
     ;;
   test) "$venv/bin/python" -m pytest "$@" ;;
+  # Serves the site at http://127.0.0.1:8000/ (rebuilt on every change) without running the tests.
+  docs) "$venv/bin/python" -m mkdocs serve "$@" ;;
 esac

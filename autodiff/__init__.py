@@ -4,7 +4,7 @@ Layout, from the engine outwards:
 - core: `value` (the `Value` node), `ops` (the table of primitives), `backward` (graph walks and the
   chain rule), `modes` (no_grad, layer, anomaly), `exact` (exact arithmetic), `checks` (validation);
 - tools on the core: `functional` (grad, hessian), `trace` (rules run on symbols), `tape` (compiled
-  replays), `gradcheck`;
+  replays), `gradcheck`, `check` (a hand derivation of the δs checked, with the mistake named);
 - learning: `autodiff.learn` (nn, optim, train, datasets);
 - teaching: `autodiff.articles` (the articles' example and its tables).
 Drawing lives in the separate `viz` package, which reads graphs through the public API below.
@@ -14,6 +14,7 @@ import sys as _sys
 
 from . import ops
 from .backward import leading_to, propagate, topological_order
+from .check import DeltaMismatch, DeltaReport, Hint, assert_deltas, check_deltas
 from .checks import check_number
 from .exact import format_number, is_exact
 from .functional import grad, gradients, hessian, value_and_grad
@@ -22,18 +23,24 @@ from .modes import detect_anomaly, enable_grad, gc_paused, is_grad_enabled, laye
 from .ops import Primitive, primitive
 from .tape import Tape
 from .trace import trace_rule
-from .value import Parameter, Value, sum, zero_grad  # noqa: A004 - autodiff.sum is the Σ primitive's helper
+from .value import Parameter, Value, max, min, sum, zero_grad  # noqa: A004 - the primitives' helpers
 
 __all__ = [
+    "DeltaMismatch",
+    "DeltaReport",
     "GradcheckError",
     "GradcheckReport",
+    "Hint",
     "Parameter",
     "Primitive",
     "Tape",
     "Value",
+    "assert_deltas",
+    "check_deltas",
     "check_number",
     "detect_anomaly",
     "enable_grad",
+    "fit",
     "format_number",
     "gc_paused",
     "grad",
@@ -44,6 +51,8 @@ __all__ = [
     "is_grad_enabled",
     "layer",
     "leading_to",
+    "max",
+    "min",
     "no_grad",
     "ops",
     "primitive",
@@ -65,6 +74,7 @@ from .learn import datasets as _datasets
 from .learn import nn as _nn
 from .learn import optim as _optim
 from .learn import train as _train
+from .learn.train import fit  # micrograd users look for it at the top: autodiff.fit(model, loss, data, opt)
 
 for _old, _module in {
     "nn": _nn,

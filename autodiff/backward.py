@@ -8,13 +8,14 @@ Both the order and the pass are loops, not recursion, so a chain of a million op
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from . import ops
 from . import value as _value  # a module object: `value` imports this module while it loads
-from .checks import FloatRangeError, check_finite, check_number
+from .checks import FloatRangeError, check_bool, check_finite, check_number
 from .exact import PLAIN_NUMBERS, one_like
 from .modes import enable_grad, state, uncounted
 
@@ -159,11 +160,15 @@ def propagate(
                     push(parent)
 
 
-def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> None:
+def backward(
+    root: Value, grad: Any = None, *, create_graph: bool = False, retain_graph: bool = False
+) -> None:
     """Add ∂root/∂node · grad to `.grad` of every node `root` depends on (grad defaults to 1).
 
     If anything raises on the way (a derivative, a hook, an anomaly check), every `.grad` is left
     exactly as it was. A `.grad` of None (the PyTorch habit of "no gradient yet") counts as 0.
+    A second pass from the same `root` adds its δs again, with a `UserWarning` unless
+    `retain_graph=True` (passes from other roots through shared nodes never warn).
     """
     Value = _value.Value  # the class, looked up once per call
 
@@ -174,6 +179,10 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
             "backward(): this Value does not depend on anything that requires a gradient "
             "(it is a constant, a detached Value, or was computed inside no_grad())"
         )
+    if retain_graph.__class__ is not bool:
+        retain_graph = check_bool(retain_graph, "backward(retain_graph=...)")
+    # A second pass from this root warns once it has added its δs (a failed pass adds nothing).
+    again = not retain_graph and root._hooks.__class__ is _value._PassedRoot
     seeded_by_a_value = isinstance(grad, Value)
     if grad is None:
         seed: Any = one_like(root._data)
@@ -186,8 +195,10 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         # graph), anomaly checks, and a pass started inside another one (from a hook, or in another
         # thread) take the general pass, which keeps its counts and δs to itself.
         _general_backward(root, seed, create_graph)
+        _passed(root, again)
         return
-    global recounts, general_passes
+    global recounts, general_passes, _slots_owner
+    _slots_owner = _get_ident()
     try:
         try:
             _chain_rule(root, seed, counted=False)
@@ -209,12 +220,44 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
         _clear(root)
         raise
     finally:
+        _slots_owner = None
         _SLOTS.release()
+    _passed(root, again)
+
+
+def _passed(root: Value, again: bool) -> None:
+    """After a pass: remember it on `root` (hooks move into a `_PassedRoot`), or warn if it was a repeat."""
+    hooks = root._hooks
+    if hooks.__class__ is not _value._PassedRoot:
+        root._hooks = _value._PassedRoot() if hooks is None else _value._PassedRoot(hooks)
+    if again:
+        warnings.warn(_AGAIN, UserWarning, stacklevel=_caller_level())
+
+
+_AGAIN = (
+    "backward() ran again from the same Value: its δs were added to those already in the .grad "
+    "of every node of its graph, which now holds the δs twice (a re-run notebook cell does this). "
+    "Call zero_grad() to start over, or pass retain_graph=True to say the accumulation is meant, "
+    "which also silences this warning."
+)
+
+
+def _caller_level() -> int:
+    """The `stacklevel` of `_passed`'s warning that points at the user's line (past `Value.backward`)."""
+    import sys
+
+    # Frames: _caller_level, _passed, backward, then Value.backward or the user's code.
+    return 4 if sys._getframe(3).f_code is _value.Value.backward.__code__ else 3
 
 
 # The plain pass keeps its scratch numbers in the nodes' `_uses` and `_delta` slots (a slot is
-# several times faster than a dict entry); one pass at a time may use them.
+# several times faster than a dict entry); one pass at a time may use them. The same lock makes
+# adding into a `.grad` safe across threads: a plain pass holds it from its first `.grad` write to
+# its last, and the general pass takes it to add its δs in (see `_general_backward`), so two
+# threads whose graphs share a weight never read the same old `.grad` and both write over it.
 _SLOTS = threading.Lock()
+_slots_owner: int | None = None  # the thread holding `_SLOTS` for a plain pass, if any
+_get_ident = threading.get_ident
 # Read by tests: plain passes that counted their graph's users first (the recorded counts did not
 # fit, or a hook was to run on a node that is not a leaf), and plain passes that ended in the
 # general pass (the counts changed during the counted pass).
@@ -419,30 +462,49 @@ def _chain_rule(root: Value, seed: Any, counted: bool) -> None:
                             push(parent)
             if len(touched) == len(order) + parkings - 1:
                 break
-            # Some δs were not passed on. Leaves among them (often weights also used by a graph
-            # the loss does not reach) are written now, from the δ they hold; anything else means
-            # the counts do not fit this graph.
-            left = [n for n in dict.fromkeys(touched) if n._delta is not None]
-            if any(n._op is not None for n in left):
-                raise _Recount()
-            for leaf in left:
-                leaf._uses = 0
-                push(leaf)
+            ready.extend(_left_leaves(touched))
         for node, gathered in parked.items():
-            with uncounted():
-                delta = _run_hooks(node, gathered)
-            grad = node.grad
-            keep((len(order), grad))
-            done(node)
-            node.grad = _grad_plus(node, grad, delta)
+            _write_parked(node, gathered, order, olds)
     except BaseException as error:
-        failed_at = node
-        before = dict(olds)
-        for i in range(len(order) - 1, -1, -1):  # last first: a node released twice gets its first .grad
-            order[i].grad = before.get(i, ZERO)
+        _undo(order, olds)
         if isinstance(error, OverflowError):
-            raise _backward_overflow(error, failed_at) from None
+            raise _backward_overflow(error, node) from None
         raise
+
+
+# The once-per-pass phases of `_chain_rule`, around its per-node loop.
+
+
+def _left_leaves(touched: list[Value]) -> list[Value]:
+    """The leaves still holding a δ once no node is ready, made ready; `_Recount` if another node holds one.
+
+    Some δs were not passed on: leaves among them (often weights also used by a graph the loss does
+    not reach) get their `.grad` written from the δ they hold; any other node means the counts do
+    not fit this graph.
+    """
+    left = [n for n in dict.fromkeys(touched) if n._delta is not None]
+    if any(n._op is not None for n in left):
+        raise _Recount()
+    for leaf in left:
+        leaf._uses = 0
+    return left
+
+
+def _write_parked(node: Value, gathered: Any, order: list[Value], olds: list[tuple[int, Any]]) -> None:
+    """A hooked leaf after the walk: its hooks on the δ it gathered, then its `.grad` (kept for `_undo`)."""
+    with uncounted():
+        delta = _run_hooks(node, gathered)
+    grad = node.grad
+    olds.append((len(order), grad))
+    order.append(node)
+    node.grad = _grad_plus(node, grad, delta)
+
+
+def _undo(order: list[Value], olds: list[tuple[int, Any]]) -> None:
+    """Put back every `.grad` a failed pass wrote: those `olds` lists, and the int 0 for the others."""
+    before = dict(olds)
+    for i in range(len(order) - 1, -1, -1):  # last first: a node released twice gets its first .grad
+        order[i].grad = before.get(i, 0)
 
 
 def _clear(root: Value) -> None:
@@ -466,16 +528,27 @@ def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
         seed = value_class(seed, requires_grad=False)
     # create_graph records the δs' own graph, even inside no_grad(): that is what it asks for.
     with enable_grad() if create_graph else nullcontext():
-        anomaly = state.anomaly
-        nodes: list[Value] = []
-        grads: list[Any] = []
-        for node, delta in propagate(root, seed, create_graph=create_graph):
-            total = _grad_plus(node, node.grad, delta)
-            if anomaly and total is not delta:
-                check_finite(_number(total), f"adding into the .grad of {_label(node)}", (delta,))
-            nodes.append(node)
-            grads.append(total)
-    for node, total in zip(nodes, grads, strict=True):  # the commit, once every δ is known
+        passed = list(propagate(root, seed, create_graph=create_graph))
+        # The commit, once every δ is known: each `.grad` is read, added to and written while this
+        # thread holds `_SLOTS`, which it may hold already (a pass started by a hook of a plain pass,
+        # or a plain pass that fell back on this one).
+        if _slots_owner == _get_ident():
+            _add_into_grads(passed)
+        else:
+            with _SLOTS:
+                _add_into_grads(passed)
+
+
+def _add_into_grads(passed: list[tuple[Value, Any]]) -> None:
+    """Add each δ into its node's `.grad`: all the sums first (one may fail a check), then the writes."""
+    anomaly = state.anomaly
+    grads: list[Any] = []
+    for node, delta in passed:
+        total = _grad_plus(node, node.grad, delta)
+        if anomaly and total is not delta:
+            check_finite(_number(total), f"adding into the .grad of {_label(node)}", (delta,))
+        grads.append(total)
+    for (node, _), total in zip(passed, grads, strict=True):
         node.grad = total
 
 

@@ -124,8 +124,8 @@ def check_float(x: object, what: str) -> Number:
 
 
 GRAPH_CUT_HINT = (
-    "Python's math functions and float(x) turn a Value into a plain number, which cuts it off the graph; "
-    "use autodiff's primitives instead: x.sin(), x.cos(), x.exp(), x.log(), x.sqrt(), x.tanh(), "
+    "a number computed from x.data (math.sin(x.data)), or not from the inputs at all, cuts the result off "
+    "the graph; use autodiff's primitives instead: x.sin(), x.cos(), x.exp(), x.log(), x.sqrt(), x.tanh(), "
     "x.sigmoid() (or autodiff.ops.sin(x), ...)"
 )
 """What to write instead when a function's result has lost its link to its inputs."""

@@ -17,6 +17,7 @@ derivative tests (`tests/test_ops.py`, `tests/test_higher_order.py`) run over th
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -198,7 +199,7 @@ def _sum(*xs: Number, n: int) -> Number:
 
 def _softplus(x: Number) -> float:
     # log(1 + e**x) written so that neither exp nor log overflows for large |x|.
-    return max(float(x), 0.0) + math.log1p(math.exp(-math.fabs(x)))
+    return builtins.max(float(x), 0.0) + math.log1p(math.exp(-math.fabs(x)))
 
 
 def _leaky_relu(x: Number, *, slope: Number) -> Number:
@@ -211,6 +212,78 @@ def _sigmoid(x: Number) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+_LN2 = math.log(2)  # the derivatives of log2 and log10: 1 / (x · ln 2), 1 / (x · ln 10)
+_LN10 = math.log(10)
+
+
+def _log_base(x: Number, *, name: str, base: Callable[[Any], float]) -> float:
+    if x <= 0:
+        raise ValueError(f"{name}: the input must be > 0, got {format_number(x)}")
+    return base(x)
+
+
+def _log2(x: Number) -> float:
+    return _log_base(x, name="log2", base=math.log2)
+
+
+def _log10(x: Number) -> float:
+    return _log_base(x, name="log10", base=math.log10)
+
+
+def _arc(x: Number, *, name: str, arc: Callable[[Any], float]) -> float:
+    if not -1 <= x <= 1:
+        raise ValueError(f"{name}: the input must be in [-1, 1], got {format_number(x)}")
+    return arc(x)
+
+
+def _asin(x: Number) -> float:
+    return _arc(x, name="asin", arc=math.asin)
+
+
+def _acos(x: Number) -> float:
+    return _arc(x, name="acos", arc=math.acos)
+
+
+def _hyperbolic(x: Number, *, name: str, f: Callable[[Any], float]) -> float:
+    try:
+        return f(x)
+    except OverflowError:
+        raise OverflowError(f"{name}: {name}({brief_number(x)}) is too large for a float") from None
+
+
+def _sinh(x: Number) -> float:
+    return _hyperbolic(x, name="sinh", f=math.sinh)
+
+
+def _cosh(x: Number) -> float:
+    return _hyperbolic(x, name="cosh", f=math.cosh)
+
+
+def _max(x: Number, y: Number) -> Number:
+    # At a tie the first input wins (and gets the δ), as relu = max(x, 0) passes the δ at x = 0.
+    return x if x >= y else y
+
+
+def _min(x: Number, y: Number) -> Number:
+    return x if x <= y else y
+
+
+def _clamp(x: Number, *, lo: Number | None, hi: Number | None) -> Number:
+    # A clipped float stays a float (clamp(0.5, 1, 2) is 1.0), as relu's 0 keeps its input's type.
+    if lo is not None and x < lo:
+        return float(lo) if x.__class__ is float else lo
+    if hi is not None and x > hi:
+        return float(hi) if x.__class__ is float else hi
+    return x
+
+
+def _mod(x: Number, y: Number) -> Number:
+    # Python's %: the result has the sign of y, and x == (x // y) * y + x % y.
+    if y == 0:
+        raise ZeroDivisionError(f"mod: {format_number(x)} % 0, the divisor is 0")
+    return x % y
 
 
 # --- local derivatives that need a decision -----------------------------------------------------
@@ -245,6 +318,29 @@ def _d_sqrt(x: Any, out: Any) -> Any:
     return div(0.5, out)
 
 
+def _d_asin(x: Any, out: Any) -> Any:
+    if not -1 < data(x) < 1:
+        raise ZeroDivisionError(f"asin: the derivative at {format_number(data(x))} is infinite")
+    return div(1, sqrt(1 - x * x))
+
+
+def _d_acos(x: Any, out: Any) -> Any:
+    if not -1 < data(x) < 1:
+        raise ZeroDivisionError(f"acos: the derivative at {format_number(data(x))} is infinite")
+    return -div(1, sqrt(1 - x * x))
+
+
+def _d_mod_divisor(x: Any, y: Any, out: Any) -> Any:
+    # x % y = x - floor(x / y)·y, with floor(x / y) constant between the jumps.
+    return -(data(x) // data(y))
+
+
+def _d_clamp(x: Any, out: Any, *, lo: Any, hi: Any) -> int:
+    # Inside [lo, hi], the bounds included, the δ passes (relu, a clamp at 0, passes it at 0).
+    v = data(x)
+    return 0 if (lo is not None and v < lo) or (hi is not None and v > hi) else 1
+
+
 def _sign(x: Any, out: Any) -> int:
     v = data(x)
     return 1 if v > 0 else -1 if v < 0 else 0
@@ -255,6 +351,7 @@ def _sign(x: Any, out: Any) -> int:
 
 div: Primitive  # named before the table: their derivatives call them (declared for type checkers)
 cos: Primitive
+cosh: Primitive
 add = primitive("add", lambda x, y: x + y, lambda x, y, out: 1, lambda x, y, out: 1)
 sub = primitive("sub", lambda x, y: x - y, lambda x, y, out: 1, lambda x, y, out: -1)
 mul = primitive("mul", lambda x, y: x * y, lambda x, y, out: y, lambda x, y, out: x)
@@ -273,6 +370,31 @@ sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out))
 sin = primitive("sin", math.sin, lambda x, out: cos(x))
 cos = primitive("cos", math.cos, lambda x, out: -sin(x))
 softplus = primitive("softplus", _softplus, lambda x, out: sigmoid(x))
+tan = primitive("tan", math.tan, lambda x, out: 1 + out * out)
+atan = primitive("atan", math.atan, lambda x, out: div(1, 1 + x * x))
+asin = primitive("asin", _asin, _d_asin)
+acos = primitive("acos", _acos, _d_acos)
+sinh = primitive("sinh", _sinh, lambda x, out: cosh(x))
+cosh = primitive("cosh", _cosh, lambda x, out: sinh(x))
+log2 = primitive("log2", _log2, lambda x, out: div(1, x * _LN2))
+log10 = primitive("log10", _log10, lambda x, out: div(1, x * _LN10))
+# Binary max and min: at a tie the first input gets the δ (see `_max`).
+max = primitive(  # noqa: A001 - the op's name
+    "max",
+    _max,
+    lambda x, y, out: 1 if data(x) >= data(y) else 0,
+    lambda x, y, out: 0 if data(x) >= data(y) else 1,
+)
+min = primitive(  # noqa: A001 - the op's name
+    "min",
+    _min,
+    lambda x, y, out: 1 if data(x) <= data(y) else 0,
+    lambda x, y, out: 0 if data(x) <= data(y) else 1,
+)
+# x % y as Python computes it; ∂/∂x = 1 and ∂/∂y = −floor(x / y), away from the jumps.
+mod = primitive("mod", _mod, lambda x, y, out: 1, _d_mod_divisor)
+# Parametrised by its bounds (either may be None): `clamp(x, lo=0, hi=1)`.
+clamp = primitive("clamp", _clamp, _d_clamp, params=("lo", "hi"))
 # Parametrised: one primitive, bound to a slope per use (`leaky_relu(x, slope=0.01)`).
 leaky_relu = primitive(
     "leaky_relu", _leaky_relu, lambda x, out, *, slope: 1 if data(x) >= 0 else slope, params=("slope",)

@@ -27,6 +27,8 @@ class Value:
     # The number lives in `_data`, read directly by the engine; `.data` is a property whose setter
     # checks what it is given, as the constructor does. `_uses` and `_delta` are the backward
     # pass's scratch space (the users not yet done, the δ gathered so far): 0 and None between passes.
+    # A Value that a backward pass started from keeps its hooks in a `_PassedRoot` dict (an empty
+    # one if it has none): that is how a second pass from it knows, at no cost to other nodes.
     __slots__ = (
         "_data",
         "_delta",
@@ -115,14 +117,23 @@ class Value:
 
     # --- gradients ------------------------------------------------------------------------------
 
-    def backward(self, grad: Operand = None, *, create_graph: bool = False) -> None:
-        """Add ∂self/∂node to `.grad` of every node of the graph (seed `grad`, default 1)."""
-        _backward.backward(self, grad, create_graph=create_graph)
+    def backward(
+        self, grad: Operand = None, *, create_graph: bool = False, retain_graph: bool = False
+    ) -> None:
+        """Add ∂self/∂node to `.grad` of every node of the graph (seed `grad`, default 1).
+
+        A second pass from the same Value adds the same δs again and warns, unless `retain_graph=True`
+        says that is meant (or `zero_grad()` was called on this Value in between).
+        """
+        _backward.backward(self, grad, create_graph=create_graph, retain_graph=retain_graph)
 
     def zero_grad(self) -> None:
         """Set `.grad` to 0 on this Value and on every node of the graph that produced it."""
         for node in _backward.topological_order(self, only_requiring_grad=False):
             node.grad = 0
+        hooks = self._hooks
+        if hooks.__class__ is _PassedRoot:  # the next pass from here starts from zero: nothing is doubled
+            self._hooks = dict(hooks) or None
 
     def register_hook(self, hook: Hook) -> _HookHandle:
         """Call `hook(δ)` when this Value's δ is complete in a backward pass; a non-None return replaces δ."""
@@ -381,18 +392,82 @@ class Value:
         """x where x >= 0, slope · x elsewhere (derivative 1 at 0, as for relu)."""
         return _record(ops.leaky_relu.bind(slope=check_number(slope, "leaky_relu(slope=...)")), (self,))
 
+    def tan(self) -> Value:
+        """Tangent (a float result)."""
+        return _record(ops.tan, (self,))
+
+    def atan(self) -> Value:
+        """Arctangent (a float result)."""
+        return _record(ops.atan, (self,))
+
+    def asin(self) -> Value:
+        """Arcsine (a float result); x must be in [-1, 1] (the derivative is infinite at ±1)."""
+        return _record(ops.asin, (self,))
+
+    def acos(self) -> Value:
+        """Arccosine (a float result); x must be in [-1, 1] (the derivative is infinite at ±1)."""
+        return _record(ops.acos, (self,))
+
+    def sinh(self) -> Value:
+        """Hyperbolic sine (a float result)."""
+        return _record(ops.sinh, (self,))
+
+    def cosh(self) -> Value:
+        """Hyperbolic cosine (a float result)."""
+        return _record(ops.cosh, (self,))
+
+    def log2(self) -> Value:
+        """Base-2 logarithm (a float result); x must be > 0."""
+        return _record(ops.log2, (self,))
+
+    def log10(self) -> Value:
+        """Base-10 logarithm (a float result); x must be > 0."""
+        return _record(ops.log10, (self,))
+
+    def max(self, other: Operand) -> Value:
+        """The larger of self and other; at a tie self wins and gets the δ (as relu = max(x, 0) at 0)."""
+        return _record(ops.max, (self, other))
+
+    def min(self, other: Operand) -> Value:
+        """The smaller of self and other; at a tie self wins and gets the δ."""
+        return _record(ops.min, (self, other))
+
+    def clamp(self, lo: Number | None = None, hi: Number | None = None) -> Value:
+        """x limited to [lo, hi] (a bound of None is no bound); the δ passes inside, bounds included."""
+        if lo is None and hi is None:
+            raise TypeError("clamp needs a bound: clamp(lo, hi), clamp(lo=0) or clamp(hi=1)")
+        lo = None if lo is None else check_number(lo, "clamp(lo=...)")
+        hi = None if hi is None else check_number(hi, "clamp(hi=...)")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"clamp: lo must be <= hi, got lo={format_number(lo)} > hi={format_number(hi)}")
+        return _record(ops.clamp.bind(lo=lo, hi=hi), (self,))
+
+    def __mod__(self, other: Operand) -> Value:
+        return _record(ops.mod, (self, other))
+
+    def __rmod__(self, other: Operand) -> Value:
+        return _record(ops.mod, (other, self))
+
     # --- conversions to plain numbers, and what a Value does not do -----------------------------
 
+    def item(self) -> Number:
+        """The plain number this Value holds, as `.data` (PyTorch's name for it): no δ flows through it."""
+        return self._data
+
+    # A Value converts to a plain number only when asked by name (`.data`, `.item()`): `float(v)`
+    # is how `math.exp(v)` and friends read their argument, and the number they return is cut
+    # from the graph, so every gradient through it would silently be missing.
     def __float__(self) -> float:
-        try:
-            return float(self._data)
-        except OverflowError:
-            raise OverflowError(
-                f"float(): {_describe(self)} holds {brief_number(self._data)}, too large for a float"
-            ) from None
+        raise TypeError(_conversion_refused(self, "float(v)"))
 
     def __int__(self) -> int:
-        return int(self._data)
+        raise TypeError(_conversion_refused(self, "int(v)"))
+
+    def __index__(self) -> int:
+        raise TypeError(_conversion_refused(self, "using a Value as an integer (a list index, range(v))"))
+
+    def __complex__(self) -> complex:
+        raise TypeError(_conversion_refused(self, "complex(v)"))
 
     def __round__(self, ndigits: int | None = None) -> Number:
         return round(self._data, ndigits)
@@ -437,6 +512,14 @@ class Parameter(Value):
 
 
 Hook = Callable[[Any], Any]
+
+
+class _PassedRoot(dict):  # type: ignore[type-arg]
+    """The hooks of a Value a backward pass has started from (empty if it has none): its `_hooks`."""
+
+    __slots__ = ()
+
+
 _new = object.__new__
 _new_value = _new
 _ADD, _SUB, _MUL, _RELU = ops.add, ops.sub, ops.mul, ops.relu
@@ -556,6 +639,60 @@ def _constant(x: Any, what: str) -> Value:
     return _const(check_number(x, what), state.layer)
 
 
+# The math functions with a Value operation of their own, for the message of a refused conversion.
+_MATH_TO_OPERATION = {
+    "exp": "v.exp()",
+    "log": "v.log()",
+    "log2": "v.log2()",
+    "log10": "v.log10()",
+    "sqrt": "v.sqrt()",
+    "sin": "v.sin()",
+    "cos": "v.cos()",
+    "tan": "v.tan()",
+    "asin": "v.asin()",
+    "acos": "v.acos()",
+    "atan": "v.atan()",
+    "sinh": "v.sinh()",
+    "cosh": "v.cosh()",
+    "tanh": "v.tanh()",
+    "fabs": "abs(v)",
+    "pow": "v ** y",
+    "fmod": "v % y",
+}
+
+
+def _conversion_refused(v: Value, conversion: str) -> str:
+    """The message for `float(v)` and the like: what it would cut, and what to write instead."""
+    called = _math_call_in_caller()
+    if called is not None:
+        return (
+            f"math.{called}(v) would cut the graph: it reads {_describe(v)} as a plain number through "
+            f"{conversion}, and that number carries no δ back. Write {_MATH_TO_OPERATION[called]} "
+            "instead, or read the number on purpose with v.data or v.item()"
+        )
+    return (
+        f"{conversion} would cut the graph: {_describe(v)} is a node, and a plain number read "
+        "from it carries no δ back (math.exp(v) would silently lose the gradient). Use the Value's own "
+        "operations (v.exp(), v.log(), v.sin(), v.tan(), abs(v), v ** y, ...), or read the number on "
+        "purpose with v.data or v.item()"
+    )
+
+
+def _math_call_in_caller() -> str | None:
+    """The one `math.<name>(` with a Value operation on the line that asked for the conversion, if any."""
+    import linecache
+    import re
+    import sys
+
+    try:
+        frame = sys._getframe(3)  # _math_call_in_caller < _conversion_refused < __float__ < the caller
+    except ValueError:  # pragma: no cover - called from the interpreter's top level
+        return None
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    names = {name for name in re.findall(r"\bmath\.(\w+)\s*\(", line) if name in _MATH_TO_OPERATION}
+    return names.pop() if len(names) == 1 else None
+
+
 def _check_flag(flag: object) -> bool:
     """`flag` if it is a bool; a TypeError otherwise (`requires_grad="no"` would be true)."""
     return check_bool(flag, "Value(requires_grad=...)")
@@ -621,7 +758,8 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin
     if n < 2:
         if not items:
             raise ValueError("autodiff.sum needs at least one value; for an empty sum write Value(0)")
-        return items[0] if isinstance(items[0], Value) else Value(check_number(items[0], "sum"))
+        # One plain number is a constant, as the plain numbers of a longer sum are: no δ reaches it.
+        return items[0] if isinstance(items[0], Value) else _constant(items[0], "sum")
     prim = _SUM_BY_ARITY.get(n)
     if prim is None:
         prim = _SUM_BY_ARITY[n] = ops.sum.bind(n=n)
@@ -654,6 +792,37 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin
                 item._uses += 1
             return out
     return _record(prim, tuple(items))
+
+
+def max(*values: Operand | Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin it replaces
+    """The largest of `values` (`max(a, b, c)` or `max(list)`); at a tie the first gets the δ."""
+    return _fold(ops.max, "max", values)
+
+
+def min(*values: Operand | Iterable[Operand]) -> Value:  # noqa: A001 - mirrors the builtin it replaces
+    """The smallest of `values` (`min(a, b, c)` or `min(list)`); at a tie the first gets the δ."""
+    return _fold(ops.min, "min", values)
+
+
+def _fold(prim: ops.Primitive, name: str, values: tuple[Any, ...]) -> Value:
+    """`prim` applied left to right, as the builtin reads its arguments (one iterable, or several)."""
+    if len(values) == 1 and not isinstance(values[0], Value):
+        if not isinstance(values[0], Iterable):
+            raise TypeError(
+                f"autodiff.{name} takes Values or numbers, or one list of them; got {_shown(values[0])}"
+            )
+        values = tuple(values[0])
+    if not values:
+        raise ValueError(f"autodiff.{name} needs at least one value")
+    first = values[0]
+    result = first if isinstance(first, Value) else _constant(first, name)
+    for v in values[1:]:
+        result = _record(prim, (result, v))
+    return result
+
+
+def _shown(x: Any) -> str:
+    return f"{type(x).__name__} {brief_number(x)}" if isinstance(x, int) else f"{type(x).__name__} {x!r}"[:80]
 
 
 def zero_grad(values: Value | Iterable[Value]) -> None:

@@ -117,7 +117,7 @@ def plot(result: Result, path: Path, grid: int = 50) -> Path:
     gx = [x0 + (x1 - x0) * i / (grid - 1) for i in range(grid)]
     gy = [y0 + (y1 - y0) * j / (grid - 1) for j in range(grid)]
     with no_grad():
-        scores = [[result.model([x, y])[0].data for x in gx] for y in gy]
+        scores = [[result.model([x, y]).data for x in gx] for y in gy]
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     left.plot(range(1, len(result.history.steps) + 1), [float(v) for v in result.history.steps])

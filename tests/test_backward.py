@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
 
+import autodiff.backward
 from autodiff import Value, topological_order, zero_grad
 
 
@@ -44,7 +46,9 @@ def test_grads_accumulate_across_backward_calls_without_reusing_old_deltas():
     out = h * h
     out.backward()
     assert (x.grad, h.grad) == (24, 12)
-    out.backward()  # adds the same δs again; the 12 left on h is not sent down a second time
+    out.backward(
+        retain_graph=True
+    )  # adds the same δs again (meant: no warning); the 12 left on h is not sent down a second time
     assert (x.grad, h.grad) == (48, 24)
 
 
@@ -284,3 +288,136 @@ def test_concurrent_backward_passes_through_a_shared_subgraph_are_each_complete(
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("repeat", range(20))
+def test_threads_backpropagating_into_a_shared_weight_lose_no_update(repeat):
+    # Each pass adds 3 to w.grad; with a thread switch every microsecond, an unguarded
+    # read-add-write of .grad loses some of them (issue 21: 11166 instead of 12000).
+    import threading
+
+    w = Value(1.0, "w")
+
+    def work():
+        for _ in range(2000):
+            (w * 3).backward()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert w.grad == 12000
+
+
+def test_a_second_pass_from_the_same_root_warns_and_still_adds():
+    # Issue 21: re-running `loss.backward()` doubled every .grad without a word.
+    w = Value(F(1, 2), "w")
+    y = w * 3
+    y.backward()
+    with pytest.warns(
+        UserWarning, match=r"ran again from the same Value.*twice.*zero_grad\(\).*retain_graph=True"
+    ):
+        y.backward()
+    assert w.grad == 6  # the accumulation stays (micrograd's and the articles' loops rely on it)
+    with pytest.warns(UserWarning) as caught:
+        y.backward()
+    assert caught[0].filename == __file__  # the warning points at the user's line
+
+
+def test_retain_graph_says_a_second_pass_is_meant_and_silences_the_warning():
+    w = Value(2, "w")
+    y = w * w
+    y.backward(retain_graph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward(retain_graph=True)
+        autodiff.backward.backward(y, retain_graph=True)
+    assert w.grad == 12
+    with pytest.raises(TypeError, match=r"retain_graph=\.\.\.\) must be True or False"):
+        y.backward(retain_graph="yes")
+
+
+def test_passes_from_different_roots_through_shared_nodes_stay_silent():
+    w = Value(3, "w")
+    shared = w * w
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in (1, 2, 5):
+            (shared * k).backward()  # the article's per-sample loop: a new root every time
+        (shared + 1).backward(create_graph=True)
+    assert w.grad.data == (1 + 2 + 5 + 1) * 6  # create_graph leaves a Value in .grad
+
+
+def test_zero_grad_on_the_root_starts_over_without_a_warning():
+    w = Value(2, "w")
+    y = w * 5
+    y.backward()
+    y.zero_grad()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward()
+    assert w.grad == 5
+
+
+def test_a_failed_first_pass_does_not_count_as_a_pass():
+    w = Value(2, "w")
+    y = w * 5
+    handle = y.register_hook(lambda delta: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        y.backward()
+    handle.remove()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward()
+    assert w.grad == 5
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_second_pass_warns_in_the_general_pass_too(create_graph):
+    w = Value(2.0, "w")
+    y = w * w
+    y.backward(create_graph=create_graph)
+    with pytest.warns(UserWarning, match="ran again from the same Value"):
+        y.backward(Value(1.0))  # a Value seed takes the general pass
+    assert w.grad.data == 8.0  # a Value seed gives Value δs
+
+
+def test_the_mark_of_a_passed_root_keeps_its_hooks_and_leaves_other_nodes_alone():
+    w = Value(2, "w")
+    y = w * 3
+    seen = []
+    y.register_hook(seen.append)
+    y.backward()
+    assert len(y.hooks) == 1  # the hook is still there, and is called again below
+    with pytest.warns(UserWarning):
+        y.backward()
+    assert seen == [1, 1]
+    assert w.hooks == () and not w._hooks  # only the root carries the mark
+    later = y.register_hook(lambda d: None)
+    later.remove()
+    with pytest.warns(UserWarning):  # registering and removing a hook keeps the mark
+        y.backward()
+    y.zero_grad()
+    assert len(y.hooks) == 1
+
+
+def test_a_failed_second_pass_adds_nothing_and_does_not_warn():
+    w = Value(2, "w")
+    y = w * 5
+    y.backward()
+    handle = w.register_hook(lambda delta: 1 / 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ZeroDivisionError):
+            y.backward()
+    handle.remove()
+    assert w.grad == 5
+    with pytest.warns(UserWarning, match="ran again"):
+        y.backward()
+    assert w.grad == 10

@@ -201,6 +201,42 @@ ENTRIES = [
     Entry("relu after bad", lambda w, b: (w.x * b).relu(), ("mul",), number=True, check=_holds_real),
     Entry("leaky_relu(slope=)", lambda w, b: w.x.leaky_relu(b), ("slope",), number=True, check=_holds_real),
     Entry("autodiff.sum", lambda w, b: autodiff.sum([w.x, b]), ("sum",), number=True, check=_holds_real),
+    Entry("autodiff.sum([bad])", lambda w, b: autodiff.sum([b]), ("sum",), number=True, check=_holds_real),
+    Entry("Value % bad", lambda w, b: w.x % b, ("mod",), number=True, check=_holds_real),
+    # "2" % v is str formatting, decided by str before a Value is asked: not the engine's to refuse.
+    Entry("bad % Value", lambda w, b: b % w.e, ("mod",), number=True, check=_holds_real, skip={"str"}),
+    Entry("Value.max(bad)", lambda w, b: w.x.max(b), ("max",), number=True, check=_holds_real),
+    Entry("Value.min(bad)", lambda w, b: w.e.min(b), ("min",), number=True, check=_holds_real),
+    Entry(
+        "autodiff.max(v, bad)", lambda w, b: autodiff.max(w.x, b), ("max",), number=True, check=_holds_real
+    ),
+    Entry(
+        "autodiff.min([bad, v])",
+        lambda w, b: autodiff.min([b, w.e]),
+        ("min",),
+        number=True,
+        check=_holds_real,
+        accepts={"list"},  # a list inside the list is not a number: refused by min below
+    ),
+    # One list is what autodiff.max reads its values from, as the builtin max does.
+    Entry(
+        "autodiff.max(bad)",
+        lambda w, b: autodiff.max(b),
+        ("max",),
+        number=True,
+        check=_holds_real,
+        accepts={"list"},
+    ),
+    # A bound of None is no bound.
+    Entry(
+        "clamp(lo=bad)",
+        lambda w, b: w.x.clamp(b, 3),
+        ("clamp", "lo"),
+        number=True,
+        check=_holds_real,
+        accepts={"None"},
+    ),
+    Entry("clamp(hi=bad)", lambda w, b: w.e.clamp(hi=b), ("clamp", "hi"), number=True, check=_holds_real),
     Entry(
         "backward(grad=)",
         lambda w, b: w.y.backward(grad=b),
@@ -208,6 +244,13 @@ ENTRIES = [
         number=True,
         check=_grads_real,
         accepts={"None"},
+    ),
+    Entry(
+        "backward(retain_graph=)",
+        lambda w, b: w.y.backward(retain_graph=b),
+        ("retain_graph",),
+        accepts={"bool"},
+        check=_grads_real,
     ),
     Entry("register_hook(bad)", lambda w, b: w.w.register_hook(b), ("hook",)),
     # A hook returning None keeps δ (documented in register_hook), so None is a meaningful result there.
@@ -310,6 +353,29 @@ ENTRIES = [
         check=_holds_real,
         accepts={"list"},
     ),
+    Entry(
+        "softmax([v, bad])",
+        lambda w, b: nn.softmax([w.x, b]),
+        ("softmax", "sub"),
+        number=True,
+        check=_holds_real,
+    ),
+    Entry(  # a list is the vector softmax takes; one number is a vector of one
+        "softmax(bad)",
+        lambda w, b: nn.softmax(b),
+        ("softmax",),
+        number=True,
+        check=_holds_real,
+        accepts={"list"},
+    ),
+    Entry(
+        "CrossEntropy(o=[v, bad], y)",
+        lambda w, b: nn.CrossEntropy()([w.x, b], 1),
+        ("CrossEntropy", "sub"),
+        number=True,
+        check=_holds_real,
+    ),
+    Entry("CrossEntropy(o, y=bad)", lambda w, b: nn.CrossEntropy()([w.x, w.e], b), ("CrossEntropy",)),
     Entry(
         "l2_penalty(coefficient=bad)",
         lambda w, b: nn.l2_penalty(w.model.parameters(), b),

@@ -28,7 +28,7 @@ def moons_like(sizes=(2, 5, 4, 1), seed=0):
     model = MLP(sizes[0], list(sizes[1:]), seed=seed)
     xs = [data_leaf(f"x{i}") for i in range(1, sizes[0] + 1)]
     y = data_leaf("y")
-    out = model(xs)[0]
+    out = model(xs)  # one output: a bare Value
     loss = (1 - y * out).relu()
     return model, xs, y, loss
 
@@ -47,7 +47,7 @@ def plain_loop(model, xs, y, points, labels, build):
 
 
 def hinge(model, point, label):
-    return (1 - label * model(point)[0]).relu()
+    return (1 - label * model(point)).relu()
 
 
 def batch(n, width=2, seed=1):

@@ -137,3 +137,29 @@ def test_hand_written_chain_wide_and_article_match_autodiff():
                 w.grad = 0
     final, _ = W.hand_article_epochs([0.005, -0.0003, 0.0002], patients, 1e-7, 3)
     assert [w.data for w in w2] == pytest.approx(final, rel=1e-15)
+
+
+def test_the_comparison_against_a_revision_runs_and_reports_ratios():
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "against_revision.py"), "HEAD", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if line.startswith(("| step", "| backward"))]
+    assert [row.split(" | ")[:2] for row in rows] == [
+        ["| step", "GC on"],
+        ["| step", "GC off"],
+        ["| backward", "GC on"],
+        ["| backward", "GC off"],
+    ]
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "against_revision.py"), "no-such-revision"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "git archive no-such-revision failed" in bad.stderr

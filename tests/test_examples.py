@@ -99,7 +99,7 @@ def test_moons_loss_is_the_training_loop_objective():
     points, labels = make_moons(12, seed=3)
     model = moons_model(seed=3)
     loss, accuracy = moons_loss(model, points, labels)
-    scores = [model(p)[0].data for p in points]
+    scores = [model(p).data for p in points]
     right = [(s > 0) == (y > 0) for s, y in zip(scores, labels, strict=True)]
     assert 0 < sum(right) < len(points)  # so that the accuracy below can be wrong either way
     assert accuracy == sum(right) / len(points) == moons_accuracy(model, points, labels)

@@ -190,8 +190,11 @@ def test_registering_an_existing_name_is_refused():
 
 
 def test_gradcheck_refuses_a_function_cut_off_its_inputs():
-    # Issue 9.4: math.sin returns a plain float; gradcheck says so instead of comparing a 0.
+    # Issue 9.4: a plain float result; gradcheck says so instead of comparing a 0. (math.sin on
+    # the Value itself is refused by float() since issue 21.)
     with pytest.raises(TypeError, match=r"gradcheck\(\): the function returned a plain float.*x\.sin\(\)"):
+        gradcheck(lambda x: math.sin(x.data), [1.0])
+    with pytest.raises(TypeError, match=r"float\(v\) would cut the graph"):
         gradcheck(math.sin, [1.0])
     with pytest.raises(ValueError, match=r"does not depend on input x, input y"):
         gradcheck(lambda x, y: Value(1.0) * 2, [1.0, 2.0])
@@ -225,3 +228,38 @@ def test_an_int_beyond_a_float_is_refused_by_name(where):
         gradcheck(lambda t: t * t, point, **kwargs)
     assert isinstance(info.value, ValueError) and isinstance(info.value, OverflowError)
     assert ("inputs[0]" if where == "point" else where) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("f", "point"),
+    [
+        (lambda x: x.tan() * x.atan(), [0.6]),
+        (lambda x: x.asin() + x.acos() * x, [0.3]),
+        (lambda x, y: x.sinh() * y.cosh(), [0.4, -1.1]),
+        (lambda x, y: (x * y).log2() + x.log10(), [1.7, 0.8]),
+        (lambda x, y: x.max(y) * y.min(x * x), [0.9, -0.4]),
+        (lambda x, y: autodiff.max(x, y, x * y) * x, [1.3, 0.7]),
+        (lambda x: (x * x).clamp(-1, 2) * x, [0.8]),
+        (lambda x: (x * 3).clamp(lo=0) + x.clamp(hi=0.5), [0.2]),
+        (lambda x, y: (x * y) % y + x % 0.3, [2.3, 0.7]),
+        (lambda x, y: 5 % (x * y) * x, [1.1, 0.9]),
+    ],
+    ids=[
+        "tan-atan",
+        "asin-acos",
+        "sinh-cosh",
+        "log2-log10",
+        "max-min",
+        "autodiff.max",
+        "clamp",
+        "clamp one bound",
+        "mod",
+        "rmod",
+    ],
+)
+def test_the_new_primitives_pass_first_and_second_order_gradcheck(f, point):
+    # Points away from the kinks (a tie, a bound, a jump of %), where a derivative is one-sided.
+    report = gradcheck(f, point, rtol=1e-6, atol=1e-8)
+    assert report.ok, str(report)
+    n = len(point)
+    assert len(report.checks) == n + n * n

@@ -116,7 +116,7 @@ def test_create_graph_gradient_equals_plain_gradient():
     out.backward()
     plain = (a.grad, b.grad)
     a.grad = b.grad = 0
-    out.backward(create_graph=True)
+    out.backward(create_graph=True, retain_graph=True)  # a second pass from out, meant
     assert (a.grad.data, b.grad.data) == plain
     assert isinstance(plain[0], Fraction)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import pathlib
 import re
+import subprocess
+import sys
 from fractions import Fraction as F
 
 import pytest
@@ -65,6 +67,25 @@ def test_sum_is_one_node_with_derivative_one_per_input():
     assert autodiff.sum([a]) is a
 
 
+@pytest.mark.parametrize("numbers", [[3], [F(1, 2)], [2.5], [3, 4]], ids=repr)
+def test_a_sum_of_plain_numbers_requires_no_gradient_whatever_its_length(numbers):
+    # Issue 21: a single plain number used to become a learning leaf (a δ, a Tape input).
+    s = autodiff.sum(numbers)
+    assert s.data == sum(numbers) and type(s.data) is type(sum(numbers))
+    assert not s.requires_grad
+    assert all(not n.requires_grad for n in autodiff.topological_order(s, only_requiring_grad=False))
+    with pytest.raises(RuntimeError, match="does not depend on anything that requires a gradient"):
+        s.backward()
+    w = Value(2)
+    y = w * s
+    assert autodiff.Tape(y).inputs == (w,)  # the constant is no default Tape input
+    import viz
+
+    assert [n.kind for n in viz.records(y).nodes].count("input") == 1  # w alone is drawn as an input
+    y.backward()
+    assert w.grad == sum(numbers) and s.grad == 0
+
+
 def test_sum_adds_left_to_right_like_a_chain_of_plus():
     xs = [0.1, 0.2, 0.3, 1e16, -1e16]
     chained = xs[0]
@@ -111,7 +132,15 @@ def test_the_core_imports_nothing_from_learning_teaching_or_drawing(module):
 
 
 @pytest.mark.parametrize(
-    "path", ["viz", "autodiff/tape", "autodiff/trace.py", "autodiff/functional.py", "autodiff/gradcheck.py"]
+    "path",
+    [
+        "viz",
+        "autodiff/tape",
+        "autodiff/trace.py",
+        "autodiff/functional.py",
+        "autodiff/gradcheck.py",
+        "autodiff/check.py",
+    ],
 )
 def test_tools_use_only_the_public_introspection_api(path):
     target = ROOT / path
@@ -122,6 +151,17 @@ def test_tools_use_only_the_public_introspection_api(path):
         assert not found, (file.name, found)
 
 
+def test_autodiff_imports_viz_only_lazily_inside_functions():
+    for file in sorted((ROOT / "autodiff").rglob("*.py")):
+        top_level = re.findall(r"^(?:from|import)\s+(\S+)", file.read_text(encoding="utf-8"), flags=re.M)
+        assert not [name for name in top_level if name.startswith("viz")], file.name
+    code = (
+        "import sys, autodiff; autodiff.check_deltas(autodiff.Value(1) * 2, {}); print('viz' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_models_mark_what_they_learn_as_parameters():
     from autodiff.articles import gradient_descent as article
     from autodiff.learn import MLP
@@ -129,6 +169,6 @@ def test_models_mark_what_they_learn_as_parameters():
     assert all(isinstance(w, autodiff.Parameter) for w in article.weights())
     model = MLP(2, [3, 1], seed=0)
     assert all(isinstance(p, autodiff.Parameter) for p in model.parameters())
-    out = model([1.0, 2.0])[0]
+    out = model([1.0, 2.0])
     assert not isinstance(out, autodiff.Parameter)  # results of operations are plain Values
     assert type(autodiff.Parameter(1.0).detach()) is Value

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from autodiff import Parameter, Value, ops
+from autodiff import Parameter, Value, grad, hessian, ops
 from autodiff.articles import gradient_descent as article
 from autodiff.learn import nn
 from autodiff.learn.nn import (
@@ -216,7 +216,7 @@ def test_mlp_parameters_zero_grad_and_determinism():
     assert [p.data for p in a.parameters()] != [p.data for p in MLP(2, [16, 16, 1], seed=4).parameters()]
     assert a.labels == ["L1", "L2", "L3"]
     assert [m.activation for m in a] == ["relu", "relu", None]
-    (score,) = a([0.5, -0.25])
+    score = a([0.5, -0.25])  # one output: a bare Value
     score.backward()
     assert any(p.grad != 0 for p in a.parameters())
     a.zero_grad()
@@ -496,3 +496,159 @@ def test_a_name_equal_to_anothers_derived_name_is_still_renamed_by_identity():
     second.trace([1.0])
     first.trace([1.0])
     assert p.name == "w1_1"
+
+
+# --- softmax and cross-entropy (issue 21) -----------------------------------------------------------
+
+
+def _torch():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return pytest.importorskip("torch")
+
+
+def test_softmax_of_equal_scores_is_uniform_and_sums_to_one():
+    p = nn.softmax([Value(0), Value(0)])
+    assert [v.data for v in p] == [0.5, 0.5]
+    q = nn.softmax([Value(2.0), Value(-1.0), Value(0.25)])
+    assert math.fsum(v.data for v in q) == pytest.approx(1.0, rel=1e-15)
+    assert nn.softmax([Value(3.5)])[0].data == 1.0
+
+
+def test_softmax_does_not_overflow_on_large_scores():
+    p = nn.softmax([Value(1000.0), Value(0.0), Value(-1000.0)])
+    assert [v.data for v in p] == [1.0, math.exp(-1000.0), 0.0]
+    p[0].backward()
+    assert all(math.isfinite(v.grad) for v in p[0].parents[0].parents)
+
+
+@pytest.mark.parametrize("scores", [[1.0, -2.0, 0.5], [0.3, 0.3, -4.0, 2.5], [7.0, -3.0]])
+def test_softmax_matches_torch_first_and_second_order(scores):
+    torch = _torch()
+    weights = [0.7, -1.3, 2.0, 0.1][: len(scores)]
+    xs = [Value(s) for s in scores]
+    ours = [v.data for v in nn.softmax(xs)]
+    t = torch.tensor(scores, dtype=torch.float64, requires_grad=True)
+    theirs = torch.softmax(t, 0)
+    assert ours == pytest.approx(theirs.tolist(), rel=1e-14, abs=1e-15)
+
+    def objective(*vs):
+        return sum(w * p for w, p in zip(weights, nn.softmax(list(vs)), strict=True))
+
+    t_out = (torch.tensor(weights, dtype=torch.float64) * theirs).sum()
+    (t_grad,) = torch.autograd.grad(t_out, t, create_graph=True)
+    t_hess = [torch.autograd.grad(g, t, retain_graph=True)[0].tolist() for g in t_grad]
+    argnums = tuple(range(len(scores)))
+    grads = grad(objective, argnums=argnums)(*scores)
+    hess = hessian(objective, argnums=argnums)(*scores)
+    assert list(grads) == pytest.approx(t_grad.tolist(), rel=1e-12, abs=1e-14)
+    for row, t_row in zip(hess, t_hess, strict=True):
+        assert list(row) == pytest.approx(t_row, rel=1e-10, abs=1e-13)
+
+
+def test_softmax_layer_labels_its_outputs_and_refuses_non_numbers():
+    model = Sequential(Input(), Linear(weights=[[1, 2], [3, -1]], bias=False), nn.Softmax(label="P"))
+    out = model([Value(0.5), Value(-0.5)])
+    assert len(out) == 2 and all(v.layer == "P" for v in out)
+    assert repr(nn.Softmax()) == "Softmax()"
+    with pytest.raises(TypeError, match=r"softmax: entry 1"):
+        nn.softmax([Value(1.0), "2"])
+    with pytest.raises(ValueError, match="softmax needs at least one value"):
+        nn.softmax([])
+
+
+def test_cross_entropy_of_equal_scores_is_log_n_and_its_delta_is_softmax_minus_one_hot():
+    xs = [Value(0.0), Value(0.0), Value(0.0)]
+    loss = nn.CrossEntropy()(xs, 2)
+    loss.backward()
+    assert loss.data == math.log(3) and loss.name == "loss" and loss.layer == "Loss"
+    assert [v.grad for v in xs] == [1 / 3, 1 / 3, 1 / 3 - 1]
+
+
+@pytest.mark.parametrize(
+    ("scores", "target"),
+    [
+        ([1.0, -2.0, 0.5], 2),
+        ([1.0, -2.0, 0.5], 0),
+        ([0.3, 4.0], [0.25, 0.75]),  # soft labels
+        ([2.0, -1.0, 0.0, 1.5], [0.0, 1.0, 0.0, 0.0]),  # a one-hot list
+        ([50.0, -60.0, 10.0], 1),  # large scores: no overflow
+    ],
+)
+def test_cross_entropy_matches_torch_first_and_second_order(scores, target):
+    torch = _torch()
+    F = torch.nn.functional
+    t = torch.tensor(scores, dtype=torch.float64, requires_grad=True)
+    t_target = (
+        torch.tensor([target]) if isinstance(target, int) else torch.tensor([target], dtype=torch.float64)
+    )
+    t_loss = F.cross_entropy(t[None], t_target)
+    (t_grad,) = torch.autograd.grad(t_loss, t, create_graph=True)
+    t_hess = [torch.autograd.grad(g, t, retain_graph=True)[0].tolist() for g in t_grad]
+
+    def objective(*vs):
+        return nn.CrossEntropy()(list(vs), target)
+
+    argnums = tuple(range(len(scores)))
+    assert objective(*[Value(s) for s in scores]).data == pytest.approx(t_loss.item(), rel=1e-14)
+    assert list(grad(objective, argnums=argnums)(*scores)) == pytest.approx(
+        t_grad.tolist(), rel=1e-12, abs=1e-15
+    )
+    for row, t_row in zip(hessian(objective, argnums=argnums)(*scores), t_hess, strict=True):
+        assert list(row) == pytest.approx(t_row, rel=1e-10, abs=1e-15)
+
+
+def test_cross_entropy_trains_a_three_class_model():
+    # Three points, one per class: a few steps of SGD make each point's class the most likely.
+    from autodiff.learn import SGD, fit
+
+    data = [([1.0, 0.0], 0), ([0.0, 1.0], 1), ([-1.0, -1.0], 2)]
+    model = MLP(2, [8, 3], seed=1)
+    history = fit(model, nn.CrossEntropy(), data, SGD(model.parameters(), lr=0.5), epochs=60)
+    assert history.steps[-1] < history.steps[0] / 10
+    for x, label in data:
+        scores = [v.data for v in model(x)]
+        assert scores.index(max(scores)) == label
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "words"),
+    [
+        (3, ValueError, r"class index 3 is out of range for 3 scores \(0 to 2\)"),
+        (-1, ValueError, "class index -1 is out of range"),
+        (True, TypeError, "class index"),
+        (1.0, TypeError, r"class index \(an int from 0 to 2\) or a list of 3 probabilities, got float"),
+        ("1", TypeError, "class index"),
+        ([0.5, 0.5], ValueError, "3 scores but 2 target probabilities"),
+        ([0.5, -0.5, 1.0], ValueError, "must be >= 0"),
+        ([0.5, "x", 0.5], TypeError, "target probability 1"),
+    ],
+)
+def test_cross_entropy_refuses_a_bad_target_by_name(target, error, words):
+    xs = [Value(0.5), Value(1.0), Value(-1.0)]
+    with pytest.raises(error, match=words):
+        nn.CrossEntropy()(xs, target)
+    assert all(v.grad == 0 for v in xs)
+
+
+def test_an_mlp_with_one_output_gives_a_bare_value_as_micrograd():
+    # Issue 21: `(model(x) - 1) ** 2` failed on the list of one.
+    model = MLP(2, [3, 1], seed=0)
+    out = model([0.5, -1.0])
+    assert isinstance(out, Value)
+    loss = (out - 1) ** 2
+    loss.backward()
+    assert any(p.grad != 0 for p in model.parameters())
+    assert out.data == model.trace([0.5, -1.0]).output[0].data  # trace keeps vectors
+    wide = MLP(2, [3, 2], seed=0)([0.5, -1.0])
+    assert isinstance(wide, list) and len(wide) == 2
+
+
+def test_an_mlp_with_one_output_inside_a_sequential_still_passes_a_vector():
+    inner = MLP(2, [3, 1], seed=0)
+    model = Sequential(Input(), inner, ReLU())
+    (out,) = model([0.5, -1.0])
+    trace = model.trace([0.5, -1.0], 1.0, HalfSquaredError())
+    assert out.data == trace.output[0].data == max(inner([0.5, -1.0]).data, 0)

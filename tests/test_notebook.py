@@ -57,3 +57,7 @@ def test_the_notebook_runs_the_epoch_with_its_pictures():
     pages = [o for o in outputs if o.output_type == "execute_result" and "text/html" in o.data]
     assert len(pages) == 1 and pages[0].data["text/html"].startswith("<iframe srcdoc=")
     assert "Next" in pages[0].data["text/html"]
+    # Three mistakes checked, each named by its recomputed hint.
+    assert "first wrong: δ3" in text and "relu_at_zero (δ3): relu′(0) = 1" in text
+    assert "carried (δw2_2, δw2_3)" in text
+    assert "factor (δ4)" in text and "learning_rate (δw2_3)" in text

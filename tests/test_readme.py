@@ -6,6 +6,7 @@ The snippet rules (how expected output is read from comments) are those of tests
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,20 @@ def test_the_readme_links_the_step_through_page_with_its_screenshot():
     assert (ROOT / "docs/step-through.png").exists() and (ROOT / "docs/guides/step-through.md").exists()
     run_sh = (ROOT / "run.sh").read_text(encoding="utf-8")
     assert "--patient 3 --format html -o out" in run_sh  # what writes out/patient3.html
+
+
+def test_run_sh_docs_serves_the_site_without_the_suite():
+    # `bash run.sh docs` installs the docs extra and runs `mkdocs serve`, not pytest.
+    run_sh = (ROOT / "run.sh").read_text(encoding="utf-8")
+    job = re.search(r'^  docs\) ("\$venv.*)$', run_sh, flags=re.M)
+    assert job is not None and "mkdocs serve" in job.group(1) and "pytest" not in job.group(1)
+    assert re.search(r'^  docs\) extras="[^"]*\bdocs\b', run_sh, flags=re.M)
+    assert "bash run.sh docs" in TEXT
+    assert subprocess.run(["bash", "-n", str(ROOT / "run.sh")]).returncode == 0  # it parses
+    usage = subprocess.run(["bash", str(ROOT / "run.sh"), "nope"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "| docs" in usage.stderr
+
+
+def test_the_readme_says_which_tests_need_the_reference_engines():
+    assert "tests/test_torch_compare.py" in TEXT and "CI=1 bash run.sh test" in TEXT
+    assert "https://jfreboud.github.io/" in TEXT and "Understanding the learning flow" in TEXT

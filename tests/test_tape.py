@@ -131,6 +131,18 @@ REPLAYS = {
     "softplus": ((1.5,), (-30.0,)),
     "leaky_relu": ((1.5,), (-0.2,)),  # the side flips
     "sum": ((1.5, -2.0, 0.5), (0.25, 3.0, -1.0)),
+    "tan": ((0.5,), (-0.7,)),
+    "atan": ((1.5,), (-0.2,)),
+    "asin": ((0.5,), (-0.6,)),
+    "acos": ((0.5,), (-0.6,)),
+    "sinh": ((1.5,), (-0.2,)),
+    "cosh": ((1.5,), (-0.2,)),
+    "log2": ((1.5,), (0.2,)),
+    "log10": ((1.5,), (0.2,)),
+    "max": ((1.5, -2.0), (-0.5, 0.7)),  # the other input wins
+    "min": ((1.5, -2.0), (-0.5, 0.7)),
+    "mod": ((3.5, 1.5), (-2.3, 0.7)),  # another floor(x / y), another sign
+    "clamp": ((0.5,), (-1.5,)),  # clipped at the replay
 }
 
 
@@ -162,6 +174,11 @@ def test_every_primitive_replays_like_the_plain_path(name):
         (lambda a, b: a**b, (F(1, 2), F(3)), (F(0), F(2))),  # base 0: ∂/∂b takes its special case
         (lambda a, b: a**b, (F(2), F(2)), (F(3), F(0))),  # exponent 0: ∂/∂a is 0
         (lambda a, b: (a - b).relu() * a, (F(3), F(1)), (F(2), F(2))),  # ReLU exactly at 0
+        (lambda a, b: a.max(b) * a + a.min(b), (F(3), F(1)), (F(2), F(2))),  # a tie: a gets the δ
+        (lambda a, b: (a * 5) % b * a, (F(1, 2), F(2, 3)), (F(-3, 4), F(1, 3))),
+        (lambda a, b: (a * b).clamp(F(-1, 2), 1) * b, (F(1, 3), F(1)), (F(-2), F(1, 4))),
+        (lambda a, b: (a * b).clamp(0, F(1, 2)) * a, (F(1, 3), F(1)), (F(1, 2), F(1))),  # at the bound
+        (lambda a, b: (a + b).clamp(hi=1) + (a - b).clamp(lo=0), (F(1, 3), F(1)), (F(1, 2), F(1, 2))),
     ],
 )
 def test_exact_numbers_replay_exactly_through_every_decision(build, recorded, numbers):

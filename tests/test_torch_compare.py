@@ -57,6 +57,25 @@ OPS: dict[str, Op] = {
     "sqrt": Op(1, lambda a: a > 0.2, ops.sqrt, lambda a: a.sqrt()),
     "tanh": Op(1, lambda a: True, ops.tanh, lambda a: a.tanh()),
     "sigmoid": Op(1, lambda a: True, ops.sigmoid, lambda a: a.sigmoid()),
+    "tan": Op(1, lambda a: abs(a) < 1.2, ops.tan, lambda a: a.tan()),
+    "atan": Op(1, lambda a: True, ops.atan, lambda a: a.atan()),
+    "asin": Op(1, lambda a: abs(a) < 0.9, ops.asin, lambda a: a.asin()),
+    "acos": Op(1, lambda a: abs(a) < 0.9, ops.acos, lambda a: a.acos()),
+    "sinh": Op(1, lambda a: abs(a) < 4, ops.sinh, lambda a: a.sinh()),
+    "cosh": Op(1, lambda a: abs(a) < 4, ops.cosh, lambda a: a.cosh()),
+    "log2": Op(1, lambda a: a > 0.2, ops.log2, lambda a: a.log2()),
+    "log10": Op(1, lambda a: a > 0.2, ops.log10, lambda a: a.log10()),
+    # Away from ties (PyTorch splits the δ of a tie in halves; here the first input gets it all).
+    "max": Op(2, lambda a, b: abs(a - b) > 1e-3, ops.max, torch.maximum),
+    "min": Op(2, lambda a, b: abs(a - b) > 1e-3, ops.min, torch.minimum),
+    # Away from the jumps, where a / b is an integer.
+    "mod": Op(2, lambda a, b: abs(b) > 0.2 and abs(a / b - round(a / b)) > 1e-3, ops.mod, torch.remainder),
+    "clamp": Op(
+        1,
+        lambda a: abs(abs(a) - 1) > 1e-3,
+        lambda a: ops.clamp(a, lo=-1.0, hi=1.0),
+        lambda a: a.clamp(-1.0, 1.0),
+    ),
 }
 
 N_INPUTS = 3
@@ -148,3 +167,11 @@ def test_relu_at_zero_is_where_we_differ_from_torch_on_purpose():
     (theirs,) = torch.autograd.grad(x.relu(), x)
     v = Value(0.0)
     assert (gradients(v.relu(), v), theirs.item()) == ((1,), 0.0)
+
+
+def test_max_at_a_tie_is_where_we_differ_from_torch_on_purpose():
+    # torch.maximum splits the δ of a tie in halves; the first input gets it all here, as relu's 0.
+    a, b = (torch.tensor(2.0, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    theirs = torch.autograd.grad(torch.maximum(a, b), (a, b))
+    x, y = Value(2.0), Value(2.0)
+    assert (gradients(x.max(y), [x, y]), tuple(t.item() for t in theirs)) == ((1, 0), (0.5, 0.5))

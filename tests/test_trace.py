@@ -77,7 +77,7 @@ def test_by_value_keeps_arithmetic_and_primitives_as_a_tree():
 def test_both_policies_agree_with_the_rule_on_numbers(name):
     prim = ops.PRIMITIVES[name]
     if prim.param_names:
-        known = {"slope": F(1, 10), "n": 3}
+        known = {"slope": F(1, 10), "n": 3, "lo": F(-1), "hi": F(1)}
         prim = prim.bind(**{k: known[k] for k in prim.param_names})
     points = [F(-3, 2), F(0), F(1, 2), F(2)] if name not in ("log", "sqrt") else [F(1, 2), F(2)]
     for x in points:

@@ -296,3 +296,10 @@ def test_fit_needs_an_optimizer():
         TypeError, match=r"needs an optimizer such as SGD\(model.parameters\(\), lr=...\), got list"
     ):
         fit(model, HalfSquaredError(), PATIENTS, model.parameters())
+
+
+def test_fit_is_at_the_top_level_too():
+    import autodiff
+    from autodiff.learn import train
+
+    assert autodiff.fit is train.fit and "fit" in autodiff.__all__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction as F
 
 import pytest
@@ -75,8 +76,42 @@ def test_a_value_has_no_truth_value():
         bool(Value(1))
 
 
-def test_float_conversion():
-    assert float(Value(F(1, 4))) == 0.25
+def test_item_gives_the_number_unconverted():
+    assert Value(F(1, 4)).item() == F(1, 4) and type(Value(F(1, 4)).item()) is F
+    assert Value(3).item() == 3 and type(Value(3).item()) is int
+
+
+def test_math_on_a_value_is_refused_instead_of_cutting_the_graph():
+    # Issue 21: math.exp(v) read the number through float(v), so y's δ never reached v through it
+    # (v.grad == e instead of 2e). Now it is a TypeError naming the primitive to use.
+    v = Value(1.0, "v")
+    with pytest.raises(
+        TypeError, match=r"math\.exp\(v\) would cut the graph.*Write v\.exp\(\) instead.*v\.item\(\)"
+    ):
+        Value(math.exp(v)) * v
+    y = v.exp() * v
+    y.backward()
+    assert v.grad == 2 * math.e
+    with pytest.raises(TypeError, match=r"math\.log10\(v\).*v\.log10\(\)"):
+        math.log10(v)
+
+
+@pytest.mark.parametrize(
+    ("convert", "named"),
+    [
+        (float, r"float\(v\)"),
+        (int, r"int\(v\)"),
+        (complex, r"complex\(v\)"),
+        (lambda v: [1, 2, 3][v], "as an integer"),
+        (range, "as an integer"),
+        (lambda v: math.isfinite(v), r"float\(v\)"),
+    ],
+    ids=["float", "int", "complex", "index", "range", "isfinite"],
+)
+def test_implicit_conversions_are_refused_and_name_what_to_use(convert, named):
+    v = Value(F(5, 2), name="half5")
+    with pytest.raises(TypeError, match=rf"{named}.* would cut the graph.*'half5'.*v\.data or v\.item\(\)"):
+        convert(v)
 
 
 def test_graph_structure_is_readable():
@@ -120,7 +155,7 @@ def test_conversions_and_formatting_use_the_number():
     assert f"{v:.4f}" == "0.3333"
     assert f"{Value(2.5):.1f}" == "2.5"
     assert f"{v}" == repr(v)
-    assert round(v, 2) == F(33, 100) and int(Value(2.7)) == 2 and float(v) == 1 / 3
+    assert round(v, 2) == F(33, 100) and int(Value(2.7).data) == 2 and float(v.item()) == 1 / 3
 
 
 def test_data_assignment_is_checked_like_the_constructor():

@@ -314,3 +314,69 @@ def test_svg_follows_the_readers_dark_mode(tmp_path):
     svg = out.read_text(encoding="utf-8")
     assert svg.count("prefers-color-scheme: dark") == 1
     ET.parse(out)  # still well-formed XML
+
+
+@needs_dot
+def test_the_forward_view_has_no_delta_text_and_the_backward_views_layout(tmp_path):
+    from viz.gallery import PICTURES
+
+    picture = PICTURES["patient3"]()
+    svgs = {
+        view: viz.render(picture.loss, tmp_path / f"{view}.svg", view=view, **picture.options).read_text(
+            encoding="utf-8"
+        )
+        for view in ("forward", "backward")
+    }
+    texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svgs["forward"])
+    assert texts and not [t for t in texts if re.match(r"δ\S* = ", t) or t.startswith("ŵ")]
+    assert "#fffffe" not in svgs["forward"] and 'fill="transparent"' not in svgs["forward"]
+    assert "δ3 = −1" in svgs["backward"]
+
+    def outlines(svg: str, prefix: str) -> dict[str, str]:
+        found = re.findall(
+            rf'<g id="{prefix}node&#45;(n\d+)" class="node[^"]*">.*?<path[^>]* d="([^"]+)"', svg, re.S
+        )
+        return dict(found)
+
+    forward, backward = outlines(svgs["forward"], "forward&#45;"), outlines(svgs["backward"], "")
+    assert len(forward) == 20 and forward == backward
+
+
+def test_cli_writes_into_out_by_default_not_the_current_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["article", "--patient", "1", "--format", "dot"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert (tmp_path / "out" / "patient1.dot").read_text(encoding="utf-8") == patient_dot(1)
+    assert capsys.readouterr().out.splitlines() == [str(Path("out") / "patient1.dot")]
+
+
+def _cli_without_graphviz(command: list[str], out: Path) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import runpy, sys\n"
+        "sys.modules['graphviz'] = None  # as if it were not installed\n"
+        f"sys.argv = ['viz', *{command!r}, '-o', {str(out)!r}]\n"
+        "runpy.run_module('viz', run_name='__main__', alter_sys=True)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize(
+    "command", [["article"], ["article", "--view", "both"], ["article", "--format", "png"]]
+)
+def test_cli_without_the_graphviz_package_gives_the_install_hint_not_a_traceback(tmp_path, command):
+    done = _cli_without_graphviz(command, tmp_path / "o")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        "python -m viz: error: the graphviz Python package is missing; install it with: pip install graphviz "
+        "(or, from a checkout: pip install -e '.[viz]')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "written"), [(["article", "--format", "html"], "patient3.html"), (["epoch"], "epoch.html")]
+)
+def test_cli_pages_need_no_graphviz_package(tmp_path, command, written):
+    done = _cli_without_graphviz(command, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / written).is_file()

@@ -113,7 +113,7 @@ def test_frames_keep_every_node_in_place(tmp_path):
     def places(svg: str) -> dict[str, str]:
         # Each node's outline: its id (Graphviz writes `-` as &#45;) and the path drawn around it.
         found = re.findall(
-            r'<g id="ad&#45;(n\d+)" class="node[^"]*">\s*<title>[^<]*</title>\s*<path[^>]* d="([^"]+)"', svg
+            r'<g id="node&#45;(n\d+)" class="node[^"]*">\s*<title>[^<]*</title>\s*<path[^>]* d="([^"]+)"', svg
         )
         return dict(found)
 

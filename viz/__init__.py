@@ -9,6 +9,7 @@
     viz.render(loss, "out/loss.svg", view="both")  # forward and backward side by side
     viz.steps(loss)                          # the backward pass, step by step (no .grad written)
     viz.to_html(loss).save("out/loss.html")  # a page to step through it (Prev/Next, hover paths)
+    viz.draw(loss, marks={o2: ["wrong"]})    # marks: pending, current, wrong, cause, carried, blank
 
 Drawing only reads the graph: it never changes a node and never calls backward. Call
 `loss.backward()` first for the δs. Above `budget` (80) drawn nodes a drawing is shrunk, one box
@@ -16,17 +17,21 @@ per neuron, then per layer. The chain rule in symbols is in `viz.chain`; views a
 The `graphviz` package is needed only to build drawings (`viz.records`, `viz.chain` work without it).
 """
 
-from .budget import DEFAULT_BUDGET
+from .build import graph_scene, step_scene
 from .frames import write_frames, write_steps
 from .html import StepPage, to_html
+from .marks import MARKS
+from .readability import DEFAULT_BUDGET
 from .records import DEFAULT_MAX_NODES, EdgeRecord, GraphRecords, GraphTooLargeError, NodeRecord, records
 from .render import DotNotFoundError, draw, render, to_dot
+from .scene import Scene
 from .steps import Contribution, Step, steps
 from .views import BackwardView, ForwardView, View
 
 __all__ = [
     "DEFAULT_BUDGET",
     "DEFAULT_MAX_NODES",
+    "MARKS",
     "BackwardView",
     "Contribution",
     "DotNotFoundError",
@@ -35,12 +40,15 @@ __all__ = [
     "GraphRecords",
     "GraphTooLargeError",
     "NodeRecord",
+    "Scene",
     "Step",
     "StepPage",
     "View",
     "draw",
+    "graph_scene",
     "records",
     "render",
+    "step_scene",
     "steps",
     "to_dot",
     "to_html",

@@ -7,6 +7,10 @@ python -m viz article --patient 3 --steps -o out/         # out/patient3-step01.
 python -m viz article --patient 3 --format html -o out/   # out/patient3.html: step through it
 python -m viz epoch -o out/                               # out/epoch.html: the epoch, patient by patient
 python -m viz gallery docs/gallery                        # the article's epoch and real models (README)
+python -m viz worksheet --patient 3 -o out/               # δs blanked to fill in by hand, and the answers
+python -m viz article --patient 3 --quiz -o out/          # out/patient3-quiz.html: each δ asked first
+
+Without -o the files go into out/ (made if missing), never into the current directory.
 """
 
 from __future__ import annotations
@@ -20,9 +24,14 @@ from pathlib import Path
 from .article import write_patient
 from .gallery import write_gallery
 from .patient_steps import write_epoch, write_patient_steps
+from .quiz import write_patient_quiz
 from .render import FORMATS, DotNotFoundError, side_by_side
+from .worksheet import add_command as add_worksheet_command
+from .worksheet import run as run_worksheet
 
 VIEWS = ("backward", "forward")
+OUT = Path("out")  # where the drawings go by default: a directory of their own, as `bash run.sh demo` does
+INSTALL_HINT = "install it with: pip install graphviz (or, from a checkout: pip install -e '.[viz]')"
 
 
 def _rate(text: str) -> Fraction:
@@ -48,12 +57,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     one.add_argument("--steps", action="store_true", help="one SVG per step of the backward pass (and a GIF)")
     one.add_argument("--lr", type=_rate, default=None, help="show each weight's step with this learning rate")
-    one.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
+    one.add_argument("--quiz", action="store_true", help="the step-through page asking each δ first (HTML)")
+    one.add_argument("-o", "--output", type=Path, default=OUT, help="output directory (default: out)")
     epoch = commands.add_parser("epoch", help="the article's epoch as one page: w2 after each patient")
-    epoch.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory (default: .)")
+    epoch.add_argument("-o", "--output", type=Path, default=OUT, help="output directory (default: out)")
     every = commands.add_parser("gallery", help="draw the gallery (the article's epoch, MLPs) as SVG")
     every.add_argument("directory", type=Path, nargs="?", default=Path("docs/gallery"))
+    sheet = add_worksheet_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "worksheet":
+        problem = _not_a_directory(args.output)
+        if problem is not None:
+            sheet.error(f"argument -o/--output: {problem}; give a directory (it is made if missing)")
+        try:
+            for path in run_worksheet(args, sheet):
+                print(path)
+        except (DotNotFoundError, RuntimeError, TimeoutError, OSError) as error:
+            print(f"python -m viz: error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if args.command == "epoch":
         problem = _not_a_directory(args.output)
         if problem is not None:
@@ -63,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (DotNotFoundError, RuntimeError, TimeoutError) as error:
             print(f"python -m viz: error: {error}", file=sys.stderr)
             return 1
+        except ModuleNotFoundError as error:
+            return _missing(error)
         return 0
     if args.command == "article":
         command, option, directory = commands.choices["article"], "-o/--output", args.output
@@ -72,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         command.error(f"argument {option}: {problem}; give a directory (it is made if missing)")
     try:
+        if args.command == "article" and args.quiz:
+            print(write_patient_quiz(args.patient, directory))
+            return 0
         if args.command == "article" and (args.steps or args.format == "html"):
             for path in write_patient_steps(
                 args.patient, args.output, args.steps, args.format == "html", lr=args.lr
@@ -92,12 +119,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DotNotFoundError, RuntimeError, TimeoutError) as error:
         print(f"python -m viz: error: {error}", file=sys.stderr)
         return 1
+    except ModuleNotFoundError as error:
+        return _missing(error)
     except OSError as error:
         # Permissions, a full disk, ...: a message, not a traceback.
         where = f" {error.filename}" if error.filename else ""
         print(f"python -m viz: error: cannot write{where}: {error.strerror or error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _missing(error: ModuleNotFoundError) -> int:
+    """The install hint for a missing `graphviz` package (exit status 1); any other import error goes on."""
+    if "graphviz" not in str(error):
+        raise error
+    print(f"python -m viz: error: the graphviz Python package is missing; {INSTALL_HINT}", file=sys.stderr)
+    return 1
 
 
 def _not_a_directory(path: Path) -> str | None:

@@ -18,21 +18,28 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
+from .readability import BUNDLE, DEFAULT_BUDGET
 from .records import CONSTANT, WEIGHT, EdgeRecord, GraphRecords, GraphTooLargeError, NodeRecord
-from .summary import NEURON, collapse
-
-DEFAULT_BUDGET = 80
-"""About as many boxes as a page shows legibly."""
-
-BUNDLE = 40
-"""More arrows than this between two layers of neurons are a tangle at a README's width: those layers
-are drawn as boxes with δ statistics, joined by one counted arrow."""
+from .summary import NEURON, SUMMARY, collapse
+from .text import magnitude, negative
 
 DRAWN_LIMIT = 200
 EDGE_LIMIT = 1500
 """Beyond these, `dot` takes more than a few seconds: such a drawing is refused, not attempted."""
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "softplus", "exp", "identity")
+
+
+__all__ = [
+    "BUNDLE",
+    "DEFAULT_BUDGET",
+    "SHRINKS",
+    "by_neuron",
+    "check_budget",
+    "dense_layers",
+    "fit",
+    "layer_stats",
+]
 
 
 def check_budget(budget: object) -> None:
@@ -92,13 +99,6 @@ def _noted(graph: GraphRecords, note: str) -> GraphRecords:
     return replace(graph, notes=(*graph.notes, note))
 
 
-def _magnitude(x: Any) -> Any:
-    try:
-        return abs(x)
-    except TypeError:
-        return None
-
-
 def layer_stats(graph: GraphRecords) -> dict[str, tuple[str, ...]]:
     """For each layer: the range of |δ|, how many δs are 0, and how many ReLUs are dead."""
     from .chain import number
@@ -108,7 +108,7 @@ def layer_stats(graph: GraphRecords) -> dict[str, tuple[str, ...]]:
     for node in graph.nodes:
         if node.layer is None or node.kind == CONSTANT:
             continue
-        size = _magnitude(node.grad)
+        size = magnitude(node.grad)
         if size is not None:
             grads[node.layer].append(size)
         if node.op == "relu":
@@ -180,7 +180,7 @@ def by_neuron(graph: GraphRecords) -> GraphRecords | None:
                 output = after
                 members.append(after.id)
         act = f" → {output.op}" if output is not total else ""
-        dead = output.op == "relu" and total.data is not None and _negative(total.data)
+        dead = output.op == "relu" and total.data is not None and negative(total.data)
         neurons[output.id] = replace(
             output,
             kind=NEURON,
@@ -204,8 +204,25 @@ def by_neuron(graph: GraphRecords) -> GraphRecords | None:
     return GraphRecords(nodes, tuple(edges), graph.layers, graph.notes)
 
 
-def _negative(x: Any) -> bool:
-    try:
-        return bool(x < 0)
-    except TypeError:
-        return False
+def _dense_as_boxes(graph: GraphRecords) -> GraphRecords | None:
+    """Layers of neurons joined by more than BUNDLE arrows drawn as boxes (None: there are none)."""
+    dense = dense_layers(graph, BUNDLE)
+    if not dense:
+        return None
+    names = tuple(sorted({label for a, b, _ in dense for label in (a, b)}, key=graph.layers.index))
+    return collapse(graph, layer_stats(graph), only=names)
+
+
+def _layers_as_boxes(graph: GraphRecords) -> GraphRecords | None:
+    """Every layer as one box with δ statistics (None: no layer is left to collapse)."""
+    if not any(node.layer is not None and node.kind != SUMMARY for node in graph.nodes):
+        return None
+    return collapse(graph, layer_stats(graph))
+
+
+SHRINKS = (
+    ("one box per neuron", by_neuron),
+    ("dense layers of neurons as boxes", _dense_as_boxes),
+    ("every layer as one box", _layers_as_boxes),
+)
+"""The `Scene -> Scene` shrinks `viz.readability.fit` tries in order (None: it does not apply)."""

@@ -34,20 +34,22 @@ a text and the true number. Arithmetic builds the text (with light simplificatio
 constants folded); comparisons use the true number, so a rule takes the same decision as the
 backward pass. There is no second table of derivatives.
 
-Element ids in the SVG drawings (for pages that script them): each node is `id="node-<rid>"`,
-each arrow `id="edge-<parent rid>-<child rid>-<input index>"`, each layer box `id="layer-<i>"`, where
-`<rid>` is the node's record id from `viz.records` (`n0` is the loss); views other than "backward"
-prefix their name (`forward-node-n0`). Nodes also carry `class="ad-node ad-<kind>"` (kind: weight,
-input, constant, operation, neuron, summary) and arrows `class="ad-edge"` (Graphviz adds its own
-`node`/`edge` classes). Every arrow's tooltip is its `sentence()`; every node's tooltip is its name,
-value and δ (and its update with `lr=`).
+The names themselves (display_name, delta_symbol, the ŵ name) and the ids of nodes and SVG elements
+are made in `viz.names`; they are importable from here as before.
+
+Element ids in the SVG drawings and the step page (for pages that script them; made by
+`viz.names`): each node is `id="node-<rid>"`, each arrow `id="edge-<parent rid>-<child rid>-<input
+index>"`, each layer box `id="layer-<i>"`, where `<rid>` is the node's id from `viz.names.Names`
+(`n0` is the loss); views other than "backward" prefix their name (`forward-node-n0`). Nodes also
+carry `class="ad-node ad-<kind>"` (kind: weight, input, constant, operation, neuron, summary) and
+arrows `class="ad-edge"` (Graphviz adds its own `node`/`edge` classes). Every arrow's tooltip is
+its `sentence()`; every node's tooltip is its name, value and δ (and its update with `lr=`).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -56,53 +58,33 @@ from typing import Any
 from autodiff import Value, topological_order
 
 from . import text
+from .names import (
+    ADD,
+    ATOM,
+    MUL,
+    NAME_CHARS,
+    NEG,
+    POW,
+    SUPERSCRIPTS,
+    default_delta,
+    delta_symbol,
+    display,
+    display_name,
+    hat,
+    lookup,
+    name_of,
+)
+from .text import MINUS, negative
 
-MINUS = "\u2212"
-ADD, NEG, MUL, POW, ATOM = 1, 2, 3, 4, 5
-"""Binding strength of a symbolic expression's outermost operator, for parentheses."""
-
-SUPERSCRIPTS = {2: "²", 3: "³"}
-NAME_CHARS = 40
-"""A made-up name longer than this is made again one level shallower."""
-DELTA_NAME_CHARS = 24
 SHORT_ARGUMENT = 12
 LINE_CHARS = 26
 """An arrow's line of names longer than this is broken after `δ =`."""
 NUMBERS_CHARS = 20
 """Longer lines of numbers on an arrow are drawn on two lines: the product, then its value."""
 
-
-def number(x: Any) -> str:
-    """`1/200`, `−3/11600`, `1/10^7`, `0.4828`: a number as the labels show it."""
-    if isinstance(x, Value):
-        x = x.data
-    if isinstance(x, numbers.Rational) and not isinstance(x, bool):
-        shown = _tens(Fraction(x))
-        if shown is not None:
-            return shown.replace("-", MINUS)
-    return text.number(x).replace("-", MINUS)
-
-
-def _tens(x: Fraction) -> str | None:
-    """`1/10^7` for Fraction(1, 10**7): a power of ten with many zeros, written as one."""
-    for part, other in ((x.denominator, x.numerator), (x.numerator, x.denominator)):
-        k = _power_of_ten(part)
-        if k is not None and k >= 5:
-            if part == x.denominator:
-                return f"{other}/10^{k}"
-            return f"10^{k}" if other == 1 else f"10^{k}/{other}"
-    return None
-
-
-def _power_of_ten(n: int) -> int | None:
-    n = abs(n)
-    if n < 10:
-        return None
-    k = 0
-    while n % 10 == 0:
-        n //= 10
-        k += 1
-    return k if n == 1 else None
+number = text.shown
+"""`1/200`, `−3/11600`, `1/10^7`, `0.4828`: a number as the labels show it (`viz.text.shown`)."""
+_factor = text.factor
 
 
 # --- symbolic numbers ---------------------------------------------------------------------------
@@ -153,7 +135,7 @@ class _Sym:
             return b
         if b._is(0):
             return self
-        if b.const and _negative(b.value):
+        if b.const and negative(b.value):
             return _Sym(
                 f"{self._wrap(ADD)} {MINUS} {number(-b.value)}", self.value + b.value, ADD, self.trace
             )
@@ -297,13 +279,6 @@ def _equal(a: Any, b: Any) -> bool:
         return False
 
 
-def _negative(x: Any) -> bool:
-    try:
-        return bool(x < 0)
-    except TypeError:
-        return False
-
-
 def _divide(a: Any, b: Any) -> Any:
     if isinstance(a, numbers.Rational) and isinstance(b, numbers.Rational):
         return Fraction(a) / Fraction(b) if b != 0 else math.nan
@@ -313,76 +288,16 @@ def _divide(a: Any, b: Any) -> Any:
         return math.nan
 
 
-# --- names --------------------------------------------------------------------------------------
-
-_INFIX = {"add": ("+", ADD), "sub": (MINUS, ADD), "mul": ("·", MUL), "div": ("/", MUL)}
-
-
-def _lookup(mapping: Mapping[Value, str] | None) -> dict[int, str]:
-    """`mapping` keyed by node identity; checked like `viz.records` checks it."""
-    out: dict[int, str] = {}
-    for key, value in (mapping or {}).items():
-        if not isinstance(key, Value) or not isinstance(value, str):
-            raise TypeError("names and delta_names map Values to str, e.g. {y: 'y_truth'}")
-        out[id(key)] = value
-    return out
-
-
-def _name(node: Value, names: dict[int, str], depth: int) -> tuple[str, int]:
-    """(text, binding strength) of a node's name, made from its inputs when it has none."""
-    given = names.get(id(node), node.name)
-    if given is not None:
-        return text.name(given), ATOM
-    if node.is_leaf:
-        shown = number(node.data)
-        return shown, NEG if shown.startswith(MINUS) else ATOM
-    op = node.op or "op"
-    if depth <= 0:
-        return "…", ATOM
-    parts = [_name(p, names, depth - 1) for p in node.parents]
-
-    def wrap(part: tuple[str, int], need: int) -> str:
-        return part[0] if part[1] >= need else f"({part[0]})"
-
-    if op in _INFIX and len(parts) == 2:
-        symbol, prec = _INFIX[op]
-        right = prec + 1 if op in ("sub", "div") else prec
-        joiner = symbol if op in ("mul", "div") else f" {symbol} "
-        return f"{wrap(parts[0], prec)}{joiner}{wrap(parts[1], right)}", prec
-    if op == "sum":
-        if len(parts) <= 3:
-            return " + ".join(wrap(p, ADD) for p in parts), ADD
-        return f"Σ({wrap(parts[0], ADD)} + …)", ATOM
-    if op == "pow" and len(parts) == 2:
-        exponent = node.parents[1]
-        if exponent.is_leaf and exponent.data in SUPERSCRIPTS and not isinstance(exponent.data, bool):
-            return f"{wrap(parts[0], ATOM)}{SUPERSCRIPTS[int(exponent.data)]}", POW
-        return f"{wrap(parts[0], ATOM)}^{wrap(parts[1], ATOM)}", POW
-    if op == "neg" and len(parts) == 1:
-        return f"{MINUS}{wrap(parts[0], MUL)}", NEG
-    return f"{op}({', '.join(p[0] for p in parts)})", ATOM
-
-
-def display_name(node: Value, names: Mapping[Value, str] | None = None, depth: int = 2) -> str:
-    """A node's name, or one made from its inputs (`w2_1·o1_1`), at most `depth` levels deep."""
-    return _display(node, _lookup(names), depth)
-
-
-def _display(node: Value, names: dict[int, str], depth: int = 2) -> str:
-    shown, _ = _name(node, names, depth)
-    while len(shown) > NAME_CHARS and depth > 0:
-        depth -= 1
-        shown, _ = _name(node, names, depth)
-    return shown
+# --- local derivatives in symbols -------------------------------------------------------------
 
 
 def _symbol_of(node: Value, names: dict[int, str], trace: _Trace) -> _Sym:
     """The symbolic number standing for `node` inside a rule: its name and its true number."""
     if node.is_leaf and not node.requires_grad and id(node) not in names and node.name is None:
         return _const(node.data, trace)
-    shown, prec = _name(node, names, 2)
+    shown, prec = name_of(node, names, 2)
     if len(shown) > NAME_CHARS:
-        shown, prec = _name(node, names, 1)
+        shown, prec = name_of(node, names, 1)
     return _Sym(shown, node.data, prec, trace)
 
 
@@ -395,11 +310,11 @@ def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | N
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(parents):
         raise ValueError(f"index must be an input number from 0 to {len(parents) - 1}, got {index!r}")
     op = node.op or "op"
-    target = _display(parents[index], names, 1)
+    target = display(parents[index], names, 1)
     fallback = f"∂{op}/∂{target}"
     trace = _Trace()
     inputs = [_symbol_of(p, names, trace) for p in parents]
-    out = _Sym(_display(node, names), node.data, ATOM if node.name else _name(node, names, 2)[1], trace)
+    out = _Sym(display(node, names), node.data, ATOM if node.name else name_of(node, names, 2)[1], trace)
     try:
         result = prim.local_derivative(index, inputs, out)
     except Exception:  # a rule that cannot run on symbols (or has no value here)
@@ -410,7 +325,7 @@ def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | N
         return result.text, None
     where_text = None
     if trace.decided or trace.untraceable:
-        where = ", ".join(_display(p, names, 2) for p in parents)
+        where = ", ".join(display(p, names, 2) for p in parents)
         # A long argument is left out: the `op′(number) = value` line says where it was taken.
         symbol = (
             (f"{op}′({where})" if len(where) <= SHORT_ARGUMENT else f"{op}′")
@@ -431,35 +346,29 @@ def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | N
 
 def local_symbol(node: Value, index: int, names: Mapping[Value, str] | None = None) -> str:
     """∂node/∂input_index as symbols: `w2_1`, `1`, `2·(o3 − y_truth)`, `relu′(o2)`, `∂op/∂x`."""
-    return _local(node, index, _lookup(names))[0]
-
-
-def _default_delta(node: Value, names: dict[int, str]) -> str:
-    given = names.get(id(node), node.name)
-    if given is not None:
-        return f"δ{text.name(given)}"
-    shown = _display(node, names, 2)
-    return f"δ({shown if len(shown) <= DELTA_NAME_CHARS else _display(node, names, 1)})"
-
-
-def delta_symbol(
-    node: Value, delta_names: Mapping[Value, str] | None = None, names: Mapping[Value, str] | None = None
-) -> str:
-    """The name of `node`'s δ: `delta_names[node]`, else `δ` + its name, else `δ(…)`."""
-    given = _lookup(delta_names).get(id(node))
-    return given if given is not None else _default_delta(node, _lookup(names))
+    return _local(node, index, lookup(names))[0]
 
 
 # --- one arrow ----------------------------------------------------------------------------------
 
 
+__all__ = [
+    "MINUS",
+    "ChainRule",
+    "EdgeChain",
+    "bracketed",
+    "delta_symbol",
+    "display_name",
+    "edge_chain",
+    "edge_sentence",
+    "local_symbol",
+    "number",
+    "update_sentence",
+]
+
+
 def _plain(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
-
-
-def _factor(x: Any) -> str:
-    shown = number(x)
-    return f"({shown})" if shown.startswith(MINUS) else shown
 
 
 def bracketed(factor: str) -> str:
@@ -552,19 +461,22 @@ class ChainRule:
         root: Value,
         names: Mapping[Value, str] | None = None,
         delta_names: Mapping[Value, str] | None = None,
+        *,
+        order: list[Value] | None = None,
     ):
         if not isinstance(root, Value):
             raise TypeError(f"ChainRule reads a Value's graph, got {type(root).__name__}")
         self.root = root
-        self._names = _lookup(names)
-        self._deltas = _lookup(delta_names)
+        self._order = order  # the graph's walk, when the caller (viz.names.Names) has made it
+        self._names = lookup(names)
+        self._deltas = lookup(delta_names)
         self._locals: dict[tuple[int, int], tuple[str, str | None]] = {}
         self._delta_cache: dict[int, str] = {}
         self._uses: dict[int, list[tuple[Value, int]]] | None = None
 
     def display_name(self, node: Value, depth: int = 2) -> str:
         """See `display_name`."""
-        return _display(node, self._names, depth)
+        return display(node, self._names, depth)
 
     def local_symbol(self, node: Value, index: int) -> str:
         """See `local_symbol`."""
@@ -581,7 +493,8 @@ class ChainRule:
         """The (user, input index) pairs through which `node`'s δ arrives, in graph order."""
         if self._uses is None:
             self._uses = {}
-            for user in topological_order(self.root, only_requiring_grad=False):
+            order = self._order or topological_order(self.root, only_requiring_grad=False)
+            for user in order:
                 for i, parent in enumerate(user.parents):
                     if parent.requires_grad:
                         self._uses.setdefault(id(parent), []).append((user, i))
@@ -605,7 +518,7 @@ class ChainRule:
                 if user_name is not None:
                     given = f"δΣ{text.name(user_name)}"
         if given is None:
-            given = _default_delta(node, self._names)
+            given = default_delta(node, self._names)
         self._delta_cache[key] = given
         return given
 
@@ -627,7 +540,6 @@ class ChainRule:
     def update(self, weight: Value, lr: Any) -> str:
         """`ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 1/10^7·(−3000) = 59/580000`, the weight's SGD step."""
         name = self.display_name(weight, 1)
-        hat = unicodedata.normalize("NFC", f"{name[0]}\u0302{name[1:]}") if name else "ŵ"
         delta = self.delta_symbol(weight)
         grad = _plain(weight.grad)
         lr = _plain(lr)
@@ -637,7 +549,7 @@ class ChainRule:
             new = None
         numbers_ = f"{number(weight.data)} {MINUS} {number(lr)}·{_factor(grad)}"
         result = "" if new is None else f" = {number(new)}"
-        return f"{hat} = {name} {MINUS} α·{delta} = {numbers_}{result}"
+        return f"{hat(name)} = {name} {MINUS} α·{delta} = {numbers_}{result}"
 
 
 def edge_chain(

@@ -5,9 +5,10 @@ same labels (a view that hides δs writes them transparent), so nodes sit at the
 the forward and the backward picture. In the backward view each arrow says, in names then in
 numbers, `δ2_1 = δ3 · w2_1` / `= (−1) · 1/200 = −1/200` (see `viz.chain`).
 
-Element ids (for pages that script the SVG): node `node-<rid>`, arrow `edge-<parent>-<child>-<i>`
-(`<rid>` the record id, `n0` the loss; views other than "backward" prefix their name, e.g.
-`forward-node-n0`); Graphviz >= 2.44 also writes `class="ad-node ad-<kind>"` and `class="ad-edge"`.
+Element ids (for pages that script the SVG; made by `viz.names`, as in the frames and the step
+page): node `node-<rid>`, arrow `edge-<parent>-<child>-<i>` (`<rid>` the node's id, `n0` the loss;
+views other than "backward" prefix their name, e.g. `forward-node-n0`); Graphviz >= 2.44 also
+writes `class="ad-node ad-<kind>"` and `class="ad-edge"`.
 Tooltips: a node's name, value and δ; an arrow's full chain-rule sentence.
 """
 
@@ -21,22 +22,35 @@ from typing import TYPE_CHECKING, Any
 from autodiff import is_exact
 
 from . import text
-from .chain import MINUS, number
+from .chain import number
 from .layout import beside, columns, rank_groups
 from .legend import legend_html
+from .marks import MARKS
+from .names import edge_element, layer_element, node_element
+from .readability import EDGE_LABELS, NODE_WIDTH, PAGE_WIDTH, RANK_WIDTH, TYPE, text_width_pt
 from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
-from .style import FONT, KIND_WORD, MUTED, STYLE, ZERO, sign_colour
+from .style import (
+    BLANK,
+    CAUSE_TEXT,
+    FONT,
+    KIND_WORD,
+    LAYER,
+    LIGHT,
+    MUTED,
+    STYLE,
+    UPDATE,
+    WRONG,
+    ZERO,
+    mark_attrs,
+    sign_colour,
+)
 from .summary import NEURON, SUMMARY
-from .views import HIDDEN, VIEWS, View, as_view
+from .views import VIEWS, View, as_view
 
 if TYPE_CHECKING:
     import graphviz
 
 __all__ = ["VIEWS", "digraph"]
-
-RANK_WIDTH, NODE_WIDTH, PAGE_WIDTH = 220, 140, 1100
-"""Rough widths (points) of one column read across (a node and an arrow label), of one node read down,
-and of a page: a graph wider than a page read across is drawn top to bottom if that is narrower."""
 
 PACKAGE_HINT = "viz needs the `graphviz` Python package to build drawings: pip install graphviz"
 
@@ -50,11 +64,7 @@ def load_graphviz() -> Any:
     return graphviz
 
 
-SMALL = 11
-"""Point size of the smallest text (a kind, statistics): ~9 px when a 1000 pt picture is 880 px wide."""
-
-EDGE_LABELS = 60
-"""Above this many arrows, arrows carry no text (it would cover the picture); tooltips keep it."""
+SMALL = TYPE.small
 
 
 def digraph(
@@ -71,12 +81,12 @@ def digraph(
     shown = as_view(view)
     rows = []
     if title is not None:
-        rows.append(f'<TR><TD><FONT POINT-SIZE="16"><B>{text.html(title)}</B></FONT></TD></TR>')
+        rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.title}"><B>{text.html(title)}</B></FONT></TD></TR>')
     rows.append(f"<TR><TD><B>{text.html(shown.heading(graph))}</B></TD></TR>")
     for note in graph.notes:
         # "what was shrunk; how to see it whole" on two lines, so the heading is no wider than the picture.
         lines = "<BR/>".join(text.html(part.strip()) for part in note.split(";"))
-        rows.append(f'<TR><TD><FONT POINT-SIZE="11">{lines}</FONT></TD></TR>')
+        rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.small}">{lines}</FONT></TD></TR>')
     if legend:
         rows.append(legend_html(graph, shown.shows_deltas))
     label = f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
@@ -88,7 +98,7 @@ def digraph(
             "label": label,
             "labelloc": "t",
             "fontname": FONT,
-            "fontsize": "14",
+            "fontsize": str(TYPE.heading),
             # Arrow labels carry their own white (`_room`), so nodes and labels can sit close.
             "nodesep": "0.2",
             # Arrows between two columns of neurons need room to fan out.
@@ -98,8 +108,8 @@ def digraph(
             "bgcolor": "white",
             "pad": "0.1",
         },
-        node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": "12"},
-        edge_attr={"fontname": FONT, "fontsize": "11"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": str(TYPE.body)},
+        edge_attr={"fontname": FONT, "fontsize": str(TYPE.arrow)},
     )
     groups = rank_groups(graph)
     painter = _Painter(graph, shown, edge_width, columns(groups))
@@ -116,11 +126,10 @@ def digraph(
             box.attr(
                 label=f"<<B>{text.html(text.name(layer))}</B>>",
                 style="rounded,filled",
-                color="#8a8a8a",
-                fillcolor="#f7f7f2",
-                fontsize="14",
+                **LAYER,
+                fontsize=str(TYPE.heading),
                 fontname=FONT,
-                id=f"{shown.id_prefix()}layer-{i}",
+                id=layer_element(i, shown.id_prefix()),
             )
             painter.add_nodes(box, members, inside=True)
     for edge in graph.edges:
@@ -235,9 +244,11 @@ class _Painter:
                 _in_order(same, group, self.across and inside)
 
     def _node(self, g: graphviz.Digraph, node: NodeRecord) -> None:
-        attrs = dict(_style(node))
-        attrs["id"] = f"{self.prefix}node-{node.id}"
-        attrs["class"] = f"ad-node ad-{node.of_kind or node.kind}"
+        attrs = {**_style(node), **mark_attrs(node.marks)}
+        attrs["id"] = node_element(node.id, self.prefix)
+        # Marks are classes too, so a page's script or a test can find the checked nodes.
+        marked = "".join(f" ad-{mark}" for mark in MARKS if mark in node.marks)
+        attrs["class"] = f"ad-node ad-{node.of_kind or node.kind}{marked}"
         attrs["tooltip"] = text.attr(self._tooltip(node))
         g.node(node.id, self._label(node), **self.view.node_attrs(node, attrs))
 
@@ -246,8 +257,8 @@ class _Painter:
             return f"{text.name(node.name)}: {node.count} nodes"
         parts = [f"{text.name(node.name) or 'node'} = {number(node.data)}"]
         if node.kind != CONSTANT and self.view.shows_deltas:
-            parts.append(f"{node.delta_name} = {number(node.grad)}")
-        if node.update and self.view.shows_deltas:
+            parts.append(f"{node.delta_name} = {BLANK if _blank(node) else number(node.grad)}")
+        if node.update and self.view.shows_deltas and not _blank(node):
             parts.append(node.update)
         return "; ".join(parts)
 
@@ -262,8 +273,12 @@ class _Painter:
         header = f"<I>{text.html(node.op)}</I>" if node.op else KIND_WORD[node.kind]
         rows = [_row(header, SMALL, MUTED), _row(f"<B>{name}</B> = {value}" if name else f"= {value}")]
         rows.append(self._delta_row(node))
-        for line in _update_lines(node.update):
-            rows.append(_row(text.html(line), 11, self.view.text_colour("#7a4a00")))
+        if "cause" in node.marks:
+            rows.append(_row(f"<B>{text.html(CAUSE_TEXT)}</B>", SMALL, WRONG))
+        for k, line in enumerate(_update_lines(node.update)):
+            # A blank δ keeps the update's rule; its numbers would give the δ away.
+            shown = f"= {BLANK}" if k and _blank(node) else line
+            rows.append(_row(text.html(shown), TYPE.small, self.view.text_colour(UPDATE)))
         for line in node.detail:
             rows.append(_row(text.html(line), SMALL, self.view.text_colour(MUTED)))
         return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
@@ -271,16 +286,29 @@ class _Painter:
     def _delta_row(self, node: NodeRecord) -> str:
         symbol = text.html(node.delta_name)
         total = number(node.grad)
+        if _blank(node):
+            return _blank_row(f"{node.delta_name} = {BLANK}", self._delta_text(node), self.view)
         parts = self.sums.get(node.id, [])
         colour = self.view.text_colour(sign_colour(node.grad))
         if node.kind != NEURON and len(parts) > 1 and all(p is not None for p in parts):
             # A node used several times receives one δ per use; its δ is their sum.
-            terms = " + ".join(f"({number(p)})" if number(p).startswith(MINUS) else number(p) for p in parts)
+            terms = " + ".join(text.factor(p) for p in parts)
             if len(parts) > 4:
                 terms = f"Σ of {len(parts)} uses"
             shown = f"{terms} = {total}" if _same(sum(parts), node.grad) else f"{total} (uses send {terms})"
             return _row(f"<B>{symbol} = {text.html(shown)}</B>", None, colour)
         return _row(f"<B>{symbol} = {text.html(total)}</B>", None, colour)
+
+    def _delta_text(self, node: NodeRecord) -> str:
+        """The δ row's text as the answer shows it (its width is kept when the δ is blank)."""
+        total = number(node.grad)
+        parts = self.sums.get(node.id, [])
+        if node.kind != NEURON and len(parts) > 1 and all(p is not None for p in parts):
+            terms = (
+                " + ".join(text.factor(p) for p in parts) if len(parts) <= 4 else f"Σ of {len(parts)} uses"
+            )
+            return f"{node.delta_name} = {terms} = {total}"
+        return f"{node.delta_name} = {total}"
 
     def _summary_label(self, node: NodeRecord) -> str:
         shown = ", ".join(f"{text.name(op)} ×{n}" if n > 1 else text.name(op) for op, n in node.ops[:4])
@@ -300,7 +328,7 @@ class _Painter:
     def add_edge(self, g: graphviz.Digraph, edge: EdgeRecord) -> None:
         """One arrow, with its label, tooltip, id and the view's direction and colour."""
         attrs = self._edge(edge)
-        attrs["id"] = f"{self.prefix}edge-{edge.parent}-{edge.child}-{edge.index}"
+        attrs["id"] = edge_element(edge.parent, edge.child, edge.index, self.prefix)
         attrs["class"] = "ad-edge"
         for key in ("tooltip", "labeltooltip"):
             if key in attrs:
@@ -318,8 +346,8 @@ class _Painter:
                 "fontcolor": MUTED,
             }
         if not edge.carries_delta:
-            attrs = view.arrow(edge, "#9a9a9a")
-            attrs.update(color="#9a9a9a", style="dashed", tooltip="a constant: the engine sends it no δ")
+            attrs = view.arrow(edge, LIGHT)
+            attrs.update(color=LIGHT, style="dashed", tooltip="a constant: the engine sends it no δ")
             if attrs.get("dir") == "back":
                 attrs.update(arrowtail="none")
             return attrs
@@ -364,7 +392,7 @@ class _Painter:
 
 def _style(node: NodeRecord) -> dict[str, str]:
     if node.of_kind is not None:  # a box of leaves keeps their colours, dashed like every summary
-        return {**STYLE[node.of_kind], "style": STYLE[SUMMARY]["style"], "fontsize": "12"}
+        return {**STYLE[node.of_kind], "style": STYLE[SUMMARY]["style"], "fontsize": str(TYPE.body)}
     return STYLE[node.kind]
 
 
@@ -388,6 +416,18 @@ def _row(content: str, size: int | None = None, colour: str | None = None) -> st
     return f"<TR><TD>{content}</TD></TR>"
 
 
+def _blank(node: NodeRecord) -> bool:
+    """The δ is not shown: left for the reader ("blank") or not known yet ("pending")."""
+    return "blank" in node.marks or "pending" in node.marks
+
+
+def _blank_row(shown: str, answer: str, view: View) -> str:
+    """`δ3 = ?` in a cell as wide as the answer would be, so the picture keeps its layout."""
+    width = round(text_width_pt(answer, TYPE.body, bold=True))
+    content = f'<FONT COLOR="{view.text_colour(ZERO)}"><B>{text.html(shown)}</B></FONT>'
+    return f'<TR><TD WIDTH="{width}">{content}</TD></TR>'
+
+
 def _update_lines(update: str | None) -> list[str]:
     """`ŵ = w − α·δw = a − b = c` on three lines: the rule, the numbers, the result."""
     if not update:
@@ -398,15 +438,12 @@ def _update_lines(update: str | None) -> list[str]:
     return [" = ".join(parts[:2]), *(f"= {p}" for p in parts[2:])]
 
 
-def _signed(x: Any) -> str:
-    shown = number(x)
-    return f"({shown})" if shown.startswith(MINUS) else shown
-
-
 def _magnitude(x: Any) -> float | None:
+    """|x| as a float for arrow widths (None when it has no size, or no float holds it)."""
+    size = text.magnitude(x)
     try:
-        return float(abs(x))
-    except (TypeError, OverflowError, ValueError):
+        return None if size is None else float(size)
+    except (OverflowError, TypeError, ValueError):
         return None
 
 
@@ -436,6 +473,3 @@ def _pad(label: str) -> str:
     """An HTML-like label with a margin left and right, so that beside its arrow it keeps off it."""
     cells = f'<TD WIDTH="6"></TD><TD>{label[1:-1]}</TD><TD WIDTH="6"></TD>'
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>'
-
-
-HIDDEN_COLOUR = HIDDEN

@@ -8,200 +8,43 @@ the products it receives, pending nodes hollow with `δ = ?`.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autodiff import Parameter, Value, topological_order
+from autodiff import Value
+
+if TYPE_CHECKING:
+    import graphviz
 
 from . import text
+from .build import MAX_STEP_NODES, step_scene
+from .dot import load_graphviz
+from .graphviz_run import run
 from .layout import rank_groups
-from .records import CONSTANT, INPUT, WEIGHT, records
-from .render import INSTALL_HINT, DotNotFoundError
-from .steps import DELTA, Naming, Step, num, steps
+from .marks import MARKS
+from .names import edge_element, node_element
+from .readability import TYPE
+from .scene import CONSTANT, WEIGHT, Node, Scene
+from .steps import num
+from .style import (
+    BLANK,
+    CAUSE_TEXT,
+    CURRENT,
+    FAINT,
+    FONT,
+    LAYER,
+    MUTED,
+    NEGATIVE,
+    ZERO,
+    node_attrs,
+    sign_colour,
+    sign_word,
+)
 
-FONT = "Helvetica"
-NEGATIVE, POSITIVE, ZERO = "#c0392b", "#1f5fbf", "#595959"
-"""δ colours by sign; the grey of a zero δ keeps a 7:1 contrast on white."""
-CURRENT = "#d35400"
-FILL = {WEIGHT: "#fde3bf", INPUT: "#dcecfb", CONSTANT: "#f0f0f0"}
-BORDER = {WEIGHT: "#d9822b", INPUT: "#3b7dd8", CONSTANT: "#b5b5b5"}
-OPERATION_FILL, OPERATION_BORDER = "#eef0f3", "#555555"
-PENDING_BORDER = "#9a9a9a"
-MAX_NODES = 400
-"""Beyond this many nodes a step-through is refused: too many steps to follow, and slow to lay out."""
-
-
-def sign_colour(x: Any) -> str:
-    """The colour of a δ by its sign."""
-    try:
-        return NEGATIVE if x < 0 else POSITIVE if x > 0 else ZERO
-    except TypeError:
-        return ZERO
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """A node as the frames and the page show it; `step` is the number of the step completing its δ."""
-
-    id: str
-    kind: str
-    layer: str | None
-    header: str
-    value_row: str
-    delta_symbol: str | None
-    delta: Any
-    step: int | None
-    sentence: str
-    path: tuple[str, ...]
-    update: str | None = None
-    update_step: int | None = None
-    new_value_row: str | None = None
-
-
-@dataclass(frozen=True)
-class EdgeSpec:
-    """Input `parent` of `child`; it carries a product once `child`'s step is done (`step`)."""
-
-    id: str
-    parent: str
-    child: str
-    carries: bool
-    value: Any
-    step: int | None
-    sentence: str
-
-
-@dataclass(frozen=True)
-class Scene:
-    """Everything the frames and the page draw: nodes, edges, layer boxes, the steps and a title."""
-
-    title: str | None
-    nodes: tuple[NodeSpec, ...]
-    edges: tuple[EdgeSpec, ...]
-    layers: tuple[str, ...]
-    columns: dict[str | None, list[list[str]]]
-    steps: tuple[Step, ...]
-    captions: tuple[str, ...]
-
-    @property
-    def last_delta_step(self) -> int:
-        """The number of the step that completes the last δ."""
-        return max(s.number for s in self.steps if s.kind == DELTA)
-
-
-def scene(
-    loss: Value,
-    *,
-    lr: Any = None,
-    params: Iterable[Value] | None = None,
-    names: Mapping[Value, str] | None = None,
-    delta_names: Mapping[Value, str] | None = None,
-    title: str | None = None,
-    max_nodes: int | None = MAX_NODES,
-) -> Scene:
-    """Read `loss`'s graph and its backward steps into a Scene (reads only: no `.grad` changes).
-
-    Beyond `max_nodes` nodes a ValueError says what to do (`max_nodes=None` lifts the limit).
-    """
-    if max_nodes is not None:
-        count = len(topological_order(loss, only_requiring_grad=False)) if isinstance(loss, Value) else 0
-        if count > max_nodes:
-            raise ValueError(
-                f"this graph has {count} nodes, more than max_nodes={max_nodes}: one step per node is "
-                "too many to follow; step through one sample of a smaller model, or pass max_nodes=None"
-            )
-    chosen = None if params is None else list(params)
-    the_steps = steps(loss, lr=lr, names=names, delta_names=delta_names, params=chosen)
-    naming = Naming(loss, names, delta_names)
-    if chosen is None:
-        found = [n for n in naming.order if isinstance(n, Parameter)]
-        chosen = found or None
-    graph = records(loss, params=chosen, names=names)
-    value_of = {naming.node_id(n): n for n in naming.order}
-    done_at = {naming.node_id(s.node): s for s in the_steps if s.kind == DELTA}
-    updated = {naming.node_id(s.node): s for s in the_steps if s.kind != DELTA}
-    users: dict[str, list[str]] = {}
-    for edge in graph.edges:
-        users.setdefault(edge.parent, []).append(edge.child)
-    nodes = []
-    for record in graph.nodes:
-        node = value_of[record.id]
-        step = done_at.get(record.id)
-        update = updated.get(record.id)
-        name = naming.name(node)
-        if record.kind == CONSTANT:
-            named = node.name or id(node) in naming.names
-            header, row = "", f"{name} = {num(node.data)}" if named else num(node.data)
-        else:
-            header = record.op or ("weight" if record.kind == WEIGHT else "input")
-            row = f"{name} = {num(node.data)}"
-        nodes.append(
-            NodeSpec(
-                record.id,
-                record.kind,
-                record.layer,
-                header,
-                row,
-                None if step is None else naming.delta(node),
-                None if step is None else step.delta,
-                None if step is None else step.number,
-                _node_sentence(name, node, step),
-                tuple(_reach(record.id, users)),
-                None if update is None else update.sentence,
-                None if update is None else update.number,
-                None if update is None else f"{name} = {num(update.new)}",
-            )
-        )
-    by_user: dict[tuple[int, int], Any] = {}
-    for s in the_steps:
-        for c in s.contributions:
-            by_user[(id(c.user), c.index)] = (c, s)
-    edges = []
-    for k, edge in enumerate(graph.edges):
-        user = value_of[edge.child]
-        found = by_user.get((id(user), edge.index))
-        contribution = None if found is None else found[0]
-        edges.append(
-            EdgeSpec(
-                f"e{k}",
-                edge.parent,
-                edge.child,
-                contribution is not None,
-                None if contribution is None else contribution.value,
-                done_at[edge.child].number if contribution is not None else None,
-                "" if contribution is None else contribution.sentence,
-            )
-        )
-    captions = tuple(_caption(s, len(the_steps)) for s in the_steps)
-    return Scene(
-        title, tuple(nodes), tuple(edges), graph.layers, rank_groups(graph), tuple(the_steps), captions
-    )
-
-
-def _node_sentence(name: str, node: Value, step: Step | None) -> str:
-    if step is None:
-        return f"{name} = {num(node.data)}: a constant, no δ flows to it"
-    return step.sentence
-
-
-def _caption(step: Step, total: int) -> str:
-    return f"Step {step.number} of {total}: {step.sentence}"
-
-
-def _reach(start: str, users: dict[str, list[str]]) -> list[str]:
-    """`start` and every node on a path from it to the root, in the order met."""
-    seen = {start: None}
-    todo = [start]
-    while todo:
-        for user in users.get(todo.pop(), ()):
-            if user not in seen:
-                seen[user] = None
-                todo.append(user)
-    return list(seen)
+MAX_NODES = MAX_STEP_NODES
+scene = step_scene
+"""`viz.build.step_scene`, under the name the frames have always given it."""
 
 
 # --- DOT sources --------------------------------------------------------------------------------
@@ -224,73 +67,102 @@ def _label(rows: list[tuple[str, int | None, str | None, bool]]) -> str:
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(cells)}</TABLE>>'
 
 
-def _node_rows(node: NodeSpec, state: str, value_row: str | None = None) -> str:
+def _header(node: Node) -> str:
+    return node.op or ("weight" if node.kind == WEIGHT else "input")
+
+
+def value_row(node: Node) -> str:
+    """`w2_2 = −3/11600`: a node's name and value (an unnamed constant: its value)."""
+    if node.kind == CONSTANT and node.name is None:
+        return num(node.data)
+    return f"{node.name} = {num(node.data)}"
+
+
+def new_value_row(node: Node) -> str | None:
+    """`w2_2 = −17/290000`: an updated weight's name and new value (None: no update)."""
+    return None if node.update_step is None else f"{node.name} = {num(node.new_data)}"
+
+
+def _node_rows(node: Node, state: str, value: str | None = None) -> str:
     if node.kind == CONSTANT:
-        return _label([(node.value_row, 11, "#444444", False)])
-    rows = [(node.header, 10, "#555555", False), (value_row or node.value_row, None, None, False)]
-    if node.delta_symbol is not None:
-        if state == "pending":
-            rows.append((f"{node.delta_symbol} = ?", None, PENDING_BORDER, True))
+        return _label([(value_row(node), TYPE.small, MUTED, False)])
+    rows = [(_header(node), TYPE.frame_small, MUTED, False), (value or value_row(node), None, None, False)]
+    if node.step is not None:
+        if state == "pending" or "blank" in node.marks:
+            rows.append((f"{node.delta_name} = {BLANK}", None, ZERO, True))
         else:
-            rows.append((f"{node.delta_symbol} = {num(node.delta)}", None, sign_colour(node.delta), True))
+            rows.append((f"{node.delta_name} = {num(node.grad)}", None, sign_colour(node.grad), True))
+    if "cause" in node.marks:
+        rows.append((CAUSE_TEXT, TYPE.small, NEGATIVE, True))
     return _label(rows)
 
 
-def _attrs(attrs: Mapping[str, str]) -> str:
-    parts = []
-    for key, value in attrs.items():
-        if value.startswith("<") and value.endswith(">"):
-            parts.append(f"{key}={value}")
-        else:
-            escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'{key}="{escaped}"')
-    return "[" + ", ".join(parts) + "]"
-
-
-def _widest_rows(node: NodeSpec) -> str | None:
+def _widest_rows(node: Node) -> str | None:
     """The value row a weight shows at its widest (old or updated value), so the layout fits both."""
-    if node.new_value_row is not None and len(node.new_value_row) > len(node.value_row):
-        return node.new_value_row
+    new = new_value_row(node)
+    if new is not None and len(new) > len(value_row(node)):
+        return new
     return None
+
+
+def _caption_label(caption: str | None) -> str:
+    """A frame's caption as an HTML-like label (escaped like every label, lines kept)."""
+    return f"<{text.html(caption)}>" if caption else ""
+
+
+def _layer_label(layer: str) -> str:
+    return f"<<B>{text.html(text.name(layer))}</B>>"
+
+
+def _digraph(graph: dict[str, str], node: dict[str, str]) -> graphviz.Digraph:
+    """A `graphviz.Digraph` with the frames' fonts: DOT is assembled and quoted by the graphviz package."""
+    font = {"fontname": FONT, "fontsize": str(TYPE.frame)}
+    return load_graphviz().Digraph(
+        "steps",
+        graph_attr={"fontname": FONT, "fontsize": str(TYPE.heading), **graph},
+        node_attr={"shape": "box", **node, **font, "margin": "0.08,0.04"},
+        edge_attr={**font, "dir": "back"},
+    )
 
 
 def layout_source(scene: Scene, rankdir: str = "LR", caption: str | None = None) -> str:
     """The DOT source `dot` lays out once: every node with its widest label, every product shown."""
-    lines = [
-        "digraph steps {",
-        f'  graph [rankdir={rankdir}, fontname="{FONT}", fontsize=14, nodesep=0.3, ranksep=0.4, '
-        f'newrank=true, labelloc=t, label="{_escape(caption or "")}"];',
-        f'  node [shape=box, style="rounded,filled", fontname="{FONT}", fontsize=13, margin="0.08,0.04"];',
-        f'  edge [fontname="{FONT}", fontsize=13, dir=back];',
-    ]
+    g = _digraph(
+        {
+            "rankdir": rankdir,
+            "nodesep": "0.3",
+            "ranksep": "0.4",
+            "newrank": "true",
+            "labelloc": "t",
+            "label": _caption_label(caption),
+        },
+        {"style": "rounded,filled"},
+    )
     node_of = {n.id: n for n in scene.nodes}
 
-    def declare(ids: list[list[str]], indent: str) -> None:
-        for group in ids:
+    def declare(box: graphviz.Digraph, groups: list[list[str]]) -> None:
+        for group in groups:
             if len(group) > 1:
-                lines.append(f"{indent}{{ rank=same; {' '.join(group)} }}")
+                with box.subgraph() as same:
+                    same.attr(rank="same")
+                    for node_id in group:
+                        same.node(node_id)
             for node_id in group:
                 node = node_of[node_id]
-                label = _node_rows(node, "done", _widest_rows(node))
-                lines.append(f"{indent}{node_id} {_attrs({'label': label})};")
+                box.node(node_id, _node_rows(node, "done", _widest_rows(node)))
 
-    declare(scene.columns.get(None, []), "  ")
+    columns = rank_groups(scene)
+    declare(g, columns.get(None, []))
     for i, layer in enumerate(scene.layers):
-        lines.append(f"  subgraph cluster_{i} {{")
-        lines.append(f"    graph [label=<<B>{text.html(text.name(layer))}</B>>, fontsize=14];")
-        declare(scene.columns.get(layer, []), "    ")
-        lines.append("  }")
+        with g.subgraph(name=f"cluster_{i}") as box:
+            box.attr(label=_layer_label(layer), fontsize=str(TYPE.heading))
+            declare(box, columns.get(layer, []))
     for edge in scene.edges:
-        attrs = {"id": edge.id}
-        if edge.carries:
-            attrs["label"] = num(edge.value)
-        lines.append(f"  {edge.parent} -> {edge.child} {_attrs(attrs)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"')
+        attrs = {"id": edge_element(edge.parent, edge.child, edge.index)}
+        if edge.step is not None:
+            attrs["label"] = num(edge.contribution)
+        g.edge(edge.parent, edge.child, **attrs)
+    return str(g.source)
 
 
 @dataclass(frozen=True)
@@ -304,31 +176,12 @@ class Layout:
     edges: dict[str, dict[str, str]]
 
 
-def _program(name: str) -> str:
-    program = shutil.which(name)
-    if program is None:
-        raise DotNotFoundError(f"Graphviz's `{name}` program was not found on PATH; {INSTALL_HINT}")
-    return program
-
-
-def _run(program: str, args: list[str], source: str, timeout: float) -> bytes:
-    try:
-        done = subprocess.run(
-            [_program(program), *args], input=source.encode("utf-8"), capture_output=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"`{program}` took more than {timeout} s; step through a smaller graph") from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"`{program}` failed: {message}")
-    return done.stdout
-
-
 def layout(scene: Scene, rankdir: str = "LR", caption: str | None = None, timeout: float = 60) -> Layout:
     """Lay `scene` out once with `dot` and read the positions back."""
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be 'LR' (inputs left) or 'TB' (inputs on top), got {rankdir!r}")
-    data = json.loads(_run("dot", ["-Tjson0"], layout_source(scene, rankdir, caption), timeout))
+    source = layout_source(scene, rankdir, caption)
+    data = json.loads(run("dot", "json0", source, timeout=timeout, what="the step-through's layout"))
     keep = ("pos", "width", "height", "lp", "bb")
     nodes: dict[str, dict[str, str]] = {}
     clusters: dict[str, dict[str, str]] = {}
@@ -347,26 +200,19 @@ def frame_source(
 ) -> str:
     """DOT for `neato -n2`: the picture after step `current`, at the laid-out places.
 
-    Nodes and edges carry ids (`ad-n3`, `e5`) and classes (kind, sign) for the interactive page.
+    Nodes and edges carry ids (`node-n3`, `edge-n1-n0-0`, see `viz.names`) and classes (kind, sign)
+    for the interactive page.
     """
-    graph = {"fontname": FONT, "fontsize": "14", "labelloc": "t", "label": caption or "", **where.graph}
-    lines = [
-        "digraph steps {",
-        f"  graph {_attrs(graph)};",
-        f'  node [shape=box, fixedsize=true, fontname="{FONT}", fontsize=13, margin="0.08,0.04"];',
-        f'  edge [fontname="{FONT}", fontsize=13, dir=back];',
-    ]
+    g = _digraph({"labelloc": "t", "label": _caption_label(caption), **where.graph}, {"fixedsize": "true"})
     for i, layer in enumerate(scene.layers):
-        box = where.clusters.get(f"cluster_{i}", {})
-        attrs = {
-            "label": f"<<B>{text.html(text.name(layer))}</B>>",
-            "style": "rounded,filled",
-            "color": "#8a8a8a",
-            "fillcolor": "#f9f9f6",
-            "fontsize": "14",
-            **box,
-        }
-        lines.append(f"  subgraph cluster_{i} {{ graph {_attrs(attrs)}; }}")
+        with g.subgraph(name=f"cluster_{i}") as box:
+            box.attr(
+                label=_layer_label(layer),
+                style="rounded,filled",
+                **LAYER,
+                fontsize=str(TYPE.heading),
+                **where.clusters.get(f"cluster_{i}", {}),
+            )
     current_id = next((n.id for n in scene.nodes if current in (n.step, n.update_step)), None)
     if not highlight:
         current_id = None
@@ -376,37 +222,33 @@ def frame_source(
         state = _state(node, current)
         if state == "current" and current_id is None:
             state = "done"
-        attrs = {**where.nodes[node.id], "id": f"ad-{node.id}", "class": f"k-{node.kind}"}
+        classes = " ".join([f"k-{node.kind}", *(f"m-{m}" for m in MARKS if m in node.marks)])
+        attrs = {**where.nodes[node.id], "id": node_element(node.id), "class": classes}
         attrs.update(_node_style(node, state))
-        row = node.new_value_row if node.update_step is not None and node.update_step <= current else None
-        attrs["label"] = _node_rows(node, state, row)
-        lines.append(f"  {node.id} {_attrs(attrs)};")
+        row = new_value_row(node) if node.update_step is not None and node.update_step <= current else None
+        g.node(node.id, _node_rows(node, state, row), **attrs)
     for edge in scene.edges:
-        attrs = dict(where.edges.get(edge.id, {}))
-        attrs["id"] = edge.id
-        attrs["class"] = "s-none" if not edge.carries else f"s-{_sign(edge.value)}"
-        if edge.carries and edge.step is not None and edge.step <= current:
-            colour = sign_colour(edge.value)
+        element = edge_element(edge.parent, edge.child, edge.index)
+        attrs = dict(where.edges.get(element, {}))
+        attrs["id"] = element
+        attrs["class"] = "s-none" if edge.step is None else f"s-{sign_word(edge.contribution)}"
+        if edge.step is not None and edge.step <= current:
+            colour = sign_colour(edge.contribution)
             hot = edge.parent == receiving
             attrs.update(
-                label=num(edge.value),
+                label=num(edge.contribution),
                 color=CURRENT if hot else colour,
                 fontcolor=CURRENT if hot else colour,
                 penwidth="3" if hot else "1.5",
             )
         else:
             attrs.pop("lp", None)
-            attrs.update(color="#c4c4c4", style="dashed")
-        lines.append(f"  {edge.parent} -> {edge.child} {_attrs(attrs)};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            attrs.update(color=FAINT, style="dashed")
+        g.edge(edge.parent, edge.child, **attrs)
+    return str(g.source)
 
 
-def _sign(x: Any) -> str:
-    return {NEGATIVE: "neg", POSITIVE: "pos"}.get(sign_colour(x), "zero")
-
-
-def _state(node: NodeSpec, current: int) -> str:
+def _state(node: Node, current: int) -> str:
     if node.step is None:
         return "constant"
     if node.step == current or node.update_step == current:
@@ -414,16 +256,10 @@ def _state(node: NodeSpec, current: int) -> str:
     return "done" if node.step < current else "pending"
 
 
-def _node_style(node: NodeSpec, state: str) -> dict[str, str]:
-    fill = FILL.get(node.kind, OPERATION_FILL)
-    border = BORDER.get(node.kind, OPERATION_BORDER)
-    if state == "constant":
-        return {"style": "rounded,filled", "fillcolor": fill, "color": border}
-    if state == "pending":
-        return {"style": "rounded,dashed", "color": PENDING_BORDER, "penwidth": "1.2"}
-    if state == "current":
-        return {"style": "rounded,filled", "fillcolor": "#fff3cd", "color": CURRENT, "penwidth": "4"}
-    return {"style": "rounded,filled", "fillcolor": fill, "color": border, "penwidth": "1.5"}
+def _node_style(node: Node, state: str) -> dict[str, str]:
+    """The theme's look of `node` at this step: its kind, its own marks, and the step's mark if any."""
+    marks = node.marks | ({state} if state in ("pending", "current") else set())
+    return {"style": "rounded,filled", **node_attrs(node.kind, marks)}
 
 
 def frame_svg(
@@ -437,13 +273,13 @@ def frame_svg(
 ) -> str:
     """The SVG of the picture after step `current`, drawn at the laid-out places."""
     source = frame_source(scene, where, current, caption=caption, highlight=highlight)
-    return _run("neato", ["-n2", "-Tsvg"], source, timeout).decode("utf-8")
+    return run("neato", "svg", source, args=("-n2",), timeout=timeout, what="a step frame").decode("utf-8")
 
 
 def frame_captions(scene: Scene) -> list[str]:
     """The caption of each frame: the title (if any), then the step and its sentence."""
     head = f"{scene.title}\n" if scene.title else ""
-    return [head + c for c in scene.captions]
+    return [head + s.caption for s in scene.steps]
 
 
 def write_frames(scene: Scene, directory: str | Path, stem: str, *, animate: bool = True) -> list[Path]:
@@ -460,7 +296,7 @@ def write_frames(scene: Scene, directory: str | Path, stem: str, *, animate: boo
         source = frame_source(scene, where, step.number, caption=caption)
         sources.append(source)
         path = directory / f"{stem}-step{step.number:0{max(width, 2)}d}.svg"
-        path.write_bytes(_run("neato", ["-n2", "-Tsvg"], source, 60))
+        run("neato", "svg", source, args=("-n2",), timeout=60, what=path.name, output=path)
         written.append(path)
     if animate:
         gif = _animate(sources, directory / f"{stem}-steps.gif")
@@ -477,7 +313,12 @@ def _animate(sources: list[str], path: Path) -> Path | None:
         return None
     import io
 
-    images = [Image.open(io.BytesIO(_run("neato", ["-n2", "-Tpng", "-Gdpi=72"], s, 60))) for s in sources]
+    images = [
+        Image.open(
+            io.BytesIO(run("neato", "png", s, args=("-n2", "-Gdpi=72"), timeout=60, what="a GIF frame"))
+        )
+        for s in sources
+    ]
     size = (max(i.width for i in images), max(i.height for i in images))
     frames = []
     for image in images:

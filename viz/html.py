@@ -8,18 +8,23 @@ loss; clicking a weight shows its update (when `lr` is given).
 from __future__ import annotations
 
 import html as _html
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from autodiff import Value
 
-from .frames import MAX_NODES, Scene, frame_svg, layout, scene
+from .frames import MAX_NODES, frame_svg, layout, new_value_row, scene, value_row
+from .marks import Marks
+from .names import edge_element, node_element
+from .page import page as shell
+from .page import static
+from .readability import PAGE_PX_PER_PT
+from .scene import Node, Scene
 from .steps import DELTA, num
+from .style import BLANK, css
 
 
 @dataclass(frozen=True)
@@ -59,42 +64,69 @@ def to_html(
     delta_names: Mapping[Value, str] | None = None,
     title: str | None = None,
     max_nodes: int | None = MAX_NODES,
+    marks: Marks | None = None,
+    quiz: bool = False,
 ) -> StepPage:
-    """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates)."""
+    """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates).
+
+    `marks` maps nodes (Values, or their shown names) to marks (`viz.marks`), e.g. {o2: ["wrong"]}:
+    the page draws them with the theme's looks, and a "blank" δ stays `δ = ?` at every step.
+    With `quiz=True` each δ is asked before it is shown, and checked exactly (see `viz.quiz`).
+    """
     s = scene(
-        loss, lr=lr, params=params, names=names, delta_names=delta_names, title=title, max_nodes=max_nodes
+        loss,
+        lr=lr,
+        params=params,
+        names=names,
+        delta_names=delta_names,
+        title=title,
+        max_nodes=max_nodes,
+        marks=marks,
     )
+    if quiz:
+        from .quiz import add_quiz  # the quiz builds on this page
+
+        return add_quiz(page(s), loss, delta_names=delta_names, lr=lr)
     return page(s)
 
 
 def page(s: Scene) -> StepPage:
-    """The page of a Scene (see `viz.frames.scene`)."""
+    """The page of a step scene (see `viz.build.step_scene`)."""
     where = layout(s, "LR")
     last = len(s.steps)
     svg = _inline(frame_svg(s, where, last, highlight=False))
+    users: dict[str, list[str]] = {}
+    for edge in s.edges:
+        users.setdefault(edge.parent, []).append(edge.child)
     data = {
         "lastDelta": s.last_delta_step,
         "steps": [
-            {"n": st.number, "kind": st.kind, "node": _node_id(s, st), "caption": c}
-            for st, c in zip(s.steps, s.captions, strict=True)
+            {"n": st.number, "kind": st.kind, "node": st.node, "caption": st.caption} for st in s.steps
         ],
         "nodes": {
             n.id: {
+                "el": node_element(n.id),
                 "kind": n.kind,
                 "step": n.step,
-                "delta": None if n.step is None else f"{n.delta_symbol} = {num(n.delta)}",
-                "pending": None if n.step is None else f"{n.delta_symbol} = ?",
+                "delta": None if n.step is None else f"{n.delta_name} = {_shown_delta(n)}",
+                "marks": sorted(n.marks),
+                "pending": None if n.step is None else f"{n.delta_name} = {BLANK}",
                 "sentence": n.sentence,
-                "path": list(n.path),
-                "value": n.value_row,
+                "path": _reach(n.id, users),
+                "value": value_row(n),
                 "update": n.update,
                 "updateStep": n.update_step,
-                "newValue": n.new_value_row,
+                "newValue": new_value_row(n),
             }
             for n in s.nodes
         },
         "edges": {
-            e.id: {"parent": e.parent, "child": e.child, "step": e.step, "sentence": e.sentence}
+            edge_element(e.parent, e.child, e.index): {
+                "parent": e.parent,
+                "child": e.child,
+                "step": e.step,
+                "sentence": e.sentence,
+            }
             for e in s.edges
         },
     }
@@ -102,29 +134,25 @@ def page(s: Scene) -> StepPage:
     has_updates = any(st.kind != DELTA for st in s.steps)
     hint = "Hover (or tap) a node for its chain rule and its paths to the loss"
     hint += "; click a weight for its update." if has_updates else "."
-    # `</` inside JSON would end the script element early.
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    out = _TEMPLATE.format(
-        title=_html.escape(title),
-        css=_static("steps.css"),
-        js=_static("steps.js"),
-        svg=svg,
-        data=payload,
-        last=last,
-        hint=_html.escape(hint),
-    )
+    body = _BODY.format(title=_html.escape(title), svg=svg, last=last, hint=_html.escape(hint))
+    out = shell(title, body, data, css=static("steps.css") + css(), js=static("steps.js"))
     return StepPage(out, s)
 
 
-def _node_id(s: Scene, step: Any) -> str:
-    for n in s.nodes:
-        if step.number in (n.step, n.update_step):
-            return n.id
-    raise AssertionError(f"step {step.number} has no node")
+def _shown_delta(n: Node) -> str:
+    return BLANK if "blank" in n.marks else num(n.grad)
 
 
-def _static(name: str) -> str:
-    return resources.files("viz").joinpath("static", name).read_text(encoding="utf-8")
+def _reach(start: str, users: dict[str, list[str]]) -> list[str]:
+    """`start` and every node on a path from it to the root, in the order met."""
+    seen = {start: None}
+    todo = [start]
+    while todo:
+        for user in users.get(todo.pop(), ()):
+            if user not in seen:
+                seen[user] = None
+                todo.append(user)
+    return list(seen)
 
 
 def _inline(svg: str) -> str:
@@ -133,27 +161,16 @@ def _inline(svg: str) -> str:
     svg = re.sub(r"<!--.*?-->", "", svg[start:], flags=re.S)
     match = re.search(r'viewBox="([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)"', svg)
     width = float(match.group(3)) if match else 800.0
-    # Drawn at 0.9 px per pt (13 pt text ≈ 12 px) and scrolled sideways when wider than the screen.
+    # Drawn at PAGE_PX_PER_PT (13 pt text ≈ 12 px) and scrolled sideways when wider than the screen.
     return re.sub(
         r'<svg width="[^"]*" height="[^"]*"',
-        f'<svg id="ad-svg" role="img" aria-label="the graph" style="width:{width * 0.9:.0f}px"',
+        f'<svg id="ad-svg" role="img" aria-label="the graph" style="width:{width * PAGE_PX_PER_PT:.0f}px"',
         svg,
         count=1,
     )
 
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-{css}</style>
-</head>
-<body>
-<main>
-<h1>{title}</h1>
+_BODY = """<h1>{title}</h1>
 <div class="head">
 <div class="bar">
 <button type="button" id="ad-prev" aria-label="previous step">&#9664; Prev</button>
@@ -168,11 +185,4 @@ _TEMPLATE = """<!DOCTYPE html>
 <div id="ad-graph" class="graph">
 {svg}
 </div>
-<p class="keys">Keys: &larr; and &rarr; step back and forth, Home and End jump.</p>
-</main>
-<script type="application/json" id="ad-data">{data}</script>
-<script>
-{js}</script>
-</body>
-</html>
-"""
+<p class="keys">Keys: &larr; and &rarr; step back and forth, Home and End jump.</p>"""

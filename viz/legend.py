@@ -6,8 +6,9 @@ It sits in the graph's label rather than in a node, so it widens no column of th
 from __future__ import annotations
 
 from . import text
+from .readability import TYPE
 from .records import CONSTANT, INPUT, OPERATION, WEIGHT, GraphRecords
-from .style import NEGATIVE, POSITIVE, STYLE, ZERO
+from .style import HIDDEN, LAYER, NEGATIVE, POSITIVE, STYLE, ZERO
 from .summary import NEURON, SUMMARY
 
 LEGEND_TEXT = {
@@ -23,8 +24,6 @@ LAYER_TEXT = "layer"
 ARROW_TEXT = "each arrow: δ of the input = δ of the output · ∂output/∂input, in names, then in numbers"
 SUM_TEXT = "a node used twice gets one arrow per use, and its δ is their sum"
 UPDATE_TEXT = "ŵ = w − α·δw: the weight after one step of gradient descent with learning rate α"
-
-HIDDEN = "transparent"
 
 
 def _cell(swatch: str, words: str, fill: str = "", border: str = "", colour: str = "") -> str:
@@ -53,7 +52,7 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
         if kind in kinds
     ]
     if graph.layers:
-        cells.append(_cell("L2", LAYER_TEXT, "#f7f7f2", "#8a8a8a"))
+        cells.append(_cell("L2", LAYER_TEXT, LAYER["fillcolor"], LAYER["color"]))
     # More than five kinds make the legend wider than a collapsed picture: two rows, balanced.
     half = (len(cells) + 1) // 2 if len(cells) > 5 else len(cells)
     rows = [_strip(cells[i : i + half]) for i in range(0, len(cells), half)] if cells else [_strip(cells)]
@@ -77,7 +76,7 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     if arrows:
         rows.append(_strip(arrows))
     colour = f' COLOR="{HIDDEN}"' if hide else ""
-    rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11"{colour}>{words}</FONT></TD></TR>')
+    rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{TYPE.small}"{colour}>{words}</FONT></TD></TR>')
     return "".join(rows)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html as _html
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,9 @@ from autodiff.articles import gradient_descent as article
 
 from .article import patient
 from .frames import scene, write_frames
-from .html import StepPage, _static, page
+from .html import StepPage, page
+from .page import page as shell
+from .page import static
 from .steps import num
 
 
@@ -75,15 +76,16 @@ def epoch_page() -> StepPage:
         f'<button type="button" data-patient="{n}" aria-pressed="false">Patient {n}</button>'
         for n in range(1, len(pages) + 1)
     )
-    payload = json.dumps([p.html for p in pages], ensure_ascii=False).replace("</", "<\\/")
-    out = _EPOCH.format(
-        rate=_html.escape(num(article.LEARNING_RATE)),
-        head=head,
-        body="".join(body),
-        buttons=buttons,
-        pages=payload,
-        css=_static("epoch.css"),
-        js=_static("epoch.js"),
+    body = _EPOCH.format(
+        rate=_html.escape(num(article.LEARNING_RATE)), head=head, body="".join(body), buttons=buttons
+    )
+    out = shell(
+        "The article's epoch, step by step",
+        body,
+        [p.html for p in pages],
+        css=static("epoch.css"),
+        js=static("epoch.js"),
+        data_id="ad-pages",
     )
     return StepPage(out, pages[-1].scene)
 
@@ -93,27 +95,9 @@ def write_epoch(directory: Path) -> Path:
     return epoch_page().save(Path(directory) / "epoch.html")
 
 
-_EPOCH = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>The article's epoch, step by step</title>
-<style>
-{css}</style>
-</head>
-<body>
-<main>
-<h1>The article's epoch: gradient descent, one patient at a time</h1>
+_EPOCH = """<h1>The article's epoch: gradient descent, one patient at a time</h1>
 <p>Each patient's backward pass gives δw2; the update ŵ = w − α·δw (α = {rate}) is applied before
 the next patient. The weights, exactly:</p>
 <div class="table"><table id="ad-epoch"><tr><th></th>{head}</tr>{body}</table></div>
 <div class="pick" id="ad-pick">{buttons}</div>
-<iframe id="ad-frame" title="the chosen patient's backward pass"></iframe>
-</main>
-<script type="application/json" id="ad-pages">{pages}</script>
-<script>
-{js}</script>
-</body>
-</html>
-"""
+<iframe id="ad-frame" title="the chosen patient's backward pass"></iframe>"""

@@ -8,15 +8,16 @@ the same records, and byte-identical DOT, on every run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-from autodiff import Parameter, Value, topological_order
+from autodiff import Parameter, Value
 
-from .chain import ChainRule, EdgeChain
-
-WEIGHT, INPUT, CONSTANT, OPERATION = "weight", "input", "constant", "operation"
-"""The kinds of node: leaves are weights, inputs (any other leaf) or constants; the rest are operations."""
+from .chain import ChainRule
+from .marks import Marks
+from .marks import resolve as resolve_marks
+from .names import Names
+from .scene import CONSTANT, INPUT, OPERATION, WEIGHT, Edge, Node, Scene
 
 SYMBOL_LIMIT = 5_000
 """Up to this many nodes, records carry the chain rule in symbols (`viz.chain`) for labels and tooltips."""
@@ -29,49 +30,8 @@ class GraphTooLargeError(ValueError):
     """The graph is larger than viz will walk (`max_nodes`), or than `dot` can lay out even shrunk."""
 
 
-@dataclass(frozen=True)
-class NodeRecord:
-    """One Value as drawn: its id, kind, name, op, layer box, forward value and δ (`.grad`)."""
-
-    id: str
-    kind: str
-    name: str | None
-    op: str | None
-    layer: str | None
-    data: Any
-    grad: Any
-    delta_name: str = "δ"
-    count: int = 1  # a summary box of a collapsed layer stands for `count` nodes
-    ops: tuple[tuple[str, int], ...] = ()  # and holds these ops (or leaf names), with their numbers
-    of_kind: str | None = None  # a summary box of the leaves outside any layer: their kind
-    update: str | None = None  # with `lr`: the weight's step, `ŵ = w − α·δw = ... = ...`
-    detail: tuple[str, ...] = ()  # extra lines: a neuron's or a collapsed box's δ statistics
-
-
-@dataclass(frozen=True)
-class EdgeRecord:
-    """Input `index` of `child` is `parent`; in the backward view it carries δ = δ_child · local."""
-
-    parent: str
-    child: str
-    index: int
-    carries_delta: bool
-    local: Any = None
-    delta_out: Any = None
-    contribution: Any = None
-    problem: str | None = None
-    count: int = 0  # between collapsed layers: how many edges this one stands for (0: not collapsed)
-    chain: EdgeChain | None = None  # the chain rule in symbols (`viz.chain`): δ names, factor, sentence
-
-
-@dataclass(frozen=True)
-class GraphRecords:
-    """The whole graph: nodes (root first, each before its inputs), edges, and layer boxes in order."""
-
-    nodes: tuple[NodeRecord, ...]
-    edges: tuple[EdgeRecord, ...]
-    layers: tuple[str, ...]
-    notes: tuple[str, ...] = ()  # what was left out of the drawing, and how to see it (for the heading)
+NodeRecord, EdgeRecord, GraphRecords = Node, Edge, Scene
+"""The scene's classes under the names `viz.records` has always given them."""
 
 
 def _number(x: Any) -> Any:
@@ -88,6 +48,8 @@ def records(
     lr: Any = None,
     focus: Value | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    naming: Names | None = None,
+    marks: Marks | None = None,
 ) -> GraphRecords:
     """Walk the graph that produced `root` into records, without changing any node.
 
@@ -97,21 +59,27 @@ def records(
     picture (e.g. {o3: "δ4"}), `names` gives a name to show for a node (e.g. {y: "y_truth"}) without
     renaming the Value. With `lr`, each weight carries its update `ŵ = w − α·δw`. With `focus` (a node
     of the graph, e.g. one weight), only the nodes on a path from `root` to it. A graph of more than
-    `max_nodes` nodes is refused after reading `max_nodes + 1` of them (None: no limit).
+    `max_nodes` nodes is refused after reading `max_nodes + 1` of them (None: no limit). `naming` is
+    the graph's `viz.names.Names` when the caller has one (built from the same `names`/`delta_names`).
+    `marks` maps nodes (Values, or the names they are shown with) to marks (`viz.marks`), e.g.
+    {o2: ["wrong"]}.
     """
     if not isinstance(root, Value):
         raise TypeError(f"viz draws a Value, got {type(root).__name__}")
     check_max_nodes(max_nodes)
-    param_ids = None if params is None else {id(v) for v in _check_values(params, "params")}
+    param_ids = None if params is None else {id(v) for v in check_values(params, "params")}
     if lr is not None:
         _check_lr(lr)
     deltas = _by_node(delta_names, "delta_names", "{o3: 'δ4'}")
     shown = _by_node(names, "names", "{y: 'y_truth'}")
     if max_nodes is not None:
         refuse_if_larger(root, max_nodes)
-    rule = ChainRule(root, names, delta_names)
-    order = topological_order(root, only_requiring_grad=False)
-    ids = {id(node): f"n{i}" for i, node in enumerate(order)}
+    if naming is None:
+        naming = Names(root, names, delta_names)
+    rule = naming.rule
+    marked = resolve_marks(marks, naming)
+    order = naming.order
+    ids = {id(node): naming.id(node) for node in order}
     # The symbols cost a traced rule per arrow; a graph this large is drawn collapsed, without them.
     symbolic = len(order) <= SYMBOL_LIMIT
     notes: tuple[str, ...] = ()
@@ -148,6 +116,8 @@ def records(
         _node_of(node, ids[id(node)], param_ids, users, deltas, shown, rule if symbolic else None, lr)
         for node in order
     )
+    if marked:
+        nodes = tuple(replace(n, marks=marked[n.id]) if n.id in marked else n for n in nodes)
     return GraphRecords(nodes, tuple(edges), _layer_order(nodes), notes)
 
 
@@ -209,7 +179,8 @@ def _by_node(mapping: Mapping[Value, str] | None, what: str, example: str) -> di
     return out
 
 
-def _check_values(values: Iterable[Value], what: str) -> list[Value]:
+def check_values(values: Iterable[Value], what: str) -> list[Value]:
+    """`values` as a list of Values, or a TypeError saying what to pass (e.g. `params=[w]`)."""
     if isinstance(values, Value):
         raise TypeError(f"{what} must be a list of Values, not one Value; write {what}=[w]")
     if not isinstance(values, Iterable):

@@ -2,41 +2,33 @@
 
 The `graphviz` Python package is imported only when a Digraph is made, so `to_dot`-free uses
 (`viz.records`, `viz.chain`) work without it; `dot` always runs with a timeout, in files and in
-notebooks alike.
+notebooks alike, through `viz.graphviz_run.run`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autodiff import Value
 
-from .budget import DEFAULT_BUDGET, fit
-from .dot import PAGE_WIDTH, digraph, load_graphviz
-from .records import DEFAULT_MAX_NODES, records
+from .build import graph_scene
+from .dot import digraph, load_graphviz
+from .graphviz_run import DEFAULT_TIMEOUT, DotNotFoundError, run
+from .marks import Marks
+from .readability import DEFAULT_BUDGET, PAGE_WIDTH
+from .records import DEFAULT_MAX_NODES
+from .style import HIDDEN_IN_SVG
 from .views import View, as_view
 
 if TYPE_CHECKING:
     import graphviz
 
+
 FORMATS = ("svg", "png", "pdf", "dot")
-DEFAULT_TIMEOUT = 30.0
-"""Seconds `dot` may take before it is stopped (a drawing within the budget takes well under 5)."""
-
-INSTALL_HINT = (
-    "install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
-    "or see https://graphviz.org/download/"
-)
-
-
-class DotNotFoundError(RuntimeError):
-    """Graphviz's `dot` program is not on PATH (the .dot file was written before this is raised)."""
 
 
 _DRAWING: type | None = None
@@ -56,7 +48,9 @@ def _drawing_class() -> type:
             def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
                 try:
                     return {
-                        "image/svg+xml": run_dot(self.source, "svg", timeout=self.timeout).decode("utf-8")
+                        "image/svg+xml": without_hidden_text(
+                            run("dot", "svg", self.source, timeout=self.timeout).decode("utf-8")
+                        )
                     }
                 except (DotNotFoundError, TimeoutError, RuntimeError) as error:
                     return {"text/plain": f"viz: {error}"}
@@ -83,6 +77,7 @@ def draw(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     edge_width: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    marks: Marks | None = None,
 ) -> graphviz.Digraph:
     """The graph that produced `root` as a `graphviz.Digraph` (shown inline in Jupyter, `dot` with a timeout).
 
@@ -93,17 +88,26 @@ def draw(
     shows each weight's step ŵ = w − α·δw. `focus` (a node, e.g. one weight) draws only the paths from
     the loss to it. Above `budget` drawn nodes (None: no budget) the drawing is shrunk, one box per
     neuron then per layer, and the heading says so; more than `max_nodes` nodes are refused unread.
-    `edge_width` makes arrows wider as |δ| grows.
+    `edge_width` makes arrows wider as |δ| grows. `marks` maps nodes (Values, or the names they are
+    shown with) to marks from `viz.marks.MARKS`, e.g. {o2: ["wrong"], "o1_1": "blank"}.
     """
     if isinstance(view, str) and view == "both":
         raise ValueError("draw makes one view; use render(root, 'out/g.svg', view='both') for side by side")
     shown = as_view(view)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str (the picture's heading) or None, got {type(title).__name__}")
-    graph = records(
-        root, params=params, delta_names=delta_names, names=names, lr=lr, focus=focus, max_nodes=max_nodes
+    scene = graph_scene(
+        root,
+        params=params,
+        delta_names=delta_names,
+        names=names,
+        lr=lr,
+        focus=focus,
+        max_nodes=max_nodes,
+        marks=marks,
+        budget=budget,
     )
-    g = digraph(fit(graph, budget), view=shown, title=title, legend=legend, edge_width=edge_width)
+    g = digraph(scene, view=shown, title=title, legend=legend, edge_width=edge_width)
     drawing = _drawing_class()(name=g.name, body=list(g.body), graph_attr=dict(g.graph_attr))
     drawing.node_attr.update(g.node_attr)
     drawing.edge_attr.update(g.edge_attr)
@@ -124,6 +128,7 @@ DRAW_OPTIONS = frozenset(
         "budget",
         "max_nodes",
         "edge_width",
+        "marks",
     )
 )
 
@@ -176,45 +181,6 @@ def render(root: Value, path: str | Path, *, timeout: float = DEFAULT_TIMEOUT, *
     return write(to_dot(root, **options), path, timeout=timeout)
 
 
-def _argument(path: Path) -> str:
-    """A path `dot` can never read as an option (`-V.svg` would be one)."""
-    return str(path if path.is_absolute() else Path.cwd() / path)
-
-
-def dot_program() -> str:
-    """The path of Graphviz's `dot`, or a DotNotFoundError saying how to install it."""
-    program = shutil.which("dot")
-    if program is None:
-        raise DotNotFoundError(f"Graphviz's `dot` program was not found on PATH. To draw, {INSTALL_HINT}")
-    return program
-
-
-def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-    """`dot -T<fmt>` on `source` (stdin to stdout), stopped after `timeout` seconds."""
-    program = dot_program()
-    try:
-        done = subprocess.run(
-            [program, f"-T{fmt}"],
-            input=source.encode("utf-8"),
-            check=True,
-            capture_output=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(_slow(timeout, "the drawing")) from None
-    except subprocess.CalledProcessError as error:
-        message = error.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"`dot` failed: {message}") from None
-    return done.stdout
-
-
-def _slow(timeout: float, what: object) -> str:
-    return (
-        f"`dot` took more than {timeout:g} s on {what}; draw less: a smaller budget (budget=40), "
-        f"focus=<a weight>, or group the nodes into layers (`with autodiff.layer('L1'): ...`)"
-    )
-
-
 def write(source: str, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
     """Write DOT `source` to `path`'s .dot file, then run `dot` for other formats; return `path`."""
     path = Path(path)
@@ -224,25 +190,10 @@ def write(source: str, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
     dot_path.write_text(source, encoding="utf-8")
     if fmt == "dot":
         return path
-    if shutil.which("dot") is None:
-        raise DotNotFoundError(
-            f"Graphviz's `dot` program was not found on PATH, so {path.name} was not made; the DOT source "
-            f"is in {dot_path}. To draw it, {INSTALL_HINT}; then run: dot -T{fmt} {dot_path} -o {path}"
-        )
-    try:
-        subprocess.run(
-            [dot_program(), f"-T{fmt}", _argument(dot_path), "-o", _argument(path)],
-            check=True,
-            capture_output=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(_slow(timeout, dot_path)) from None
-    except subprocess.CalledProcessError as error:
-        message = error.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(f"`dot` failed on {dot_path}: {message}") from None
+    run("dot", fmt, source, timeout=timeout, what=dot_path, saved=dot_path, output=path)
     if fmt == "svg":
-        path.write_text(dark_friendly(path.read_text(encoding="utf-8")), encoding="utf-8")
+        svg = path.read_text(encoding="utf-8")
+        path.write_text(dark_friendly(without_hidden_text(svg)), encoding="utf-8")
     return path
 
 
@@ -250,6 +201,20 @@ DARK_STYLE = (
     "<style>@media (prefers-color-scheme: dark) { svg { filter: invert(0.9) hue-rotate(180deg); } }</style>"
 )
 """In a dark page the picture turns dark too: lightness inverted, hues (red δ < 0, blue δ > 0) kept."""
+
+
+_HIDDEN_TEXT = re.compile(
+    r'<text\b[^>]*\bfill="(?:' + "|".join(map(re.escape, HIDDEN_IN_SVG)) + r')"[^>]*>.*?</text>\n?', re.S
+)
+
+
+def without_hidden_text(svg: str) -> str:
+    """`svg` without the text a view laid out but hides (the forward view's δs): nothing to select or find.
+
+    The text was laid out so that every view puts each node at the same place; once `dot` has placed
+    it, it is taken out of the SVG rather than left as near-white ghost text.
+    """
+    return _HIDDEN_TEXT.sub("", svg)
 
 
 def dark_friendly(svg: str) -> str:
@@ -268,8 +233,8 @@ _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 def side_by_side(left: Path, right: Path, path: Path) -> Path:
     """One figure with `left` and `right` side by side (SVG by nesting; PNG with Pillow).
 
-    When side by side is wider than a page (`PAGE_WIDTH` points), `left` goes above `right` instead:
-    two 1000 pt pictures side by side show 11 pt text at 4.6 px in an 880 px column.
+    When side by side is wider than a page (`viz.readability.PAGE_WIDTH` points), `left` goes above
+    `right` instead.
     """
     fmt = path.suffix.lstrip(".").lower()
     if fmt == "svg":

@@ -8,19 +8,18 @@ writes `.grad` or calls a hook: the δs come from `autodiff.propagate(..., hooks
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from autodiff import Parameter, Value, check_number, propagate, topological_order
+from autodiff import Parameter, Value, check_number, propagate
 from autodiff.exact import one_like
 
-from . import chain
-
-DELTA, UPDATE = "delta", "update"
-"""The kinds of step: a δ made complete, or a weight updated with it."""
+from . import chain, text
+from .names import Names
+from .records import check_values
+from .scene import DELTA, UPDATE
 
 
 @dataclass(frozen=True)
@@ -50,53 +49,9 @@ class Step:
     new: Any = None
 
 
-def num(x: Any) -> str:
-    """A number as the pictures show it: exactly, with a true minus sign (`−3/11600`, `1/10^7`)."""
-    return chain.number(_plain(x))
-
-
-def factor(x: Any) -> str:
-    """A number inside a product: negative numbers in parentheses, `(−1)`."""
-    shown = num(x)
-    return f"({shown})" if shown.startswith("−") else shown
-
-
-class Naming:
-    """The names a step's sentences use (from `viz.chain`) and the nodes' ids in the drawings."""
-
-    def __init__(
-        self,
-        root: Value,
-        names: Mapping[Value, str] | None = None,
-        delta_names: Mapping[Value, str] | None = None,
-    ):
-        self.rule = chain.ChainRule(root, names, delta_names)
-        self.names = {id(k) for k in (names or {})}
-        order = topological_order(root, only_requiring_grad=False)
-        # The same ids as `viz.records`: the order of the same deterministic walk.
-        self.ids = {id(node): f"n{i}" for i, node in enumerate(order)}
-        self.order = order
-
-    def node_id(self, node: Value) -> str:
-        """The node's id in the drawings (`n0` is the root)."""
-        return self.ids[id(node)]
-
-    def name(self, node: Value) -> str:
-        """A short name: the one given in `names`, the node's own, or one made from its inputs."""
-        return self.rule.display_name(node)
-
-    def delta(self, node: Value) -> str:
-        """The δ's symbol: `δ3` where the articles name it, else `δ` and the node's name."""
-        return self.rule.delta_symbol(node)
-
-    def local(self, node: Value, index: int) -> str:
-        """∂node/∂(input `index`) in symbols: `w2_2` for a product, `relu′(o2)`, `1` for a sum."""
-        return self.rule.local_symbol(node, index)
-
-    def hat(self, node: Value) -> str:
-        """The updated weight's name: `ŵ2_2`."""
-        name = self.rule.display_name(node, 1)
-        return unicodedata.normalize("NFC", f"{name[0]}\u0302{name[1:]}") if name else "ŵ"
+num = text.shown
+"""A number as the pictures show it: exactly, with a true minus sign (`−3/11600`, `1/10^7`)."""
+factor = text.factor
 
 
 def steps(
@@ -106,11 +61,13 @@ def steps(
     names: Mapping[Value, str] | None = None,
     delta_names: Mapping[Value, str] | None = None,
     params: Iterable[Value] | None = None,
+    naming: Names | None = None,
 ) -> list[Step]:
     """The backward pass of `loss` as steps in the engine's order, then, with `lr`, one update per weight.
 
     Reads the graph only: no `.grad` is changed and no hook is called. The weights updated are
     `params`, or by default every `Parameter` in the graph (what `autodiff.learn` and the articles make).
+    `naming` is the graph's `viz.names.Names` when the caller has one (from the same names/delta_names).
     """
     if not isinstance(loss, Value):
         raise TypeError(f"steps() needs the loss, a Value; got {type(loss).__name__}")
@@ -121,12 +78,13 @@ def steps(
         )
     if lr is not None:
         lr = check_number(lr, "steps(lr=...)")
-    naming = Naming(loss, names, delta_names)
-    chosen = None if params is None else _values(params)
+    if naming is None:
+        naming = Names(loss, names, delta_names)
+    chosen = None if params is None else check_values(params, "params")
     return _steps(loss, naming, lr, chosen)
 
 
-def _steps(loss: Value, naming: Naming, lr: Any, params: list[Value] | None) -> list[Step]:
+def _steps(loss: Value, naming: Names, lr: Any, params: list[Value] | None) -> list[Step]:
     received: dict[int, list[Contribution]] = {}
     known: dict[Value, Any] = {}
     out: list[Step] = []
@@ -170,7 +128,7 @@ def _steps(loss: Value, naming: Naming, lr: Any, params: list[Value] | None) -> 
     return out
 
 
-def _delta_sentence(naming: Naming, node: Value, delta: Any, parts: tuple[Contribution, ...]) -> str:
+def _delta_sentence(naming: Names, node: Value, delta: Any, parts: tuple[Contribution, ...]) -> str:
     symbol = naming.delta(node)
     if not parts:
         return f"{symbol} = {num(delta)} (the start: ∂{naming.name(node)}/∂{naming.name(node)} = 1)"
@@ -195,13 +153,3 @@ def _delta_sentence(naming: Naming, node: Value, delta: Any, parts: tuple[Contri
 
 def _plain(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
-
-
-def _values(values: Iterable[Value]) -> list[Value]:
-    if isinstance(values, Value):
-        raise TypeError("params must be a list of Values, not one Value; write params=[w]")
-    out = list(values)
-    for v in out:
-        if not isinstance(v, Value):
-            raise TypeError(f"params must hold Values, got {type(v).__name__}")
-    return out

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numbers
 import unicodedata
+from fractions import Fraction
 from typing import Any
 
-from autodiff import format_number
+from autodiff import Value, format_number
+
+from .readability import MAX_NAME_CHARS
 
 MAX_NUMBER_CHARS = 32
 """An exact number longer than this is shown rounded, with `≈`, so one node cannot fill a page."""
 
-MAX_NAME_CHARS = 40
 
+MINUS = "\u2212"
 
 FLOAT_DIGITS = 4
 """Floats are shown to this many significant digits, as the tables print them; exact numbers exactly."""
@@ -31,6 +34,61 @@ def number(x: Any) -> str:
         except (OverflowError, TypeError, ValueError):
             return text[: MAX_NUMBER_CHARS - 1] + "…"
     return text
+
+
+def shown(x: Any) -> str:
+    """`1/200`, `−3/11600`, `1/10^7`, `0.4828`: a number as the labels show it (a Value: its number)."""
+    if isinstance(x, Value):  # with backward(create_graph=True) a δ is itself a Value
+        x = x.data
+    if isinstance(x, numbers.Rational) and not isinstance(x, bool):
+        tens = _tens(Fraction(x))
+        if tens is not None:
+            return tens.replace("-", MINUS)
+    return number(x).replace("-", MINUS)
+
+
+def factor(x: Any) -> str:
+    """A number inside a product: a negative one in parentheses, `(−1)`, so `δ · (−1)` reads right."""
+    text = shown(x)
+    return f"({text})" if text.startswith(MINUS) else text
+
+
+def _tens(x: Fraction) -> str | None:
+    """`1/10^7` for Fraction(1, 10**7): a power of ten with many zeros, written as one."""
+    for part, other in ((x.denominator, x.numerator), (x.numerator, x.denominator)):
+        k = _power_of_ten(part)
+        if k is not None and k >= 5:
+            if part == x.denominator:
+                return f"{other}/10^{k}"
+            return f"10^{k}" if other == 1 else f"10^{k}/{other}"
+    return None
+
+
+def _power_of_ten(n: int) -> int | None:
+    n = abs(n)
+    if n < 10:
+        return None
+    k = 0
+    while n % 10 == 0:
+        n //= 10
+        k += 1
+    return k if n == 1 else None
+
+
+def negative(x: Any) -> bool:
+    """`x < 0`, False for a number with no order (NaN-like, complex)."""
+    try:
+        return bool(x < 0)
+    except TypeError:
+        return False
+
+
+def magnitude(x: Any) -> Any:
+    """`abs(x)`, exact when `x` is, or None for a number with no size."""
+    try:
+        return abs(x)
+    except TypeError:
+        return None
 
 
 def html(text: str) -> str:

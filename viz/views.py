@@ -14,9 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .records import EdgeRecord, GraphRecords, NodeRecord
-from .style import MUTED, ZERO, sign_colour
-
-HIDDEN = "transparent"
+from .style import HIDDEN, MUTED, ZERO, sign_colour
 
 
 class View:

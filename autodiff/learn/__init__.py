@@ -6,6 +6,7 @@ from autodiff.learn import MLP, SGD, fit
 from .nn import (
     MLP,
     Activation,
+    CrossEntropy,
     HalfSquaredError,
     Input,
     Layer,
@@ -17,9 +18,11 @@ from .nn import (
     ReLU,
     Sequential,
     Sigmoid,
+    Softmax,
     Softplus,
     Tanh,
     l2_penalty,
+    softmax,
 )
 from .optim import SGD, Adam, Optimizer
 from .train import History, Step, batch_learning, fit, gradient_descent
@@ -29,6 +32,7 @@ __all__ = [
     "SGD",
     "Activation",
     "Adam",
+    "CrossEntropy",
     "HalfSquaredError",
     "History",
     "Input",
@@ -42,6 +46,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "Softmax",
     "Softplus",
     "Step",
     "Tanh",
@@ -49,4 +54,5 @@ __all__ = [
     "fit",
     "gradient_descent",
     "l2_penalty",
+    "softmax",
 ]

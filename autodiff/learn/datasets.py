@@ -71,7 +71,7 @@ def moons_accuracy(model: MLP, points: Sequence[Point], labels: Sequence[int]) -
     """The fraction of points whose score has the sign of their label."""
     _check_pairs(points, labels)
     with no_grad():
-        scores = [model(p)[0] for p in points]
+        scores = [model(p) for p in points]  # one output: a bare Value
     return sign_accuracy(scores, labels)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import operator
 import random
+from builtins import max as builtin_max
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -455,6 +456,42 @@ class LeakyReLU(Activation):
         return f"LeakyReLU({format_number(self.slope)})"
 
 
+def softmax(x: Sequence[Operand]) -> Vector:
+    """`e^x_i / Σ_j e^x_j` for each entry: probabilities that add up to 1 (float results).
+
+    The largest number is subtracted first (a constant, which changes neither the result nor a δ),
+    so no exp overflows, whatever the size of the inputs.
+    """
+    xs = _vector(x, "softmax")
+    if not xs:
+        raise ValueError("softmax needs at least one value")
+    top = builtin_max(_number(v, "softmax", i) for i, v in enumerate(xs))
+    exps = [ops.exp(ops.sub(v, top)) for v in xs]
+    total = value_sum(exps) if len(exps) > 1 else exps[0]
+    return [ops.div(e, total) for e in exps]
+
+
+class Softmax(Module):
+    """A layer that turns scores into probabilities, `softmax(x)`: each output depends on every input."""
+
+    def __init__(self, *, label: str | None = None):
+        self.label = label
+
+    def forward(self, x: list[Operand]) -> Vector:
+        """softmax of the whole input vector."""
+        return softmax(x)
+
+    def __repr__(self) -> str:
+        return "Softmax()"
+
+
+def _number(v: Operand, who: str, i: int) -> Any:
+    """The plain number of entry i (a Value's data), refusing what is not a real number."""
+    if isinstance(v, Value):
+        return v.data
+    return check_real(v, f"{who}: entry {i}")
+
+
 ACTIVATIONS: dict[str, Callable[[], Activation]] = {
     "relu": ReLU,
     "tanh": Tanh,
@@ -519,6 +556,73 @@ class MaxMargin(Loss):
         return "MaxMargin()"
 
 
+class CrossEntropy(Loss):
+    """Multi-class loss on raw scores (logits): `−log softmax(o)[y]` for a class index y.
+
+    `y` is the index of the right class (an int from 0), or a list of target probabilities, one per
+    class (a one-hot list, or soft labels): then `−Σ_i y_i · log softmax(o)_i`. Computed as
+    `logsumexp(o) − o[y]` with the largest score subtracted first, so no exp overflows; the δ of
+    each score is `softmax(o)_i − y_i`. As PyTorch's `cross_entropy`, it takes the scores, not
+    probabilities: no `Softmax()` layer before it.
+    """
+
+    def __call__(self, o: Operand | Sequence[Operand], y: Any) -> Value:
+        """The loss Value (named "loss") of one sample's scores `o` against its class `y`."""
+        os = _vector(o, "CrossEntropy")
+        if not os:
+            raise ValueError("CrossEntropy needs at least one score")
+        targets = self._targets(y, len(os))
+        with layer(self.label):
+            top = builtin_max(_number(v, "CrossEntropy", i) for i, v in enumerate(os))
+            exps = [ops.exp(ops.sub(v, top)) for v in os]
+            total = value_sum(exps) if len(exps) > 1 else exps[0]
+            lse = ops.add(ops.log(total), top)  # log Σ e^o_i
+            if isinstance(targets, int):
+                loss = ops.sub(lse, os[targets])
+            else:
+                weight = sum(targets)  # Σ y_i, 1 for probabilities
+                picked = value_sum([ops.mul(t, v) for t, v in zip(targets, os, strict=True) if t != 0] or [0])
+                loss = ops.sub(ops.mul(weight, lse), picked)
+        if isinstance(loss, Value):
+            loss.name = "loss"
+        return loss
+
+    @staticmethod
+    def _targets(y: Any, n: int) -> int | list[Any]:
+        """The class index, or the list of n target probabilities, checked."""
+        if isinstance(y, (bool, Value)):
+            raise TypeError(
+                f"CrossEntropy's y must be a class index (an int from 0 to {n - 1}) or a list of {n} "
+                f"probabilities, got {type(y).__name__}"
+            )
+        if isinstance(y, int) or (hasattr(y, "__index__") and not isinstance(y, Sequence)):
+            index = operator.index(y)
+            if not 0 <= index < n:
+                raise ValueError(
+                    f"CrossEntropy: class index {format_number(index)} is out of range for {n} scores "
+                    f"(0 to {n - 1})"
+                )
+            return index
+        if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
+            raise TypeError(
+                f"CrossEntropy's y must be a class index (an int from 0 to {n - 1}) or a list of {n} "
+                f"probabilities, got {type(y).__name__}: {y!r}"[:300]
+            )
+        if len(y) != n:
+            raise ValueError(f"CrossEntropy: {n} scores but {len(y)} target probabilities")
+        targets = [check_real(t, f"CrossEntropy: target probability {i}") for i, t in enumerate(y)]
+        if any(t < 0 for t in targets):
+            raise ValueError(f"CrossEntropy: target probabilities must be >= 0, got {targets}")
+        return targets
+
+    def one(self, o: Operand, y: Any) -> Value:
+        """Not used: the cross-entropy of a sample reads all its scores at once (see `__call__`)."""
+        return self(o, y)
+
+    def __repr__(self) -> str:
+        return "CrossEntropy()"
+
+
 def check_loss(loss_fn: Any, who: str) -> None:
     """Refuse a loss class where its object goes (`HalfSquaredError` for `HalfSquaredError()`)."""
     if isinstance(loss_fn, type):
@@ -573,6 +677,11 @@ class Trace:
     def output(self) -> Vector:
         """The model's output vector (the last layer's outputs)."""
         return self.outputs[-1] if self.outputs else self.inputs
+
+
+def _as_vector(out: Any) -> Vector:
+    """A layer's output as a vector (an MLP with one output gives a bare Value)."""
+    return [out] if isinstance(out, Value) else out
 
 
 class Sequential(Module):
@@ -681,7 +790,7 @@ class Sequential(Module):
         current: list[Any] = xs
         for k, (box, m) in enumerate(zip(self.labels, self.layers, strict=True), 1):
             with layer(box):
-                current = m(current)
+                current = _as_vector(m(current))
             single = len(current) == 1
             for i, v in enumerate(current, 1):
                 if v.name is None:
@@ -697,7 +806,7 @@ class Sequential(Module):
         current: list[Any] = self._leaves(x)
         for box, m in zip(self.labels, self.layers, strict=True):
             with layer(box):
-                current = m(current)
+                current = _as_vector(m(current))
         return current
 
     def __call__(self, x: Operand | Sequence[Operand]) -> Vector:
@@ -721,7 +830,8 @@ class MLP(Sequential):
     """A multi-layer perceptron: `Layer`s of neurons, ReLU (or another activation) between them.
 
     `MLP(2, [16, 16, 1], seed=0)`: 2 inputs, two hidden layers of 16 ReLU neurons, one linear output.
-    The same seed always gives the same weights.
+    The same seed always gives the same weights. `model(x)` is a bare Value when the last layer has
+    one output (a list otherwise).
     """
 
     def __init__(
@@ -752,6 +862,15 @@ class MLP(Sequential):
         super().__init__(*layers)
         self.sizes = list(sizes)
         self.seed = seed
+
+    def __call__(self, x: Operand | Sequence[Operand]) -> Any:
+        """The output: a bare Value when the last layer has one neuron (as micrograd's), else the vector.
+
+        So `(model(x) - y) ** 2` works on a one-output model. Inside a `Sequential`, or through
+        `forward` and `trace`, an MLP gives vectors like every other layer.
+        """
+        out = super().__call__(x)
+        return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
         return f"MLP({self.layers[0].n_in}, {self.sizes}, seed={self.seed})"  # type: ignore[attr-defined]

@@ -202,6 +202,81 @@ def array_versions(A: ArrayOps) -> dict[tuple[str, str], Callable[..., Callable[
         x = A.t(x)
         return f.maximum(x, A.t(0.0)) + f.log1p(f.exp(-f.abs(x)))
 
+    def in_domain(name: str, bad: Any, what: str) -> None:
+        if A.any(bad):
+            raise ValueError(f"{name}: the input must be {what}{A.at(bad)}")
+
+    def arc(name: str, g: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def forward(x: Any) -> Any:
+            x = A.t(x)
+            in_domain(name, (x < -1) | (x > 1), "in [-1, 1]")
+            return g(x)
+
+        return forward
+
+    def d_arc(name: str, sign: float) -> Callable[[Any, Any], Any]:
+        def derivative(x: Any, out: Any) -> Any:
+            x = A.t(x)
+            bad = (x <= -1) | (x >= 1)
+            if A.any(bad):
+                raise ZeroDivisionError(f"{name}: the derivative at ±1 is infinite{A.at(bad)}")
+            return sign / f.sqrt(1 - x * x)
+
+        return derivative
+
+    def hyperbolic(name: str, g: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def forward(x: Any) -> Any:
+            x = A.t(x)
+            out = g(x)
+            big = f.isinf(out) & f.isfinite(x)
+            if A.any(big):
+                raise OverflowError(f"{name}: the result is too large for a float{A.at(big)}")
+            return out
+
+        return forward
+
+    def logarithm(name: str, g: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def forward(x: Any) -> Any:
+            x = A.t(x)
+            in_domain(name, x <= 0, "> 0")
+            return g(x)
+
+        return forward
+
+    def d_logarithm(base: float) -> Callable[[Any, Any], Any]:
+        scale = math.log(base)  # the scalar rule's constant (math.log(2) for log2)
+        return lambda x, out: 1 / (A.t(x) * scale)
+
+    def mod(x: Any, y: Any) -> Any:
+        x, y = A.t(x), A.t(y)
+        zero = y == 0
+        if A.any(zero):
+            raise ZeroDivisionError(f"mod: the divisor is 0{A.at(zero)}")
+        return x % y  # Python's %: numpy and torch keep the divisor's sign too
+
+    def d_mod_divisor(x: Any, y: Any, out: Any) -> Any:
+        return -(A.t(x) // A.t(y))
+
+    def clamp(*, lo: Any, hi: Any) -> Callable[[Any], Any]:
+        def forward(x: Any) -> Any:
+            x = A.t(x)
+            out = x if hi is None else A.where(x > hi, A.t(float(hi)), x)
+            return out if lo is None else A.where(x < lo, A.t(float(lo)), out)  # lo first, as the rule
+
+        return forward
+
+    def d_clamp(*, lo: Any, hi: Any) -> Callable[[Any, Any], Any]:
+        def derivative(x: Any, out: Any) -> Any:
+            x = A.t(x)
+            outside = x != x  # all false, in the array's shape
+            if lo is not None:
+                outside = outside | (x < lo)
+            if hi is not None:
+                outside = outside | (x > hi)
+            return A.where(outside, A.t(0.0), A.t(1.0))
+
+        return derivative
+
     def total(*xs: Any, n: int) -> Any:
         return functools.reduce(operator.add, xs)  # left to right, as the scalar rule adds
 
@@ -226,6 +301,22 @@ def array_versions(A: ArrayOps) -> dict[tuple[str, str], Callable[..., Callable[
         ("cos", "forward"): fixed(elementwise(f.cos)),
         ("softplus", "forward"): fixed(softplus),
         ("sum", "forward"): lambda *, n: functools.partial(total, n=n),
+        ("tan", "forward"): fixed(elementwise(f.tan)),
+        ("atan", "forward"): fixed(elementwise(f.arctan)),
+        ("asin", "forward"): fixed(arc("asin", f.arcsin)),
+        ("asin", "d0"): fixed(d_arc("asin", 1.0)),
+        ("acos", "forward"): fixed(arc("acos", f.arccos)),
+        ("acos", "d0"): fixed(d_arc("acos", -1.0)),
+        ("sinh", "forward"): fixed(hyperbolic("sinh", f.sinh)),
+        ("cosh", "forward"): fixed(hyperbolic("cosh", f.cosh)),
+        ("log2", "forward"): fixed(logarithm("log2", f.log2)),
+        ("log2", "d0"): fixed(d_logarithm(2.0)),
+        ("log10", "forward"): fixed(logarithm("log10", f.log10)),
+        ("log10", "d0"): fixed(d_logarithm(10.0)),
+        ("mod", "forward"): fixed(mod),
+        ("mod", "d1"): fixed(d_mod_divisor),
+        ("clamp", "forward"): clamp,
+        ("clamp", "d0"): d_clamp,
     }
 
 

@@ -97,6 +97,9 @@ class _Torch(_ArrayModule):
             "one_column": one_column,
         }
         self._tensor = tensor
+        # The seed as a float64 tensor: a δ then stays float64 even where it is multiplied by a
+        # comparison (`d * (x >= 0)`), which torch would make float32 for a Python float d.
+        self.one = torch.tensor(1.0, dtype=f64, device=dev)
 
     def column(self, column: Any, leaf: Value) -> Any:
         torch = self.torch

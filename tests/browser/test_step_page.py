@@ -90,7 +90,7 @@ def open_page(browser, page: Path, width: int = 880, height: int = 1000) -> None
 
 def shown_delta(browser, node_id: str) -> Fraction | None:
     shown = browser.execute_script(
-        "var t = document.querySelector('#ad-' + arguments[0] + ' text.delta'); return t && t.textContent;",
+        "var t = document.querySelector('#node-' + arguments[0] + ' text.delta'); return t && t.textContent;",
         node_id,
     )
     if shown is None:
@@ -157,13 +157,13 @@ def test_hovering_w2_2_lights_exactly_its_path_and_a_click_shows_its_update(brow
     sub = next(n for n in order if n.op == "sub")
     square = next(n for n in order if n.op == "pow")
     expected = {ids[id(n)] for n in (w, product, g.o2, g.o3, sub, square, g.loss)}
-    target = browser.find_element(By.ID, f"ad-{ids[id(w)]}")
+    target = browser.find_element(By.ID, f"node-{ids[id(w)]}")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", target)
     ActionChains(browser).move_to_element(target).perform()
     lit = browser.execute_script(
         "return Array.from(document.querySelectorAll('g.node.onpath')).map(function (g) { return g.id; });"
     )
-    assert {i.removeprefix("ad-") for i in lit} == expected
+    assert {i.removeprefix("node-") for i in lit} == expected
     # At step 1 its δ is not known yet; the page says when it will be.
     assert browser.find_element(By.ID, "ad-hover").text == "δw2_2 = ? (not yet: step 11)"
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.END)

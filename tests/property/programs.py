@@ -48,12 +48,13 @@ def examples(n: int, *, shrink: bool = True) -> settings:
 
 
 FLOAT_UNARY = ("neg", "abs", "identity", "relu", "exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos",
-               "softplus", "leaky_relu")  # fmt: skip
-EXACT_UNARY = ("neg", "abs", "identity", "relu", "leaky_relu")
-BINARY = ("add", "sub", "mul", "div", "pow")
+               "softplus", "leaky_relu", "tan", "atan", "asin", "acos", "sinh", "cosh", "log2", "log10",
+               "clamp")  # fmt: skip
+EXACT_UNARY = ("neg", "abs", "identity", "relu", "leaky_relu", "clamp")
+BINARY = ("add", "sub", "mul", "div", "pow", "max", "min", "mod")
 FLOAT_OPS = (*BINARY, *FLOAT_UNARY, "sum")
 EXACT_OPS = (*BINARY, *EXACT_UNARY, "sum")
-KINKS = ("relu", "abs", "leaky_relu")
+KINKS = ("relu", "abs", "leaky_relu", "clamp")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Step:
     op: str
     args: tuple[int | Const, ...]
     slope: Any = None  # leaky_relu's parameter
+    bounds: Any = None  # clamp's (lo, hi), either may be None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class Program:
         for j, s in enumerate(self.steps):
             args = ", ".join(repr(a.value) if isinstance(a, Const) else f"x{a}" for a in s.args)
             extra = f", slope={s.slope!r}" if s.slope is not None else ""
+            if s.bounds is not None:
+                extra = f", lo={s.bounds[0]!r}, hi={s.bounds[1]!r}"
             lines.append(f"x{k + j} = {s.op}({args}{extra})")
         lines.append("out = sum(" + ", ".join(f"x{i}" for i in self.outputs) + ")")
         return "\n".join(lines)
@@ -102,6 +106,16 @@ FLOAT_CONST = st.sampled_from([0.5, -1.25, 2.0, 3, -2, 0.1])
 EXACT_CONST = st.sampled_from([2, -3, 1, Fraction(1, 2), Fraction(-7, 3)])
 FLOAT_SLOPE = st.sampled_from([0.01, 0.2, -0.5, 1.5])
 EXACT_SLOPE = st.sampled_from([Fraction(1, 100), Fraction(1, 5), Fraction(-1, 2), 2])
+FLOAT_BOUNDS = st.sampled_from([(-1.0, 1.0), (0.0, 2.0), (-0.5, 0.25), (None, 0.5), (-2.0, None)])
+EXACT_BOUNDS = st.sampled_from(
+    [
+        (Fraction(-1, 2), Fraction(1, 2)),
+        (0, 2),
+        (None, Fraction(1, 3)),
+        (-1, None),
+        (Fraction(1, 4), Fraction(1, 4)),
+    ]
+)
 INT_EXPONENT = st.integers(-2, 3)
 FLOAT_EXPONENT = st.sampled_from([0.5, -0.5, 1.5, 2.5])
 
@@ -127,6 +141,8 @@ def raw_program(draw: Any, *, exact: bool, n_leaves: int = 3, max_steps: int = 8
             operands[1] = 0  # an operation on two constants would not be a node of the graph
         if op == "leaky_relu":
             extra: Any = draw(EXACT_SLOPE if exact else FLOAT_SLOPE)
+        elif op == "clamp":
+            extra = draw(EXACT_BOUNDS if exact else FLOAT_BOUNDS)
         elif op == "pow":
             kinds = ("int",) if exact else ("int", "float", "node")
             kind = draw(st.sampled_from(kinds))
@@ -147,6 +163,8 @@ def plain(step: Step, values: Sequence[Any]) -> Any:
     args = [a.value if isinstance(a, Const) else values[a] for a in step.args]
     if step.op == "leaky_relu":
         return ops.leaky_relu(*args, slope=step.slope)
+    if step.op == "clamp":
+        return ops.clamp(*args, lo=step.bounds[0], hi=step.bounds[1])
     if step.op == "sum":
         return ops.sum(*args, n=len(args))
     return ops.PRIMITIVES[step.op](*args)
@@ -160,8 +178,8 @@ class _Builder:
         self.exact = exact
         self.static = static
 
-    def emit(self, op: str, *args: int | Const, slope: Any = None) -> int:
-        step = Step(op, tuple(args), slope)
+    def emit(self, op: str, *args: int | Const, slope: Any = None, bounds: Any = None) -> int:
+        step = Step(op, tuple(args), slope, bounds)
         self.values.append(plain(step, self.values))
         self.steps.append(step)
         return len(self.values) - 1
@@ -186,6 +204,24 @@ class _Builder:
             return self.emit("add", self.emit("mul", a, a), half)
         return a
 
+    def off(self, a: int | Const, kinks: Sequence[Any]) -> int | Const:
+        """`a`, moved by a constant when it is within 1e-6 of a kink (float, value-dependent guards only)."""
+        if self.exact or self.static or isinstance(a, Const):
+            return a
+        for shift in (0, 0.375, -0.625):
+            if all(abs(self.values[a] + shift - k) > 1e-3 for k in kinks):
+                return a if shift == 0 else self.emit("add", a, Const(shift))
+        return a  # pragma: no cover - three shifts cannot all land on the kinks
+
+    def _off_jump(self, a: int, b: int | Const) -> int:
+        """`a`, moved so that a / b is not within 1e-6 of an integer, where x % y jumps."""
+        y = self.value(b)
+        for shift in (0, 0.375, 0.15625):
+            q = (self.values[a] + shift) / y
+            if abs(q - round(q)) > 1e-4:
+                return a if shift == 0 else self.emit("add", a, Const(shift))
+        return a  # pragma: no cover - the shifts differ in their fractions of y
+
     def tame(self, node: int) -> int:
         """Keep numbers moderate (value-dependent guards only): rescale a node that grew large."""
         v = self.values[node]
@@ -206,16 +242,42 @@ class _Builder:
         if op in KINKS and not self.exact and not self.static:
             # PyTorch's derivative at a kink differs by design (0 for relu at 0): stay away from it.
             x = args[0]
+            if op == "clamp":  # its kinks are at its bounds
+                x = self.off(x, [b for b in extra if b is not None])
+                self.tame(self.emit(op, x, bounds=extra))
+                return
             if abs(self.values[x]) < 1e-6:
                 x = self.emit("add", x, Const(0.5)) if abs(self.values[x] + 0.5) > 1e-3 else x
             self.tame(self.emit(op, x, slope=extra))
-        elif op in ("log", "sqrt"):
+        elif op == "clamp":
+            self.tame(self.emit(op, args[0], bounds=extra))
+        elif op in ("log", "sqrt", "log2", "log10"):
             self.tame(self.emit(op, self.positive(args[0], 0.01)))
-        elif op == "exp":
+        elif op in ("exp", "sinh", "cosh", "tan"):
+            # tan: |tanh x| < 1 stays clear of the poles at ±π/2.
             x = args[0]
-            if self.static or self.values[x] > 5:
+            if self.static or abs(self.values[x]) > (1.2 if op == "tan" else 5):
                 x = self.emit("tanh", x)
-            self.tame(self.emit("exp", x))
+            self.tame(self.emit(op, x))
+        elif op in ("asin", "acos"):
+            x = args[0]
+            if self.static or abs(self.values[x]) > 0.9:  # inside (-1, 1), where the derivative is finite
+                x = self.emit("mul", self.emit("tanh", x), Const(Fraction(9, 10) if self.exact else 0.9))
+            self.tame(self.emit(op, x))
+        elif op in ("max", "min"):
+            a, b = args
+            if not self.exact and not self.static and abs(self.value(a) - self.value(b)) < 1e-6:
+                # PyTorch splits the δ of a tie in halves; the project gives it to the first input.
+                if isinstance(a, Const):
+                    b = self.off(b, [a.value])
+                else:
+                    a = self.off(a, [self.value(b)])
+            self.tame(self.emit(op, a, b))
+        elif op == "mod":
+            a, b = args[0], self.away_from_zero(args[1])
+            if not self.exact and not self.static and not isinstance(a, Const):
+                a = self._off_jump(a, b)
+            self.tame(self.emit("mod", a, b))
         elif op == "div":
             self.tame(self.emit("div", args[0], self.away_from_zero(args[1])))
         elif op == "pow":
@@ -278,6 +340,8 @@ def apply_autodiff(step: Step, operands: list[Any]) -> Any:
     """A step on Values, through the primitive table (constants stay plain numbers)."""
     if step.op == "leaky_relu":
         return ops.leaky_relu(*operands, slope=step.slope)
+    if step.op == "clamp":
+        return ops.clamp(*operands, lo=step.bounds[0], hi=step.bounds[1])
     if step.op == "sum":
         return ops.sum(*operands, n=len(operands))
     return ops.PRIMITIVES[step.op](*operands)
@@ -382,6 +446,22 @@ def _float_unary(name: str, v: float) -> tuple[float, float, float]:
         return math.sin(v), math.cos(v), -math.sin(v)
     if name == "cos":
         return math.cos(v), -math.sin(v), -math.cos(v)
+    if name == "tan":
+        t = math.tan(v)
+        return t, 1 + t * t, 2 * t * (1 + t * t)
+    if name == "atan":
+        return math.atan(v), 1 / (1 + v * v), -2 * v / (1 + v * v) ** 2
+    if name in ("asin", "acos"):
+        r = 1 - v * v
+        sign = 1 if name == "asin" else -1
+        return (math.asin(v) if name == "asin" else math.acos(v)), sign / math.sqrt(r), sign * v / r**1.5
+    if name == "sinh":
+        return math.sinh(v), math.cosh(v), math.sinh(v)
+    if name == "cosh":
+        return math.cosh(v), math.sinh(v), math.cosh(v)
+    if name in ("log2", "log10"):
+        ln = math.log(2 if name == "log2" else 10)
+        return math.log(v) / ln, 1 / (v * ln), -1 / (v * v * ln)
     raise KeyError(name)
 
 
@@ -402,6 +482,14 @@ def apply_jet(step: Step, operands: list[Any], k: int) -> Jet:
         for x in xs[1:]:
             total = total + x
         return total
+    if op == "max":  # at a tie, the first input (the project's rule, as relu at 0)
+        return xs[0] if xs[0].v >= xs[1].v else xs[1]
+    if op == "min":
+        return xs[0] if xs[0].v <= xs[1].v else xs[1]
+    if op == "mod":  # x - floor(x / y)·y with floor(x / y) a constant
+        a, b = xs
+        jet = a - b * Jet.const(a.v // b.v, k)
+        return Jet(a.v % b.v, jet.g, jet.h)
     if op == "pow":
         base, exponent = xs
         e = exponent.v
@@ -424,6 +512,13 @@ def apply_jet(step: Step, operands: list[Any], k: int) -> Jet:
     if op == "leaky_relu":
         s = step.slope
         return x.chain(v if v >= 0 else s * v, 1 if v >= 0 else s, 0)
+    if op == "clamp":  # the δ passes inside [lo, hi], the bounds included
+        lo, hi = step.bounds
+        if lo is not None and v < lo:
+            return Jet.const(float(lo) if isinstance(v, float) else lo, k)
+        if hi is not None and v > hi:
+            return Jet.const(float(hi) if isinstance(v, float) else hi, k)
+        return x.chain(v, 1, 0)
     f, d1, d2 = _float_unary(op, v)
     return x.chain(f, d1, d2)
 

@@ -86,6 +86,7 @@ def test_batched_replay_matches_the_plain_loop(case):
 
 def _compare(losses, grads, expected_out, expected_grads, kept, program, rows):
     assert tuple(losses.shape) == (len(rows),)
+    assert str(losses.dtype).endswith("float64") and str(grads.dtype).endswith("float64")
     for a, b in zip(losses, expected_out, strict=True):
         assert close(float(a), b, TOL, TOL), (a, b, str(program), rows)
     for g, i in zip(grads, kept, strict=True):

@@ -47,7 +47,12 @@ def _apply_torch(torch, step: Step, xs: list):
         for x in xs[1:]:
             total = total + x
         return total
+    if op in ("max", "min", "mod"):
+        a, b = (x if torch.is_tensor(x) else torch.tensor(float(x), dtype=torch.float64) for x in xs)
+        return {"max": torch.maximum, "min": torch.minimum, "mod": torch.remainder}[op](a, b)
     x = xs[0]
+    if op == "clamp":
+        return torch.clamp(x, min=step.bounds[0], max=step.bounds[1])
     if op == "identity":
         return x * 1.0
     if op == "leaky_relu":
@@ -57,7 +62,9 @@ def _apply_torch(torch, step: Step, xs: list):
         return F.softplus(x, threshold=1000.0)
     return {"neg": torch.neg, "abs": torch.abs, "relu": torch.relu, "exp": torch.exp, "log": torch.log,
             "sqrt": torch.sqrt, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "sin": torch.sin,
-            "cos": torch.cos}[op](x)  # fmt: skip
+            "cos": torch.cos, "tan": torch.tan, "atan": torch.atan, "asin": torch.asin,
+            "acos": torch.acos, "sinh": torch.sinh, "cosh": torch.cosh, "log2": torch.log2,
+            "log10": torch.log10}[op](x)  # fmt: skip
 
 
 def _torch_derivatives(torch, program, numbers):
@@ -114,6 +121,7 @@ def test_against_second_order_jets(program):
 
 def test_jets_know_every_float_primitive():
     # The reference has its own rule for each float primitive (a KeyError would mean a missing one).
-    for op in ("exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "softplus"):
+    for op in ("exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos", "softplus", "tan", "atan", "asin",
+               "acos", "sinh", "cosh", "log2", "log10"):  # fmt: skip
         jet = apply_jet(Step(op, ()), [0.7], 1)
         assert math.isfinite(jet.v)

@@ -16,7 +16,7 @@ def test_every_built_in_primitive_is_generated():
 
 def test_exact_programs_use_only_exact_primitives():
     assert set(EXACT_OPS) == {"add", "sub", "mul", "div", "pow", "neg", "abs", "identity", "relu",
-                              "leaky_relu", "sum"}  # fmt: skip
+                              "leaky_relu", "sum", "max", "min", "mod", "clamp"}  # fmt: skip
 
 
 @examples(200)

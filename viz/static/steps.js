@@ -16,10 +16,10 @@
   var nodes = {}, edges = {};
 
   Object.keys(data.nodes).forEach(function (id) {
-    var g = document.getElementById("ad-" + id);
+    var info = data.nodes[id];
+    var g = document.getElementById(info.el);
     if (!g) { return; }
     var texts = g.querySelectorAll("text");
-    var info = data.nodes[id];
     // Rows of a label: kind or op, "name = value", then the δ (constants have one row).
     if (info.delta !== null) { centre(texts[texts.length - 1]).classList.add("delta"); }
     if (texts.length > 1) { centre(texts[1]).classList.add("value"); }
