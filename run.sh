@@ -77,8 +77,9 @@ case "$job" in
   # The site alone: MkDocs and the API reference's reader, and graphviz for the pages' pictures.
   docs) extras="viz,docs" ;;
   # The tests also build the docs site (docs), run examples/article.ipynb (notebook), drive the
-  # step-through page in Chromium (browser) and write its animation (anim).
-  test) extras="viz,dev,progress,plot,docs,notebook,browser,anim" ;;
+  # step-through page in Chromium (browser), write its animation (anim) and train on the digits
+  # (digits).
+  test) extras="viz,dev,progress,plot,docs,notebook,browser,anim,digits" ;;
 esac
 # The reference engines (PyTorch for gradient comparisons, micrograd for the benchmark's quick
 # run). CI always installs them: PyTorch's CPU build lies on the CI machines.

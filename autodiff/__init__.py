@@ -3,8 +3,8 @@
 Layout, from the engine outwards:
 - core: `value` (the `Value` node), `ops` (the table of primitives), `backward` (graph walks and the
   chain rule), `modes` (no_grad, layer, anomaly), `exact` (exact arithmetic), `checks` (validation);
-- tools on the core: `functional` (grad, hessian), `tape` (compiled replays), `gradcheck`,
-  `check` (a hand derivation of the δs checked, with the mistake named);
+- tools on the core: `functional` (grad, hessian), `trace` (rules run on symbols), `tape` (compiled
+  replays), `gradcheck`, `check` (a hand derivation of the δs checked, with the mistake named);
 - learning: `autodiff.learn` (nn, optim, train, datasets);
 - teaching: `autodiff.articles` (the articles' example and its tables).
 Drawing lives in the separate `viz` package, which reads graphs through the public API below.
@@ -22,6 +22,7 @@ from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .modes import detect_anomaly, enable_grad, gc_paused, is_grad_enabled, layer, no_grad
 from .ops import Primitive, primitive
 from .tape import Tape
+from .trace import trace_rule
 from .value import Parameter, Value, max, min, sum, zero_grad  # noqa: A004 - the primitives' helpers
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "propagate",
     "sum",
     "topological_order",
+    "trace_rule",
     "value_and_grad",
     "zero_grad",
 ]

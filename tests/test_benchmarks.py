@@ -38,8 +38,11 @@ def test_quick_run_writes_a_report_with_every_workload(tmp_path):
         "## 5.",
         "## 1b. A small graph",
         "## 6. Scaling",
+        "## 7. Batched replay",
+        "## 8. Digits",
     ):
         assert title in text
+    assert "| batch | Tape.batched, numpy |" in text
     # GC on and off, the collector's time and µs per node; a progress line per measured cell.
     assert "| engine | GC on | GC off | GC time | µs / node (GC off) |" in text
     assert "| autodiff, the example's code |" in text and "Moons step, plain API, GC off in both" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -229,3 +230,34 @@ def test_moons_checks_out_before_training(tmp_path, monkeypatch, capsys):
 def test_make_moons_refuses_bad_settings_by_the_one_rule(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_moons(**kwargs)
+
+
+def test_digits_example_learns_through_the_batched_replay(tmp_path, capsys):
+    # The data come with scikit-learn (the digits extra, installed by run.sh for the tests).
+    if importlib.util.find_spec("sklearn") is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI installs the digits extra: scikit-learn is missing")
+        pytest.skip("scikit-learn is not installed (pip install -e '.[digits]')")
+    digits = load("digits")
+    plot = tmp_path / "digits.png"
+    result = digits.main(["--subset", "500", "--epochs", "8", "--plot", str(plot)])
+    out = capsys.readouterr().out
+    assert len(result.test_accuracy) == 8 and "test accuracy" in out
+    assert result.test_accuracy[-1] >= 0.8  # ten classes: chance is 0.1
+    assert result.train_accuracy[-1] > result.train_accuracy[0]
+    assert plot.exists() or "no plot" in out
+    # The batched replay's δs are the plain per-sample loop's, on a few of the real digits.
+    import numpy as np
+
+    _, pixels, label, tape = digits.record(seed=1)
+    xs, ys, _, _ = digits.load(subset=40)
+    _, grads = tape.batched()(digits.batch_of(pixels, label, xs[:6], ys[:6]))
+    total = np.zeros(len(grads))
+    for x, y in zip(xs[:6], ys[:6], strict=True):
+        for v, p in zip(pixels, x, strict=True):
+            v.data = float(p)
+        for k, v in enumerate(label):
+            v.data = float(k == y)
+        _, g = tape.gradients()
+        total += g
+    assert np.allclose(grads, total, rtol=1e-12, atol=1e-12)
