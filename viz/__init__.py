@@ -10,6 +10,7 @@
     viz.steps(loss)                          # the backward pass, step by step (no .grad written)
     viz.to_html(loss).save("out/loss.html")  # a page to step through it (Prev/Next, hover paths)
     viz.draw(loss, marks={o2: ["wrong"]})    # marks: pending, current, wrong, cause, carried, blank
+    viz.network(model, x, y)                 # an MLP as neurons and weights, with δΣ, δo and δw
 
 Drawing only reads the graph: it never changes a node and never calls backward. Call
 `loss.backward()` first for the δs. Above `budget` (80) drawn nodes a drawing is shrunk, one box
@@ -21,6 +22,7 @@ from .build import graph_scene, step_scene
 from .frames import write_frames, write_steps
 from .html import StepPage, to_html
 from .marks import MARKS
+from .network import NetworkDrawing, network
 from .readability import DEFAULT_BUDGET
 from .records import DEFAULT_MAX_NODES, EdgeRecord, GraphRecords, GraphTooLargeError, NodeRecord, records
 from .render import DotNotFoundError, draw, render, to_dot
@@ -39,6 +41,7 @@ __all__ = [
     "ForwardView",
     "GraphRecords",
     "GraphTooLargeError",
+    "NetworkDrawing",
     "NodeRecord",
     "Scene",
     "Step",
@@ -46,6 +49,7 @@ __all__ = [
     "View",
     "draw",
     "graph_scene",
+    "network",
     "records",
     "render",
     "step_scene",
