@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import shutil
 import subprocess
 import sys
 from fractions import Fraction
@@ -229,3 +230,14 @@ def test_moons_checks_out_before_training(tmp_path, monkeypatch, capsys):
 def test_make_moons_refuses_bad_settings_by_the_one_rule(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_moons(**kwargs)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_moons_writes_the_training_page(tmp_path, capsys):
+    moons = load("moons")
+    result = moons.main(["--steps", "3", "--samples", "12", "--no-plot", "--page", str(tmp_path / "page")])
+    page = tmp_path / "page" / "training.html"
+    assert f"page: {page}" in capsys.readouterr().out
+    html = page.read_text(encoding="utf-8")
+    assert 'id="ad-epoch"' in html and 'max="3"' in html and "http" not in html.split("<svg", 1)[0]
+    assert [epoch for epoch, _ in result.recorded.snapshots] == [0, 1, 2, 3]

@@ -11,6 +11,7 @@
     viz.to_html(loss).save("out/loss.html")  # a page to step through it (Prev/Next, hover paths)
     viz.draw(loss, marks={o2: ["wrong"]})    # marks: pending, current, wrong, cause, carried, blank
     viz.network(model, x, y)                 # an MLP as neurons and weights, with δΣ, δo and δw
+    viz.training_page(viz.record_fit(model, loss_fn, data, optimizer, epochs=50)).save("out/t.html")
 
 Drawing only reads the graph: it never changes a node and never calls backward. Call
 `loss.backward()` first for the δs. Above `budget` (80) drawn nodes a drawing is shrunk, one box
@@ -28,6 +29,7 @@ from .records import DEFAULT_MAX_NODES, EdgeRecord, GraphRecords, GraphTooLargeE
 from .render import DotNotFoundError, draw, render, to_dot
 from .scene import Scene
 from .steps import Contribution, Step, steps
+from .training import TrainingHistory, TrainingPage, record_fit, training_page
 from .views import BackwardView, ForwardView, View
 
 __all__ = [
@@ -46,16 +48,20 @@ __all__ = [
     "Scene",
     "Step",
     "StepPage",
+    "TrainingHistory",
+    "TrainingPage",
     "View",
     "draw",
     "graph_scene",
     "network",
+    "record_fit",
     "records",
     "render",
     "step_scene",
     "steps",
     "to_dot",
     "to_html",
+    "training_page",
     "write_frames",
     "write_steps",
 ]
