@@ -103,3 +103,13 @@ def test_the_moons_network_reads_at_11_px_in_the_column(tmp_path):
     assert reading.smallest_px >= 11 and reading.width_pt < 960
     assert svg.count('class="edge ad&#45;weight"') == 304
     assert "δo = " in svg and 'xlink:title="δo1_1 = Σ_k δΣ2_k · w2_k_1 = ' in svg
+
+
+def test_the_gallerys_moons_picture_is_the_network_view_and_up_to_date():
+    from pathlib import Path
+
+    from viz.gallery import picture_dot
+
+    committed = Path(__file__).resolve().parents[1] / "docs" / "gallery" / "moons-2-16-16-1.dot"
+    assert committed.read_text(encoding="utf-8") == picture_dot("moons-2-16-16-1")
+    assert picture_dot("moons-2-16-16-1").count('class="ad-weight"') == 304

@@ -36,9 +36,9 @@ MAX_NEURONS = 64
 SIZE = 12
 """Every text of the network view is 12 pt; the drawing is kept under 960 pt wide (11 px at 880 px)."""
 TITLE_SIZE = 14
-COLUMN_GAP = 2.9  # inches between the centres of two columns (a node is 1.9 wide: 1 inch of arrows)
+COLUMN_GAP = 2.9  # inches between the centres of two columns (a node is 2.05 wide: 0.85 inch of arrows)
 ROW_GAP = 1.02  # inches between the centres of two neurons of a column
-NODE_WIDTH = 1.9
+NODE_WIDTH = 2.05
 
 
 @dataclass(frozen=True)
