@@ -47,7 +47,7 @@ def test_each_neuron_shows_sigma_output_and_both_deltas_exactly():
     assert by_name["o1_1"].delta_out == by_name["o1_1"].delta_total == -2
     assert by_name["o1_2"].delta_out == -3 and by_name["o1_2"].delta_total == 0
     assert "a dead ReLU" in by_name["o1_2"].chain[-1]
-    assert by_name["o1_1"].chain[0] == "δo1_1 = Σ_k δΣ2_k · w2_k_1 = (−1)·2 = −2"
+    assert by_name["o1_1"].chain[0] == "δo1_1 = δΣ2 · w2_1 = (−1)·2 = −2"  # one user: no sum
     # One edge per weight; δw = δΣ · its input.
     dw = {(e.parent, e.child): e.delta for e in net.weights}
     assert len(net.weights) == 6

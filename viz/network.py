@@ -225,12 +225,17 @@ def _neuron_chain(
         lines.append(f"δ{name} = {text.shown(delta(o))} (from the loss)")
     else:
         terms = []
-        for i, (user, user_o) in enumerate(zip(users.neurons, user_outputs, strict=True), 1):
+        for user, user_o in zip(users.neurons, user_outputs, strict=True):
             user_total = user_o.parents[0] if _activation_name(user) is not None else user_o
             terms.append(f"{text.factor(delta(user_total))}·{text.factor(user.weights[j - 1].data)}")
-            del i
+        # One user (the output neuron): no sum to write, its one weight by name.
+        form = (
+            f"δΣ{k + 1} · {users.neurons[0].weights[j - 1].name or f'w{k + 1}_{j}'}"
+            if len(terms) == 1
+            else f"Σ_k δΣ{k + 1}_k · w{k + 1}_k_{j}"
+        )
         lines.append(
-            f"δ{name} = Σ_k δΣ{k + 1}_k · w{k + 1}_k_{j} = "
+            f"δ{name} = {form} = "
             + (" + ".join(terms) if len(terms) <= 4 else " + ".join(terms[:3]) + f" + … ({len(terms)} terms)")
             + f" = {text.shown(delta(o))}"
         )

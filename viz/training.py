@@ -227,6 +227,7 @@ def training_page(
             if not svg_network:
                 svg_network = _network_svg(net)
                 neuron_ids = [n.id for n in net.neurons]
+                neuron_names = [n.name for n in net.neurons]
                 weight_ids = [f"w-{e.parent}-{e.child}" for e in net.weights]
                 weight_names = [e.name for e in net.weights]
             frame: dict[str, Any] = {
@@ -272,6 +273,7 @@ def training_page(
     payload = {
         "epochs": epochs_data,
         "neurons": neuron_ids,
+        "names": neuron_names,
         "weights": weight_ids,
         "weightNames": weight_names,
         "colours": {"neg": NEGATIVE, "pos": POSITIVE, "zero": ZERO, "none": LIGHT},
@@ -329,5 +331,7 @@ _BODY = """<h1>{title}</h1>
 {boundary}
 </div>
 <h2>The network on one point: x = {probe} <span id="ad-probe-loss"></span></h2>
+<p id="ad-chain" class="chain" aria-live="polite">Click (or tap) a neuron for its chain rule, δo written
+as the sum over the next layer.</p>
 <div class="network">{network}</div>
 """

@@ -168,3 +168,17 @@ def test_the_text_reads_at_11_px_or_more(browser, page, width):
     assert smallest >= 11
     # Nothing but the network scrolls sideways: the page itself fits the window.
     assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+
+
+def test_a_click_on_a_neuron_shows_its_chain_rule_and_keeps_it_across_epochs(browser, page):
+    open_page(browser, page)
+    neuron = browser.find_element(By.ID, "c1_1")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", neuron)
+    neuron.click()
+    shown = browser.find_element(By.ID, "ad-chain").text
+    assert shown.startswith("o1_1 at epoch 0:") and "δo1_1 = Σ_k δΣ2_k · w2_k_1 = " in shown
+    slide_to(browser, 4)
+    shown = browser.find_element(By.ID, "ad-chain").text
+    assert shown.startswith("o1_1 at epoch 4:")
+    assert shown.splitlines()[1:] == frames(page)[4]["neurons"][2][4].split(" | ")
+    assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []

@@ -10,6 +10,8 @@
   var marker = document.getElementById("ad-loss-marker");
   var cells = document.querySelectorAll("#ad-cells rect");
   var probeLoss = document.getElementById("ad-probe-loss");
+  var chain = document.getElementById("ad-chain");
+  var chosen = null;  // the neuron whose chain rule is shown, kept as the epoch changes
   var last = data.epochs.length - 1;
   var timer = null;
 
@@ -80,6 +82,13 @@
     }
     showNeurons(frame);
     showWeights(frame);
+    showChain(frame);
+  }
+
+  function showChain(frame) {
+    if (chosen === null) { return; }
+    var row = frame.neurons[chosen];
+    chain.textContent = data.names[chosen] + " at epoch " + frame.epoch + ":\n" + row[4].split(" | ").join("\n");
   }
 
   function stop() {
@@ -99,6 +108,15 @@
     }, 400);
   }
 
+  data.neurons.forEach(function (id, k) {
+    var g = document.getElementById(id);
+    if (!g || !g.classList.contains("ad-neuron")) { return; }
+    g.addEventListener("click", function (e) {
+      e.preventDefault();
+      chosen = k;
+      showChain(data.epochs[Number(slider.value)]);
+    });
+  });
   slider.addEventListener("input", function () { stop(); show(Number(slider.value)); });
   play.addEventListener("click", function () { if (timer === null) { start(); } else { stop(); } });
   document.addEventListener("keydown", function (e) {
