@@ -9,6 +9,7 @@ and writes a loss curve and the decision boundary to `out/moons.png` (needs matp
     python examples/moons.py                 # full run
     python examples/moons.py --steps 20      # a short run
     python examples/moons.py --no-plot --progress
+    python examples/moons.py --page out/     # also out/training.html: watch it learn, epoch by epoch
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Result:
     """Training accuracy at each step, measured on that step's forward pass (before its update)."""
     final_accuracy: float = 0.0
     seconds: float = 0.0
+    recorded: Any = None
+    """With `record=True`: the run as `viz.record_fit` keeps it (parameters per step), for the page."""
 
     @property
     def first_perfect_step(self) -> int | None:
@@ -63,14 +66,24 @@ def train(
     n_samples: int = 100,
     progress: bool = False,
     report_every: int = 0,
+    record: bool = False,
 ) -> Result:
-    """Train the moons network with full-batch SGD for `steps` steps; print every `report_every`."""
+    """Train the moons network with full-batch SGD for `steps` steps; print every `report_every`.
+
+    `record=True` also keeps the parameters after every step (one step is one epoch here) for
+    `viz.training_page`.
+    """
     points, labels = make_moons(n_samples, noise=0.1, seed=seed)
     model = moons_model(seed=seed)
     optimizer = SGD(model.parameters(), lr=lr)
     accuracies: list[float] = []
+    recorder = None
+    if record:
+        from viz.training import Recorder  # viz only when a page is asked for
 
-    def record(step: Step) -> None:
+        recorder = Recorder(model)
+
+    def report(step: Step) -> None:
         accuracies.append(sign_accuracy([t.output[0] for t in step.traces], [t.y for t in step.traces]))
         if report_every and (step.number % report_every == 0 or step.number == 1):
             print(
@@ -84,13 +97,16 @@ def train(
         list(zip(points, labels, strict=True)),
         optimizer,
         epochs=steps,
-        on_backward=record,
+        on_backward=report,
+        on_step=None if recorder is None else recorder.on_step,
         penalty=lambda: l2_penalty(model.parameters(), l2),
         progress=progress,
     )
     seconds = time.perf_counter() - start
     final = moons_accuracy(model, points, labels)
-    return Result(model, points, labels, history, accuracies, final, seconds)
+    data = list(zip(points, labels, strict=True))
+    recorded = None if recorder is None else recorder.history(history, MaxMargin(), data)
+    return Result(model, points, labels, history, accuracies, final, seconds, recorded)
 
 
 def _pyplot() -> Any:
@@ -172,6 +188,13 @@ def main(argv: list[str] | None = None) -> Result:
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (default out/)")
     parser.add_argument("--no-plot", action="store_true", help="do not write the plot")
     parser.add_argument("--progress", action="store_true", help="show a progress bar (needs tqdm)")
+    parser.add_argument(
+        "--page",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write DIR/training.html: the loss, the boundary and the network, epoch by epoch",
+    )
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error(f"--steps must be at least 1, got {args.steps}")
@@ -185,6 +208,10 @@ def main(argv: list[str] | None = None) -> Result:
         problem = _unwritable(args.out)
         if problem:
             parser.error(f"--out {args.out}: {problem}; give a folder that can be created or written to")
+    if args.page is not None:
+        problem = _unwritable(args.page)
+        if problem:
+            parser.error(f"--page {args.page}: {problem}; give a folder that can be created or written to")
     if args.progress:
         try:
             import tqdm  # noqa: F401
@@ -197,6 +224,7 @@ def main(argv: list[str] | None = None) -> Result:
         n_samples=args.samples,
         progress=args.progress,
         report_every=0 if args.progress else 10,
+        record=args.page is not None,
     )
     first = result.first_perfect_step
     print(
@@ -210,6 +238,11 @@ def main(argv: list[str] | None = None) -> Result:
     )
     if not args.no_plot:
         print(f"plot: {plot(result, args.out / 'moons.png')}")
+    if args.page is not None:
+        from viz.training import training_page
+
+        title = f"Two moons: a 2-16-16-1 ReLU network learns ({args.steps} steps of full-batch SGD)"
+        print(f"page: {training_page(result.recorded, title=title).save(args.page / 'training.html')}")
     return result
 
 

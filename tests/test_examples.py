@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import shutil
 import subprocess
 import sys
 from fractions import Fraction
@@ -261,3 +262,14 @@ def test_digits_example_learns_through_the_batched_replay(tmp_path, capsys):
         _, g = tape.gradients()
         total += g
     assert np.allclose(grads, total, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_moons_writes_the_training_page(tmp_path, capsys):
+    moons = load("moons")
+    result = moons.main(["--steps", "3", "--samples", "12", "--no-plot", "--page", str(tmp_path / "page")])
+    page = tmp_path / "page" / "training.html"
+    assert f"page: {page}" in capsys.readouterr().out
+    html = page.read_text(encoding="utf-8")
+    assert 'id="ad-epoch"' in html and 'max="3"' in html and "http" not in html.split("<svg", 1)[0]
+    assert [epoch for epoch, _ in result.recorded.snapshots] == [0, 1, 2, 3]

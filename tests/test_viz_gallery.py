@@ -21,8 +21,8 @@ DRAWN = {
     "patient2": 20,
     "patient3": 20,
     "mlp-2-4-4-1": 17,  # 90 nodes: 2 inputs, 9 neurons, the loss's 3 operations and 3 constants
-    # 714 nodes: 2 inputs, L1 and L2 as boxes (256 arrows between them), o3, the loss's 3 ops and 3 constants
-    "moons-2-16-16-1": 11,
+    # the network view: 2 inputs, all 33 neurons (16, 16, 1) and the loss
+    "moons-2-16-16-1": 36,
     "focus-one-weight": 24,
 }
 
@@ -37,14 +37,11 @@ LABELS = {
     "patient1": ["δw2_2 = δ3 · o1_2", "ŵ2_2 = w2_2 − α·δw2_2"],
     "mlp-2-4-4-1": ["Σ w·x + b → relu", "90 nodes, more than the budget of 80: one box per neuron"],
     "moons-2-16-16-1": [
-        "714 nodes, more than the budget of 80",
-        "L1 and L2 drawn as boxes with δ statistics (256 arrows from L1 to L2)",
-        "budget=None",
-        "focus=&lt;a weight&gt;",
-        "112 nodes (collapsed)",
-        "neuron Σ w·x + b → relu ×16",
-        "dead ReLUs (input &lt; 0): 10 of 16",
-        "256 arrows",
+        "layer 1: 16 relu",
+        "o2_16 · relu",
+        "δΣ = 0",
+        "red where δw &lt; 0, blue where δw &gt; 0",
+        "δo1_1 = Σ_k δΣ2_k · w2_k_1 = ",
     ],
     "focus-one-weight": [
         "only the paths from the loss to w1_1_1",

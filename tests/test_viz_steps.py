@@ -237,3 +237,22 @@ def test_cli_pages_and_frames_honour_lr(tmp_path):
     default = (tmp_path / "b" / "patient3.html").read_text()
     assert "ŵ2_1 = w2_1 − α·δw2_1 = 1/200 − 1/10·0 = 1/200" in given and "1/10^7" not in given
     assert "1/10^7" in default
+
+
+def test_steps_keep_one_table_of_deltas_not_one_copy_per_step():
+    # n steps must hold n δ entries in all (linear memory), not 1 + 2 + ... + n copies.
+    x = Value(Fraction(1, 2), name="x")
+    h = x
+    for _ in range(200):
+        h = h * x + 1
+    out = viz.steps(h)
+    tables = {id(s.deltas._table) for s in out}
+    assert len(tables) == 1
+    assert len(out[0].deltas._table) == len(out)
+    # Each view still reads as the δs known at its step, and only those.
+    middle = out[len(out) // 2]
+    assert len(middle.deltas) == middle.number == len(list(middle.deltas))
+    later = out[middle.number].node
+    assert later not in middle.deltas and later in out[-1].deltas
+    with pytest.raises(KeyError):
+        middle.deltas[later]

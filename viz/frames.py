@@ -79,8 +79,11 @@ def value_row(node: Node) -> str:
 
 
 def new_value_row(node: Node) -> str | None:
-    """`w2_2 = −17/290000`: an updated weight's name and new value (None: no update)."""
-    return None if node.update_step is None else f"{node.name} = {num(node.new_data)}"
+    """`w2_2 = −17/290000`: an updated weight's name and new value (None: no update, or a neuron's box,
+    whose weights' new values are in its update sentence)."""
+    if node.update_step is None or node.new_data is None:
+        return None
+    return f"{node.name} = {num(node.new_data)}"
 
 
 def _node_rows(node: Node, state: str, value: str | None = None) -> str:

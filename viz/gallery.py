@@ -18,6 +18,7 @@ from autodiff.learn.nn import MLP, HalfSquaredError
 from autodiff.learn.optim import SGD
 
 from .article import patient
+from .network import network_dot, network_scene
 from .render import side_by_side, to_dot, write
 
 VIEWS = ("forward", "backward")
@@ -31,6 +32,7 @@ class Picture:
 
     loss: Value
     options: dict[str, Any] = field(default_factory=dict)
+    network: str | None = None  # the DOT of the network view, when the picture is drawn that way
 
 
 def article_patient(number: int, lr: Any = None) -> Picture:
@@ -66,14 +68,16 @@ def mlp_after_one_step() -> Picture:
 
 
 def moons_one_point() -> Picture:
-    """The moons model (2-16-16-1) on one point, at the default budget."""
+    """The moons model (2-16-16-1) on one point, drawn as a network: all 33 neurons and 304 weights."""
     model = moons_model(seed=0)
     points, labels = make_moons(8, seed=0)
-    trace = model.trace(list(points[0]), 1.0 if labels[0] == 1 else -1.0, HalfSquaredError())
+    x, y = list(points[0]), 1.0 if labels[0] == 1 else -1.0
+    title = "The moons model (2-16-16-1) on one point"
+    drawing = network_dot(network_scene(model, x, y, title=title))
+    trace = model.trace(x, y, HalfSquaredError())
     assert trace.loss is not None
     trace.loss.backward()
-    title = "The moons model (2-16-16-1) on one point"
-    return Picture(trace.loss, {"params": model.parameters(), "title": title})
+    return Picture(trace.loss, {"params": model.parameters(), "title": title}, drawing)
 
 
 def focus_on_one_weight() -> Picture:
@@ -99,6 +103,8 @@ PICTURES: dict[str, Callable[[], Picture]] = {
 def picture_dot(name: str, view: str = "backward") -> str:
     """The DOT source of gallery picture `name`."""
     picture = PICTURES[name]()
+    if picture.network is not None and view == "backward":
+        return picture.network
     return to_dot(picture.loss, view=view, **picture.options)
 
 

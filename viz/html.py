@@ -66,13 +66,20 @@ def to_html(
     max_nodes: int | None = MAX_NODES,
     marks: Marks | None = None,
     quiz: bool = False,
+    per: str = "node",
 ) -> StepPage:
     """The page that steps through `loss`'s backward pass (and, with `lr`, the weight updates).
 
     `marks` maps nodes (Values, or their shown names) to marks (`viz.marks`), e.g. {o2: ["wrong"]}:
     the page draws them with the theme's looks, and a "blank" δ stays `δ = ?` at every step.
     With `quiz=True` each δ is asked before it is shown, and checked exactly (see `viz.quiz`).
+    `per="neuron"` makes one step per neuron (one box each) and `per="layer"` one per layer, for real
+    models (see `viz.grouped_steps`); the default `per="node"` is the engine's own steps.
     """
+    from .grouped_steps import check_per, grouped
+
+    if check_per(per) != "node" and quiz:
+        raise ValueError("quiz=True asks each node's δ in turn: it needs per='node'")
     s = scene(
         loss,
         lr=lr,
@@ -83,6 +90,7 @@ def to_html(
         max_nodes=max_nodes,
         marks=marks,
     )
+    s = grouped(s, per)
     if quiz:
         from .quiz import add_quiz  # the quiz builds on this page
 

@@ -8,9 +8,8 @@ writes `.grad` or calls a hook: the δs come from `autodiff.propagate(..., hooks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from autodiff import Parameter, Value, check_number, propagate
@@ -47,6 +46,36 @@ class Step:
     deltas: Mapping[Value, Any] = field(repr=False)
     old: Any = None
     new: Any = None
+
+
+class KnownDeltas(Mapping[Value, Any]):
+    """The δs known after step `upto`: a read-only view of the pass's one table, not a copy.
+
+    Every step shares one table of (step number, δ) by node, so a pass of n steps keeps n entries
+    in all, not n²/2; a view only filters by step number when it is read.
+    """
+
+    __slots__ = ("_count", "_table", "_upto")
+
+    def __init__(self, table: dict[int, tuple[int, Value, Any]], upto: int, count: int) -> None:
+        self._table = table
+        self._upto = upto
+        self._count = count
+
+    def __getitem__(self, node: Value) -> Any:
+        entry = self._table.get(id(node))
+        if entry is None or entry[0] > self._upto or entry[1] is not node:
+            raise KeyError(node)
+        return entry[2]
+
+    def __iter__(self) -> Iterator[Value]:
+        return (node for number, node, _ in self._table.values() if number <= self._upto)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __repr__(self) -> str:
+        return f"KnownDeltas({self._count} δs, up to step {self._upto})"
 
 
 num = text.shown
@@ -86,14 +115,15 @@ def steps(
 
 def _steps(loss: Value, naming: Names, lr: Any, params: list[Value] | None) -> list[Step]:
     received: dict[int, list[Contribution]] = {}
-    known: dict[Value, Any] = {}
+    known: dict[int, tuple[int, Value, Any]] = {}  # shared by every step's KnownDeltas
     out: list[Step] = []
     seed = one_like(_plain(loss.data))
     for node, delta in propagate(loss, seed, hooks=False):
         parts = tuple(received.pop(id(node), ()))
-        known[node] = delta
+        number = len(out) + 1
+        known[id(node)] = (number, node, delta)
         sentence = _delta_sentence(naming, node, delta, parts)
-        out.append(Step(len(out) + 1, DELTA, node, delta, parts, sentence, MappingProxyType(dict(known))))
+        out.append(Step(number, DELTA, node, delta, parts, sentence, KnownDeltas(known, number, number)))
         prim = node.primitive
         if prim is None:
             continue
@@ -111,14 +141,14 @@ def _steps(loss: Value, naming: Names, lr: Any, params: list[Value] | None) -> l
     if lr is None:
         return out
     weights = params if params is not None else [n for n in naming.order if isinstance(n, Parameter)]
-    final = MappingProxyType(dict(known))
+    final = KnownDeltas(known, len(out), len(out))
     for w in weights:
-        if w not in known:
+        if w not in final:
             raise ValueError(
                 f"params: {naming.name(w)} is not in the loss's graph (or does not require a gradient); "
                 "pass the weights the loss was computed from"
             )
-        delta = known[w]
+        delta = final[w]
         new = w.data - lr * delta
         sentence = (
             f"{naming.hat(w)} = {naming.name(w)} − α·{naming.delta(w)} = "
