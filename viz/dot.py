@@ -87,6 +87,11 @@ def digraph(
         # "what was shrunk; how to see it whole" on two lines, so the heading is no wider than the picture.
         lines = "<BR/>".join(text.html(part.strip()) for part in note.split(";"))
         rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.small}">{lines}</FONT></TD></TR>')
+    keys = [f"{node.name} = {node.key}" for node in reversed(graph.nodes) if node.key and node.name]
+    if keys:
+        # The key of the short names, in forward order, so a node can say `δs1` and stay narrow.
+        lines = "<BR/>".join(text.html(f"short name: {line}") for line in keys)
+        rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.small}">{lines}</FONT></TD></TR>')
     if legend:
         rows.append(legend_html(graph, shown.shows_deltas))
     label = f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
@@ -100,7 +105,7 @@ def digraph(
             "fontname": FONT,
             "fontsize": str(TYPE.heading),
             # Arrow labels carry their own white (`_room`), so nodes and labels can sit close.
-            "nodesep": "0.2",
+            "nodesep": "0.12",
             # Arrows between two columns of neurons need room to fan out.
             "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
@@ -429,13 +434,22 @@ def _blank_row(shown: str, answer: str, view: View) -> str:
 
 
 def _update_lines(update: str | None) -> list[str]:
-    """`ŵ = w − α·δw = a − b = c` on three lines: the rule, the numbers, the result."""
+    """`ŵ = w − α·δw = a − b = c` on four lines: the rule, the weight, what is taken away, the result."""
     if not update:
         return []
     parts = update.split(" = ")
     if len(parts) < 3:
         return [update]
-    return [" = ".join(parts[:2]), *(f"= {p}" for p in parts[2:])]
+    lines = [" = ".join(parts[:2])]
+    for part in parts[2:]:
+        # `a − α·δw` in numbers is the widest line of a weight's box: its two terms go on two lines.
+        head, minus, rest = part.partition(f" {text.MINUS} ")
+        lines.extend(
+            [f"= {head}", f"{text.MINUS} {rest}"]
+            if minus and len(part) > len(lines[0]) - 4
+            else [f"= {part}"]
+        )
+    return lines
 
 
 def _magnitude(x: Any) -> float | None:

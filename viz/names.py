@@ -5,9 +5,10 @@ the frames, so a node is named and numbered in one place:
 
     names = Names(loss, names={y: "y_truth"}, delta_names={o3: "δ4"})
     names.id(v) -> "n3"          # the order of one deterministic walk: the loss is n0
-    names.name(v) -> "w2_1·o1_1"  # given, own, or made from its inputs
+    names.name(v) -> "w2_1·o1_1"  # given, own, made from its inputs, or short (`s1`, `z1`)
     names.short(v) -> "w2_1·…"    # one level deep
     names.delta(v) -> "δ3"        # given, `δ` + name, or the δ of the sum it is a term of
+    names.key(v) -> "o3 − y_truth"  # for an operation with a long made-up name, shown as `s1`
     names.hat(v) -> "ŵ2_1"
 
 Element ids, one scheme for the DOT drawings, the frames and the step page's script (views other
@@ -140,6 +141,41 @@ def delta_symbol(
     return given if given is not None else default_delta(node, lookup(names))
 
 
+SHORT_AFTER = 12
+"""A made-up name longer than this (`(o3 − y_truth)²`), or one with `…` in it, is replaced by a short
+one (`s1`) with a key; `w2_1·o1_1` and `o3 − y_truth` read as they are."""
+
+
+def short_names(order: list[Value], names: dict[int, str]) -> tuple[dict[int, str], dict[int, str]]:
+    """Short names for the unnamed operations whose made-up names are long: ({node: `s1`}, {node: key}).
+
+    `order` is the graph's walk (the root first); numbering follows the forward order, so `s1` is the
+    first such node the inputs meet. A sum is `z1`, `z2`, … (the Σ before an activation), anything else
+    `s1`, `s2`, …; a key such as `s1 = (o3 − y_truth)²` is made from the inputs' own short names.
+    Names given or already taken are skipped.
+    """
+    taken = set(names.values()) | {node.name for node in order if node.name is not None}
+    shorts: dict[int, str] = {}
+    keys: dict[int, str] = {}
+    merged = dict(names)  # the given names and the short ones made so far (one dict: linear time)
+    counts = {"z": 0, "s": 0}
+    for node in reversed(order):
+        if node.is_leaf or node.name is not None or id(node) in names:
+            continue
+        made = display(node, merged, 2)
+        if len(made) <= SHORT_AFTER and "…" not in made:
+            continue
+        letter = "z" if node.op in ("sum", "add") else "s"
+        while True:
+            counts[letter] += 1
+            short = f"{letter}{counts[letter]}"
+            if short not in taken:
+                break
+        shorts[id(node)] = merged[id(node)] = short
+        keys[id(node)] = made
+    return shorts, keys
+
+
 def hat(name: str) -> str:
     """The updated weight's name: `ŵ2_2` for `w2_2` (a combining circumflex on the first letter)."""
     return unicodedata.normalize("NFC", f"{name[0]}\u0302{name[1:]}") if name else "ŵ"
@@ -182,6 +218,10 @@ class Names:
     def name(self, node: Value, depth: int = 2) -> str:
         """The name shown: given in `names`, the node's own, or made from its inputs."""
         return self.rule.display_name(node, depth)
+
+    def key(self, node: Value) -> str | None:
+        """What a short name stands for (`o3 − y_truth` for `s1`), None for a node with its own name."""
+        return self.rule.key(node)
 
     def short(self, node: Value) -> str:
         """A name at most one level deep (`tanh(…)`), for places with little room."""

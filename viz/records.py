@@ -237,7 +237,7 @@ def _node_of(
     update = rule.update(node, lr) if lr is not None and kind == WEIGHT else None
     return NodeRecord(
         node_id, kind, name, node.op, layer, node.data, _number(node.grad), rule.delta_symbol(node),
-        update=update,
+        update=update, key=rule.key(node),
     )  # fmt: skip
 
 

@@ -50,7 +50,7 @@ class Step:
 
 
 num = text.shown
-"""A number as the pictures show it: exactly, with a true minus sign (`−3/11600`, `1/10^7`)."""
+"""A number as the pictures show it: exactly, with a true minus sign (`−3/11600`, `10⁻⁷`)."""
 factor = text.factor
 
 
