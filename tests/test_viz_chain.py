@@ -82,7 +82,7 @@ def test_article_patient3_sentences():
     assert rule.edge(first, 0).sentence() == "δw2_1 = δ3 · o1_1 = (−1) · 0 = 0"
     # On the arrow, a long line of numbers is cut after the product; a short one is kept whole.
     assert rule.edge(first, 1).lines() == ["δ2_1 = δ3 · w2_1", "= (−1) · 1/200", "= −1/200"]
-    assert rule.edge(first, 0).lines() == ["δw2_1 = δ3 · o1_1", "= (−1) · 0 = 0"]
+    assert rule.edge(first, 0).lines() == ["δw2_1 =", "δ3 · o1_1", "= (−1) · 0 = 0"]
     o3 = p.loss.parents[0].parents[0].parents[0]
     assert rule.edge(o3, 0).sentence() == "δ3 = δ4 · relu′(o2) = (−1) · 1 = −1; relu′(0) = 1"
     assert rule.update(p.params[2], Fraction(1, 10**7)) == (

@@ -78,7 +78,7 @@ from .names import (
 from .text import MINUS, negative
 
 SHORT_ARGUMENT = 12
-LINE_CHARS = 26
+LINE_CHARS = 16
 ONE_LINE_CHARS = 20
 """`δ3 · 1 = −1` stays on one line; a longer `δ1_2 = δ2_2 · 1 = 3/11600` takes two: a narrower column."""
 """An arrow's line of names longer than this is broken after `δ =`."""

@@ -28,7 +28,7 @@ from .legend import legend_html
 from .marks import MARKS
 from .names import edge_element, layer_element, node_element
 from .readability import EDGE_LABELS, NODE_WIDTH, PAGE_WIDTH, RANK_WIDTH, TYPE, text_width_pt
-from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
+from .records import CONSTANT, INPUT, EdgeRecord, GraphRecords, NodeRecord
 from .style import (
     BLANK,
     CAUSE_TEXT,
@@ -105,13 +105,13 @@ def digraph(
             "fontname": FONT,
             "fontsize": str(TYPE.heading),
             # Arrow labels carry their own white (`_room`), so nodes and labels can sit close.
-            "nodesep": "0.12",
+            "nodesep": "0.1",
             # Arrows between two columns of neurons need room to fan out.
             "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
             "remincross": "false" if direction == "LR" else "true",  # read across it rotates `_in_order` rows
             "bgcolor": "white",
-            "pad": "0.1",
+            "pad": "0.06",
         },
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": str(TYPE.body)},
         edge_attr={"fontname": FONT, "fontsize": str(TYPE.arrow)},
@@ -120,7 +120,8 @@ def digraph(
     painter = _Painter(graph, shown, edge_width, columns(groups))
     painter.across = g.graph_attr["rankdir"] == "LR"
     if not painter.across:
-        groups = _own_rows(groups, painter.flat)
+        constants = {node.id for node in graph.nodes if node.kind == CONSTANT}
+        groups = _own_rows(groups, painter.flat, constants)
     painter.add_nodes(g, groups.get(None, []))
     for i, layer in enumerate(graph.layers):
         members = groups.get(layer, [])
@@ -134,6 +135,9 @@ def digraph(
                 **LAYER,
                 fontsize=str(TYPE.heading),
                 fontname=FONT,
+                margin="4",  # points around the layer's nodes (Graphviz: 8); the column is narrow
+                # The title in the box's corner: centred, it sat where arrows enter and leave.
+                labeljust="l",
                 id=layer_element(i, shown.id_prefix()),
             )
             painter.add_nodes(box, members, inside=True)
@@ -152,15 +156,23 @@ def _rank_gap(graph: GraphRecords, direction: str) -> str:
 
 
 def _own_rows(
-    groups: dict[str | None, list[list[str]]], flat: dict[str, str]
+    groups: dict[str | None, list[list[str]]], flat: dict[str, str], constants: set[str]
 ) -> dict[str | None, list[list[str]]]:
-    """Read down, a weight beside its product would break the row's order: it gets a row of its own."""
+    """Read down, a weight beside its product would break the row's order: it gets a row of its own.
+
+    A constant (y_truth, the 2 of a square) stays beside its user: one row above, it would share the
+    row of the layer before and push the loss's column past the layers' right edge.
+    """
     out: dict[str | None, list[list[str]]] = {}
+
+    def own_row(node_id: str, group: list[str]) -> bool:
+        return node_id in flat and flat[node_id] in group and node_id not in constants
+
     for layer, members in groups.items():
         rows: list[list[str]] = []
         for group in members:
-            rows.extend([leaf] for leaf in group if leaf in flat and flat[leaf] in group)
-            rest = [node_id for node_id in group if not (node_id in flat and flat[node_id] in group)]
+            rows.extend([leaf] for leaf in group if own_row(leaf, group))
+            rest = [node_id for node_id in group if not own_row(node_id, group)]
             if rest:
                 rows.append(rest)
         out[layer] = rows
@@ -172,9 +184,10 @@ def _rows_above_users(g: graphviz.Digraph, graph: GraphRecords, flat: dict[str, 
     inputs: dict[str, list[str]] = defaultdict(list)
     for edge in graph.edges:
         inputs[edge.child].append(edge.parent)
+    kind = {node.id: node.kind for node in graph.nodes}
     for leaf, user in flat.items():
         others = [parent for parent in inputs[user] if parent not in flat]
-        if others:
+        if others and kind[leaf] != CONSTANT:
             with g.subgraph() as row:
                 row.attr(rank="same")
                 row.node(others[0])
@@ -335,6 +348,10 @@ class _Painter:
         attrs = self._edge(edge)
         attrs["id"] = edge_element(edge.parent, edge.child, edge.index, self.prefix)
         attrs["class"] = "ad-edge"
+        parent = self.node_of.get(edge.parent)
+        if not self.across and parent is not None and parent.kind == INPUT and parent.layer is None:
+            # Read down, an input's arrow straight into its layer: bent, it ran through the layer's title.
+            attrs["weight"] = "8"
         for key in ("tooltip", "labeltooltip"):
             if key in attrs:
                 attrs[key] = text.attr(attrs[key])
@@ -345,7 +362,8 @@ class _Painter:
         if edge.count:
             words = "1 arrow" if edge.count == 1 else f"{edge.count} arrows"
             return {
-                "label": f"<{words}>",
+                # White on both sides: two counted arrows leaving one box are close at their labels.
+                "label": _pad(f"<{words}>"),
                 **view.arrow(edge, MUTED),
                 "penwidth": "2",
                 "fontcolor": MUTED,
@@ -434,21 +452,21 @@ def _blank_row(shown: str, answer: str, view: View) -> str:
 
 
 def _update_lines(update: str | None) -> list[str]:
-    """`ŵ = w − α·δw = a − b = c` on four lines: the rule, the weight, what is taken away, the result."""
+    """`ŵ = w − α·δw = a − b = c` in a narrow column: each difference on two lines, then the result.
+
+    A weight's box is as wide as its widest line, and the weights stand in one row with the layer
+    before them: `ŵ2_2 = w2_2` over `− α·δw2_2`, `= −3/11600` over `− 10⁻⁷·(−2000)`, `= −17/290000`.
+    """
     if not update:
         return []
     parts = update.split(" = ")
     if len(parts) < 3:
         return [update]
-    lines = [" = ".join(parts[:2])]
-    for part in parts[2:]:
-        # `a − α·δw` in numbers is the widest line of a weight's box: its two terms go on two lines.
+    lines = []
+    for k, part in enumerate(parts[1:]):
+        first = f"{parts[0]} = " if k == 0 else "= "
         head, minus, rest = part.partition(f" {text.MINUS} ")
-        lines.extend(
-            [f"= {head}", f"{text.MINUS} {rest}"]
-            if minus and len(part) > len(lines[0]) - 4
-            else [f"= {part}"]
-        )
+        lines.extend([f"{first}{head}", f"{text.MINUS} {rest}"] if minus else [f"{first}{part}"])
     return lines
 
 
@@ -471,7 +489,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-ROOM_PER_CHAR = 1.2
+ROOM_PER_CHAR = 0.6
 """Points of white after each character of an arrow's longest line. `dot` measures text in Helvetica;
 DejaVu Sans (Graphviz's PNGs, many Linux browsers) is ~15% wider, and neighbouring labels need a gap."""
 
