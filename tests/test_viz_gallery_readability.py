@@ -4,6 +4,7 @@ more; no arrow through a layer's title, no arrow through an arrow's text, no tex
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,34 @@ def test_a_power_of_ten_is_typeset_in_the_gallery():
     source = (GALLERY / "patient3.svg").read_text(encoding="utf-8")
     assert "10⁻⁷" in source and "10^7" not in source
     assert not re.search(r">[^<]*\d-\d", source)  # minus signs are true minus signs between numbers
+
+
+needs_dot = pytest.mark.skipif(shutil.which("neato") is None, reason="Graphviz is not installed")
+
+
+@needs_dot
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_step_frames_read_at_11_px_and_share_the_static_pictures_direction(number):
+    from autodiff.articles import gradient_descent as article
+    from viz.article import patient
+    from viz.dot import direction
+    from viz.frames import frame_captions, frame_svg, layout, scene
+
+    p = patient(number)
+    s = scene(
+        p.loss,
+        lr=article.LEARNING_RATE,
+        params=p.params,
+        names=p.names,
+        delta_names=p.delta_names,
+        title=p.title,
+    )
+    captions = frame_captions(s)
+    where = layout(s, direction(s), max(captions, key=len))
+    assert where.rankdir == direction(s) == "TB"  # the patients read down, static and frames alike
+    assert any("short name: s1 = (o3 − y_truth)²" in caption for caption in captions)
+    for step in (1, len(s.steps) // 2, len(s.steps)):
+        svg = frame_svg(s, where, step, caption=captions[step - 1])
+        reading = read_svg(svg)
+        assert reading.smallest_px >= MIN_TEXT_PX, f"step {step}: {reading.smallest_px:.1f} px"
+        assert collisions(svg).through_titles == ()

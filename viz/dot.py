@@ -155,6 +155,24 @@ def _rank_gap(graph: GraphRecords, direction: str) -> str:
     return "0.35"
 
 
+def rows_read_down(
+    graph: GraphRecords, groups: dict[str | None, list[list[str]]]
+) -> dict[str | None, list[list[str]]]:
+    """The rows of a picture read down (see `_own_rows`); then `place_above_users` places the weights."""
+    constants = {node.id for node in graph.nodes if node.kind == CONSTANT}
+    return _own_rows(groups, beside(graph), constants)
+
+
+def place_above_users(g: graphviz.Digraph, graph: GraphRecords) -> None:
+    """Each weight in the row of its user's other input (o1_1 for w2_1), as the static picture reads down."""
+    _rows_above_users(g, graph, beside(graph))
+
+
+def keep_order(g: graphviz.Digraph, row: list[str]) -> None:
+    """Keep a row read down in the given order, left to right (see `_in_order`)."""
+    _in_order(g, row, flipped=False)
+
+
 def _own_rows(
     groups: dict[str | None, list[list[str]]], flat: dict[str, str], constants: set[str]
 ) -> dict[str | None, list[list[str]]]:
@@ -206,6 +224,11 @@ def _in_order(g: graphviz.Digraph, row: list[str], flipped: bool) -> None:
     """
     for first, second in itertools.pairwise(row):
         g.edge(second, first, style="invis") if flipped else g.edge(first, second, style="invis")
+
+
+def direction(graph: GraphRecords) -> str:
+    """The static picture's direction, which the frames and the step page share: one mental map."""
+    return _direction(graph)
 
 
 def _direction(graph: GraphRecords) -> str:

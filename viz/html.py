@@ -16,6 +16,7 @@ from typing import Any
 
 from autodiff import Value
 
+from .dot import direction
 from .frames import MAX_NODES, frame_svg, layout, new_value_row, scene, value_row
 from .marks import Marks
 from .names import edge_element, node_element
@@ -92,7 +93,7 @@ def to_html(
 
 def page(s: Scene) -> StepPage:
     """The page of a step scene (see `viz.build.step_scene`)."""
-    where = layout(s, "LR")
+    where = layout(s, direction(s))
     last = len(s.steps)
     svg = _inline(frame_svg(s, where, last, highlight=False))
     users: dict[str, list[str]] = {}

@@ -38,7 +38,7 @@ class Typography:
     small: int = 11  # a node's kind or op, statistics, notes, the legend's words, a constant
     arrow: int = 11  # the chain rule on an arrow
     frame: int = 13  # the step frames' labels (drawn at PAGE_PX_PER_PT on the page)
-    frame_small: int = 10  # the step frames' kind or op line
+    frame_small: int = 11  # the step frames' kind or op line
 
     @property
     def smallest(self) -> int:
