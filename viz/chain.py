@@ -551,18 +551,16 @@ class ChainRule:
         return EdgeChain(target, self.delta_symbol(node), symbol, delta, local, contribution, where)
 
     def update(self, weight: Value, lr: Any) -> str:
-        """`ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 10⁻⁷·(−3000) = 59/580000`, the weight's SGD step."""
+        """`ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 10⁻⁷·(−3000) = 59/580000`: the weight's step (see `viz.update`).
+
+        `lr` is a learning rate (plain SGD), an SGD or Adam optimizer, or a `viz.update.Rule`.
+        """
+        from .update import Rule, rule_of, update
+
+        rule = lr if isinstance(lr, Rule) else rule_of(lr)
         name = self.display_name(weight, 1)
-        delta = self.delta_symbol(weight)
-        grad = _plain(weight.grad)
-        lr = _plain(lr)
-        try:
-            new = weight.data - lr * grad
-        except TypeError:
-            new = None
-        numbers_ = f"{number(weight.data)} {MINUS} {number(lr)}·{_factor(grad)}"
-        result = "" if new is None else f" = {number(new)}"
-        return f"{hat(name)} = {name} {MINUS} α·{delta} = {numbers_}{result}"
+        sentence, _ = update(rule, weight, _plain(weight.grad), name, hat(name), self.delta_symbol(weight))
+        return sentence
 
 
 def edge_chain(

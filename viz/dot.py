@@ -475,22 +475,40 @@ def _blank_row(shown: str, answer: str, view: View) -> str:
 
 
 def _update_lines(update: str | None) -> list[str]:
+    """Each part of an update (`v′ = ...; ŵ = ...` for momentum, five for Adam) as `_update_part` lines."""
+    if not update:
+        return []
+    return [line for part in update.split("; ") for line in _update_part(part)]
+
+
+def _update_part(update: str) -> list[str]:
     """`ŵ = w − α·δw = a − b = c` in a narrow column: each difference on two lines, then the result.
 
     A weight's box is as wide as its widest line, and the weights stand in one row with the layer
     before them: `ŵ2_2 = w2_2` over `− α·δw2_2`, `= −3/11600` over `− 10⁻⁷·(−2000)`, `= −17/290000`.
     """
-    if not update:
-        return []
     parts = update.split(" = ")
     if len(parts) < 3:
         return [update]
     lines = []
     for k, part in enumerate(parts[1:]):
         first = f"{parts[0]} = " if k == 0 else "= "
-        head, minus, rest = part.partition(f" {text.MINUS} ")
-        lines.extend([f"{first}{head}", f"{text.MINUS} {rest}"] if minus else [f"{first}{part}"])
+        cut = _outer_minus(part)
+        if cut is None:
+            lines.append(f"{first}{part}")
+        else:
+            lines.extend([f"{first}{part[:cut]}", part[cut + 1 :]])
     return lines
+
+
+def _outer_minus(part: str) -> int | None:
+    """Where ` − ` first joins two terms outside any bracket (`(1 − β1)` is one term), or None."""
+    depth = 0
+    for k, ch in enumerate(part):
+        depth += 1 if ch == "(" else -1 if ch == ")" else 0
+        if depth == 0 and part.startswith(f" {text.MINUS} ", k):
+            return k
+    return None
 
 
 def _magnitude(x: Any) -> float | None:

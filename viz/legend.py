@@ -70,8 +70,11 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     lines = [ARROW_TEXT]
     if _reused(graph):
         lines.append(SUM_TEXT)
-    if any(node.update for node in graph.nodes):
-        lines.append(UPDATE_TEXT)
+    updates = [node.update for node in graph.nodes if node.update]
+    if updates:
+        from .update import legend_for  # the rule the updates were drawn with: SGD, momentum or Adam
+
+        lines.append(legend_for(updates[0]))
     words = "".join(f'{text.html(line)}<BR ALIGN="LEFT"/>' for line in lines)
     if arrows:
         rows.append(_strip(arrows))

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from autodiff import Parameter, Value, check_number, propagate
+from autodiff import Parameter, Value, propagate
 from autodiff.exact import one_like
 
 from . import chain, text
 from .names import Names
 from .records import check_values
 from .scene import DELTA, UPDATE
+from .update import rule_of, update
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def steps(
             "no backward pass to step through"
         )
     if lr is not None:
-        lr = check_number(lr, "steps(lr=...)")
+        lr = rule_of(lr, "steps(lr=...)")
     if naming is None:
         naming = Names(loss, names, delta_names)
     chosen = None if params is None else check_values(params, "params")
@@ -119,11 +120,8 @@ def _steps(loss: Value, naming: Names, lr: Any, params: list[Value] | None) -> l
                 "pass the weights the loss was computed from"
             )
         delta = known[w]
-        new = w.data - lr * delta
-        sentence = (
-            f"{naming.hat(w)} = {naming.name(w)} − α·{naming.delta(w)} = "
-            f"{num(w.data)} − {num(lr)}·{factor(delta)} = {num(new)}"
-        )
+        # The optimizer's own rule (plain SGD for a number): see viz.update.
+        sentence, new = update(lr, w, delta, naming.name(w), naming.hat(w), naming.delta(w))
         out.append(Step(len(out) + 1, UPDATE, w, delta, (), sentence, final, w.data, new))
     return out
 
