@@ -407,15 +407,21 @@ class _Painter:
                 tooltip=chain.sentence() if chain else "∂ undefined",
             )
             return attrs
-        colour = sign_colour(edge.contribution)
+        hidden = self._hides_numbers(edge)
+        colour = ZERO if hidden else sign_colour(edge.contribution)
         attrs = view.arrow(edge, colour)
-        attrs["penwidth"] = self._width(edge, colour)
+        attrs["penwidth"] = "1" if hidden else self._width(edge, colour)
         if chain is not None:
-            attrs["tooltip"] = chain.sentence() if view.shows_deltas else f"input {edge.index + 1}"
+            said = chain.sentence_head() if hidden else chain.sentence()
+            attrs["tooltip"] = said if view.shows_deltas else f"input {edge.index + 1}"
             attrs["labeltooltip"] = attrs["tooltip"]
         if not self.labelled:
             return attrs
-        lines = chain.lines() if chain is not None else [f"= {number(edge.contribution)}"]
+        if hidden:
+            # The rule in names only: its numbers (and its colour, the sign) would give a blank δ away.
+            lines = [chain.sentence_head()] if chain is not None else [f"= {BLANK}"]
+        else:
+            lines = chain.lines() if chain is not None else [f"= {number(edge.contribution)}"]
         body = "<BR/>".join(text.html(line) for line in lines)
         label = f'<<FONT COLOR="{view.text_colour(colour)}">{body}</FONT>>'
         if self.across and self.column.get(edge.parent, -1) == self.column.get(edge.child, -2):
@@ -424,6 +430,11 @@ class _Painter:
         else:
             attrs["label"] = _room(label, lines)
         return attrs
+
+    def _hides_numbers(self, edge: EdgeRecord) -> bool:
+        """An arrow into a blank δ's node (its product is that δ), or from one (it carries that δ)."""
+        ends = (self.node_of.get(edge.parent), self.node_of.get(edge.child))
+        return any(node is not None and "blank" in node.marks for node in ends)
 
     def _width(self, edge: EdgeRecord, colour: str) -> str:
         if self.largest is None:
