@@ -159,3 +159,22 @@ def test_short_names_skip_a_name_already_taken():
     names = Names(loss)
     shorts = [names.name(node) for node in names.order if names.key(node) is not None]
     assert shorts and "s1" not in shorts
+
+
+def test_a_neurons_sum_is_named_after_its_activation_like_its_delta():
+    from autodiff.learn.nn import MLP, HalfSquaredError
+    from viz.names import Names
+
+    model = MLP(2, [3, 1], seed=0)
+    trace = model.trace([0.5, -1.0], 1.0, HalfSquaredError())
+    loss = trace.loss
+    loss.backward()
+    names = Names(loss)
+    sums = [n for n in names.order if n.op == "sum"]
+    activations = {id(n.parents[0]): n for n in names.order if n.op == "relu"}
+    assert sums and any(id(s) in activations for s in sums)
+    for s in sums:
+        if id(s) in activations:
+            shown = names.name(s)
+            assert shown == "Σ" + activations[id(s)].name and names.delta(s) == "δ" + shown
+            assert names.key(s).startswith("Σ(") or " + " in names.key(s)

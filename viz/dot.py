@@ -26,7 +26,7 @@ from .chain import number
 from .layout import beside, columns, rank_groups
 from .legend import legend_html
 from .marks import MARKS
-from .names import edge_element, layer_element, node_element
+from .names import edge_element, layer_element, node_element, short_named
 from .readability import EDGE_LABELS, NODE_WIDTH, PAGE_WIDTH, RANK_WIDTH, TYPE, text_width_pt
 from .records import CONSTANT, INPUT, EdgeRecord, GraphRecords, NodeRecord
 from .style import (
@@ -87,7 +87,7 @@ def digraph(
         # "what was shrunk; how to see it whole" on two lines, so the heading is no wider than the picture.
         lines = "<BR/>".join(text.html(part.strip()) for part in note.split(";"))
         rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.small}">{lines}</FONT></TD></TR>')
-    keys = [f"{node.name} = {node.key}" for node in reversed(graph.nodes) if node.key and node.name]
+    keys = [f"{node.name} = {node.key}" for node in short_named(graph.nodes)]
     if keys:
         # The key of the short names, in forward order, so a node can say `δs1` and stay narrow.
         lines = "<BR/>".join(text.html(f"short name: {line}") for line in keys)

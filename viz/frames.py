@@ -23,7 +23,7 @@ from .dot import direction, keep_order, load_graphviz, place_above_users, rows_r
 from .graphviz_run import run
 from .layout import rank_groups
 from .marks import MARKS
-from .names import edge_element, node_element
+from .names import edge_element, node_element, short_named
 from .readability import TYPE
 from .scene import CONSTANT, WEIGHT, Node, Scene
 from .steps import num
@@ -289,7 +289,7 @@ def frame_captions(scene: Scene) -> list[str]:
     """The caption of each frame: the title (if any), the short names' key, then the step and its sentence."""
     head = f"{scene.title}\n" if scene.title else ""
     # The key of the short names, as under the static picture's heading.
-    keys = [f"short name: {n.name} = {n.key}" for n in reversed(scene.nodes) if n.key and n.name]
+    keys = [f"short name: {n.name} = {n.key}" for n in short_named(scene.nodes)]
     head += "".join(f"{key}\n" for key in keys)
     return [head + s.caption for s in scene.steps]
 

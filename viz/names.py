@@ -21,6 +21,7 @@ than "backward" prefix their name, e.g. `forward-node-n0`):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -150,7 +151,8 @@ def short_names(order: list[Value], names: dict[int, str]) -> tuple[dict[int, st
     """Short names for the unnamed operations whose made-up names are long: ({node: `s1`}, {node: key}).
 
     `order` is the graph's walk (the root first); numbering follows the forward order, so `s1` is the
-    first such node the inputs meet. A sum is `z1`, `z2`, … (the Σ before an activation), anything else
+    first such node the inputs meet. The Σ of a neuron before its named activation is `Σo2_1` (its δ
+    is `δΣo2_1`), another sum `z1`, `z2`, …, anything else
     `s1`, `s2`, …; a key such as `s1 = (o3 − y_truth)²` is made from the inputs' own short names.
     Names given or already taken are skipped.
     """
@@ -158,12 +160,23 @@ def short_names(order: list[Value], names: dict[int, str]) -> tuple[dict[int, st
     shorts: dict[int, str] = {}
     keys: dict[int, str] = {}
     merged = dict(names)  # the given names and the short ones made so far (one dict: linear time)
+    users: dict[int, list[Value]] = {}
+    for user in order:
+        for parent in user.parents:
+            users.setdefault(id(parent), []).append(user)
     counts = {"z": 0, "s": 0}
     for node in reversed(order):
         if node.is_leaf or node.name is not None or id(node) in names:
             continue
         made = display(node, merged, 2)
         if len(made) <= SHORT_AFTER and "…" not in made:
+            continue
+        used_by = users.get(id(node), [])
+        user_name = merged.get(id(used_by[0]), used_by[0].name) if len(used_by) == 1 else None
+        if node.op == "sum" and user_name is not None and len(used_by[0].parents) == 1:
+            # A neuron's Σ before its activation: named after the activation, as its δ is (δΣo2_1).
+            shorts[id(node)] = merged[id(node)] = f"Σ{user_name}"
+            keys[id(node)] = made
             continue
         letter = "z" if node.op in ("sum", "add") else "s"
         while True:
@@ -174,6 +187,16 @@ def short_names(order: list[Value], names: dict[int, str]) -> tuple[dict[int, st
         shorts[id(node)] = merged[id(node)] = short
         keys[id(node)] = made
     return shorts, keys
+
+
+def short_named(nodes: Any) -> list[Any]:
+    """The scene nodes with a short name and its key, in reading order: Σo1_1 before Σo2_1, s2 before s10."""
+    keyed = [node for node in nodes if getattr(node, "key", None) and node.name]
+
+    def natural(node: Any) -> list[Any]:
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", node.name)]
+
+    return sorted(keyed, key=natural)
 
 
 def hat(name: str) -> str:
