@@ -208,6 +208,8 @@ _BODY = """<h1>{title}</h1>
 <input type="range" id="ad-slider" min="1" max="{last}" value="1" aria-label="step">
 <button type="button" id="ad-next" aria-label="next step">Next &#9654;</button>
 <label class="fit"><input type="checkbox" id="ad-fit"> fit width</label>
+<span class="zoom"><button type="button" id="ad-zoom-out" aria-label="zoom out">&minus;</button>
+<button type="button" id="ad-zoom-in" aria-label="zoom in">+</button></span>
 </div>
 <p id="ad-status" class="status" aria-live="polite"></p>
 <p id="ad-sentence" class="sentence"></p>

@@ -279,3 +279,23 @@ def test_the_page_opens_fitted_when_the_graph_is_at_most_twice_the_width(browser
         "return [r('g.node.k-input'), r('#' + CSS.escape('node-n0'))];"
     )
     assert top[0] < top[1]
+
+
+def test_zoom_buttons_scale_the_graph_and_fit_shows_it_whole(browser, page):
+    open_page(browser, page, 390, 900)
+    svg = browser.find_element(By.ID, "ad-svg")
+    natural = browser.execute_script("return parseFloat(arguments[0].style.width)", svg)
+    browser.find_element(By.ID, "ad-zoom-out").click()
+    browser.find_element(By.ID, "ad-zoom-out").click()
+    shown = browser.execute_script("return arguments[0].getBoundingClientRect().width", svg)
+    assert shown == pytest.approx(natural * 0.64, abs=2)
+    browser.find_element(By.ID, "ad-zoom-in").click()
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().width", svg) == pytest.approx(
+        natural * 0.8, abs=2
+    )
+    browser.find_element(By.ID, "ad-fit").click()
+    room = browser.execute_script("return document.getElementById('ad-graph').clientWidth")
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().width", svg) <= room + 1
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= browser.execute_script(
+        "return window.innerWidth"
+    )

@@ -141,6 +141,17 @@
   // node on screen); a larger one opens at its size, scrolled to the current node: "fit width" zooms out.
   var fitBox = document.getElementById("ad-fit");
   var natural = parseFloat(svg.style.width) || svg.getBoundingClientRect().width;
+  // Zoom: a graph much wider than the screen is read in parts; − and + scale it (fit width: all of it).
+  var zoom = 1;
+  function zoomBy(factor) {
+    zoom = Math.max(0.25, Math.min(2, zoom * factor));
+    fitBox.checked = false;
+    toggle(graph, "fit", false);
+    svg.style.width = Math.round(natural * zoom) + "px";
+    reveal(nodes[data.steps[cur - 1].node]);
+  }
+  document.getElementById("ad-zoom-out").addEventListener("click", function () { zoomBy(0.8); });
+  document.getElementById("ad-zoom-in").addEventListener("click", function () { zoomBy(1.25); });
   if (natural > graph.clientWidth && natural <= 2 * graph.clientWidth) {
     fitBox.checked = true;
     toggle(graph, "fit", true);
