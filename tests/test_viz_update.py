@@ -113,3 +113,33 @@ def test_drawings_and_steps_use_the_optimizer_given():
     assert drawn == w.data
     momentum = SGD([w], lr=0.1, momentum=0.9)
     assert "one step of SGD with momentum" in viz.to_dot(loss, lr=momentum, params=[w])
+
+
+def test_the_update_picture_draws_w_to_w_hat_with_its_change():
+    import shutil
+    import subprocess
+
+    from viz.article import patient
+    from viz.gallery import ARTICLE_LR
+    from viz.readability import MIN_TEXT_PX, read_svg
+    from viz.update import update_picture
+
+    p = patient(3)
+    g = update_picture(p.loss, ARTICLE_LR, params=p.params, names=p.names, delta_names=p.delta_names)
+    source = str(g.source)
+    assert "Δ = −α·δw2_3<BR/>= −10⁻⁷·(−3000) = 3/10000" in source
+    assert "<B>ŵ2_3</B> = 137/290000" in source and "<B>w2_3</B> = 1/5800" in source
+    assert "ŵ = w − α·δw: the weight after one step" in source
+    if shutil.which("dot"):
+        svg = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True, check=True).stdout
+        assert read_svg(svg.decode()).smallest_px >= MIN_TEXT_PX
+    # With Adam: its moments, and the ŵ its step writes.
+    w = Parameter(0.5, name="w")
+    opt = Adam([w], lr=0.1)
+    loss = _after_backward(w, 3.0)
+    source = str(update_picture(loss, opt, params=[w]).source)
+    assert "m̂ = m′/(1 − β1¹)" in source and "one step of Adam" in source
+    opt.step()
+    assert f"<B>ŵ</B> = {viz.text.shown(w.data)}" in source
+    with pytest.raises(ValueError, match="not a weight of the loss's graph"):
+        update_picture(loss, 0.1, params=[Parameter(1.0)])

@@ -146,3 +146,66 @@ def _or_none(compute: Any) -> Any:
 
 def _result(x: Any) -> str:
     return "" if x is None else f" = {shown(x)}"
+
+
+def update_picture(
+    loss: Value,
+    lr: Any,
+    *,
+    params: Any = None,
+    names: Any = None,
+    delta_names: Any = None,
+    title: str | None = None,
+) -> Any:
+    """The update on its own, one row per weight: `w → ŵ`, the arrow saying `Δ = −α·δw` and its numbers.
+
+    `lr` is a learning rate or the optimizer (see `rule_of`); `params` the weights (by default every
+    `Parameter` of `loss`'s graph). Returns a `graphviz.Digraph`, drawn left to right.
+    """
+    from autodiff import Parameter
+
+    from . import text
+    from .dot import load_graphviz
+    from .names import Names
+    from .readability import TYPE
+    from .scene import WEIGHT
+    from .style import FONT, KIND, UPDATE
+
+    rule = rule_of(lr)
+    naming = Names(loss, names, delta_names)
+    weights = list(params) if params is not None else [n for n in naming.order if isinstance(n, Parameter)]
+    heading = [title] if title else []
+    heading.append(rule.legend)
+    label = "<BR/>".join(text.html(line) for line in heading)
+    g = load_graphviz().Digraph(
+        "update",
+        graph_attr={"rankdir": "LR", "label": f"<{label}>", "labelloc": "t", "fontname": FONT,
+                    "fontsize": str(TYPE.heading), "nodesep": "0.15", "ranksep": "0.3", "pad": "0.06"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": str(TYPE.body),
+                   **KIND[WEIGHT]},
+        edge_attr={"fontname": FONT, "fontsize": str(TYPE.arrow), "color": UPDATE, "fontcolor": UPDATE},
+    )  # fmt: skip
+    for i, w in enumerate(weights):
+        if not isinstance(w, Value) or not naming.has(w):
+            raise ValueError(
+                f"params: item {i} is not a weight of the loss's graph; pass the weights it used"
+            )
+        grad = w.grad.data if isinstance(w.grad, Value) else w.grad
+        name, delta = naming.short(w), naming.delta(w)
+        sentence, new = update(rule, w, grad, name, naming.hat(w), delta)
+        parts = sentence.split("; ")
+        # Δ = ŵ − w: the rule's last part without its `w` (`−α·δw2_3`), its numbers, the change.
+        rule_part = parts[-1].split(" = ")
+        symbols = rule_part[1].removeprefix(name).strip().replace(f"{MINUS} ", MINUS, 1)
+        numbers_ = rule_part[2].removeprefix(shown(w.data)).strip().replace(f"{MINUS} ", MINUS, 1)
+        change = _or_none(lambda w=w, new=new: new - w.data)
+        lines = [*parts[:-1], f"Δ = {symbols}", f"= {numbers_}{_result(change)}"]
+        g.node(f"w{i}", f"<<B>{text.html(name)}</B> = {text.html(shown(w.data))}<BR/>{text.html(delta)} = "
+                        f"{text.html(shown(grad))}>")  # fmt: skip
+        g.node(f"h{i}", f"<<B>{text.html(naming.hat(w))}</B> = {text.html(shown(new))}>")
+        g.edge(f"w{i}", f"h{i}", label=f"<{'<BR/>'.join(text.html(line) for line in lines)}>")
+    with g.subgraph() as column:  # the weights top to bottom in the order given (w2_1 first)
+        column.attr(rank="same")
+        for i in range(1, len(weights)):
+            column.edge(f"w{i - 1}", f"w{i}", style="invis")
+    return g
