@@ -22,7 +22,7 @@ from viz.chain import (
 
 def test_numbers_exact_with_true_minus_and_powers_of_ten():
     assert number(Fraction(-3, 11600)) == "−3/11600"
-    assert number(Fraction(1, 10**7)) == "1/10^7"
+    assert number(Fraction(1, 10**7)) == "10⁻⁷"
     assert number(-2) == "−2"
     assert number(0.48281) == "0.4828"
     assert number(Fraction(1, 200)) == "1/200"
@@ -82,11 +82,11 @@ def test_article_patient3_sentences():
     assert rule.edge(first, 0).sentence() == "δw2_1 = δ3 · o1_1 = (−1) · 0 = 0"
     # On the arrow, a long line of numbers is cut after the product; a short one is kept whole.
     assert rule.edge(first, 1).lines() == ["δ2_1 = δ3 · w2_1", "= (−1) · 1/200", "= −1/200"]
-    assert rule.edge(first, 0).lines() == ["δw2_1 = δ3 · o1_1", "= (−1) · 0 = 0"]
+    assert rule.edge(first, 0).lines() == ["δw2_1 =", "δ3 · o1_1", "= (−1) · 0 = 0"]
     o3 = p.loss.parents[0].parents[0].parents[0]
     assert rule.edge(o3, 0).sentence() == "δ3 = δ4 · relu′(o2) = (−1) · 1 = −1; relu′(0) = 1"
     assert rule.update(p.params[2], Fraction(1, 10**7)) == (
-        "ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 1/10^7·(−3000) = 137/290000"
+        "ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 10⁻⁷·(−3000) = 137/290000"
     )
     assert update_sentence(p.params[2], Fraction(1, 10**7), delta_names=p.delta_names).startswith("ŵ2_3")
     assert edge_sentence(first, 1, delta_names=p.delta_names).startswith("δ2_1 = ")
@@ -125,3 +125,56 @@ def test_a_factor_that_is_a_sum_a_difference_or_negative_is_bracketed():
     c = Value(1.0, "c")
     assert edge_chain((a - b) * c, 1).symbols() == "δ((a − b)·c) · (a − b)"
     assert edge_chain(a * b, 1).symbols() == "δ(a·b) · a"  # a product needs no brackets
+
+
+def test_powers_of_ten_are_typeset_with_their_sign():
+    assert number(Fraction(-1, 10**7)) == "−10⁻⁷"
+    assert number(Fraction(3, 10**7)) == "3·10⁻⁷"
+    assert number(-(10**7)) == "−10⁷"
+    assert number(Fraction(-(10**6), 7)) == "−10⁶/7"
+    assert number(Fraction(1, 1000)) == "1/1000"  # few zeros: as written
+
+
+def test_long_made_up_names_become_short_names_with_a_key():
+    from viz.article import patient
+    from viz.names import Names
+
+    p = patient(3)
+    names = Names(p.loss, names=p.names, delta_names=p.delta_names)
+    square = p.loss.parents[0]  # (o3 − y_truth)², the loss's first input
+    difference = square.parents[0]
+    assert names.name(square) == "s1" and names.key(square) == "(o3 − y_truth)²"
+    assert names.delta(square) == "δs1"
+    # A short made-up name reads as it is, and the article's names are never replaced.
+    assert names.name(difference) == "o3 − y_truth" and names.key(difference) is None
+    assert all(names.key(w) is None for w in p.params)
+    assert "δs1 · 2·(o3 − y_truth)" in names.edge(square, 0).sentence()
+
+
+def test_short_names_skip_a_name_already_taken():
+    from viz.names import Names
+
+    a, b = Value(2.0, name="s1"), Value(3.0, name="b")
+    loss = ((a * b + a) * (a + b + b)) ** 3
+    names = Names(loss)
+    shorts = [names.name(node) for node in names.order if names.key(node) is not None]
+    assert shorts and "s1" not in shorts
+
+
+def test_a_neurons_sum_is_named_after_its_activation_like_its_delta():
+    from autodiff.learn.nn import MLP, HalfSquaredError
+    from viz.names import Names
+
+    model = MLP(2, [3, 1], seed=0)
+    trace = model.trace([0.5, -1.0], 1.0, HalfSquaredError())
+    loss = trace.loss
+    loss.backward()
+    names = Names(loss)
+    sums = [n for n in names.order if n.op == "sum"]
+    activations = {id(n.parents[0]): n for n in names.order if n.op == "relu"}
+    assert sums and any(id(s) in activations for s in sums)
+    for s in sums:
+        if id(s) in activations:
+            shown = names.name(s)
+            assert shown == "Σ" + activations[id(s)].name and names.delta(s) == "δ" + shown
+            assert names.key(s).startswith("Σ(") or " + " in names.key(s)

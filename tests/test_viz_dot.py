@@ -63,7 +63,7 @@ def test_backward_labels_show_the_chain_rule_in_names_then_numbers():
 def test_a_one_input_op_shows_where_its_local_derivative_was_taken():
     source = patient_dot(3)
     # o3 = relu(o2) at o2 = 0: the articles' rule passes δ at 0, and the arrow says so.
-    assert "δ3 = δ4 · relu′(o2)<BR/>relu′(0) = 1<BR/>= (−1) · 1 = −1" in source
+    assert "δ3 =<BR/>δ4 · relu′(o2)<BR/>relu′(0) = 1<BR/>= (−1) · 1 = −1" in source
     assert "δ1_2 = δ2_2 · 1 = 3/11600" in source
     x = Value(-2, name="x")
     y = x.relu()

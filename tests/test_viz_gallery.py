@@ -29,9 +29,9 @@ DRAWN = {
 LABELS = {
     "patient3": [
         "δ2_1 = δ3 · w2_1<BR/>= (−1) · 1/200<BR/>= −1/200",
-        "δ3 = δ4 · relu′(o2)<BR/>relu′(0) = 1<BR/>= (−1) · 1 = −1",
+        "δ3 =<BR/>δ4 · relu′(o2)<BR/>relu′(0) = 1<BR/>= (−1) · 1 = −1",
         "ŵ2_3 = w2_3 − α·δw2_3",
-        "= 1/5800 − 1/10^7·(−3000)",
+        "= 1/5800 − 10⁻⁷·(−3000)",
         "= 137/290000",
     ],
     "patient1": ["δw2_2 = δ3 · o1_2", "ŵ2_2 = w2_2 − α·δw2_2"],
@@ -79,7 +79,7 @@ def test_the_update_is_exact_and_shown_on_weights_only():
     graph = viz.records(picture.loss, lr=Fraction(1, 10**7), params=picture.options["params"])
     updates = {n.name: n.update for n in graph.nodes if n.update}
     assert set(updates) == {"w2_1", "w2_2", "w2_3"}
-    assert updates["w2_3"] == "ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 1/10^7·(−3000) = 137/290000"
+    assert updates["w2_3"] == "ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 10⁻⁷·(−3000) = 137/290000"
 
 
 @pytest.mark.parametrize(

@@ -111,3 +111,18 @@ def test_marks_in_a_rendered_svg_and_on_the_step_page(tmp_path):
     assert re.search(r'<g id="node&#45;n\d+" class="node k&#45;operation m&#45;wrong">', page)
     data = re.search(r'<script type="application/json" id="ad-data">(.*?)</script>', page, re.S)[1]
     assert '"delta": "δw = ?"' in data and "δw = 1/2" not in page
+
+
+def test_a_blank_delta_hides_its_value_on_the_arrows_at_its_node_too():
+    from viz.article import patient
+
+    p = patient(3)
+    options = {"params": p.params, "names": p.names, "delta_names": p.delta_names}
+    plain = viz.to_dot(p.loss, **options)
+    blank = viz.to_dot(p.loss, marks={"o2": "blank"}, **options)
+    # The arrow bringing δ3 into o2 and the three sending it on to the products: names, no numbers.
+    assert "δ3 · 1 = −1" in plain and "δ3 · 1 = −1" not in blank
+    assert "relu′(0) = 1<BR/>= (−1) · 1 = −1" in plain and "relu′(0) = 1<BR/>= (−1)" not in blank
+    assert "δ4 · relu′(o2)" in blank and blank.count(">δ3 · 1<") == 3
+    # Arrows elsewhere keep their numbers.
+    assert "δ2_2 = δ3 · w2_2" in blank and "= 3/11600" in blank

@@ -186,5 +186,5 @@ def test_columns_follow_the_layers():
     assert groups["L1"] == [["o1_1", "o1_2", "o1_3"]]
     # Each product w·x sits in one column with its weight beside it; the Σ follows.
     assert groups["L2"] == [["w2_1·o1_1", "w2_1", "w2_2·o1_2", "w2_2", "w2_3·o1_3", "w2_3"], ["o2"]]
-    # Constants sit beside the operation that uses them.
-    assert groups["Loss"] == [["o3 − y_truth", "y_truth"], ["(o3 − y_truth)²", "2"], ["loss", "2"]]
+    # Constants sit beside the operation that uses them (s1 is the short name of (o3 − y_truth)²).
+    assert groups["Loss"] == [["o3 − y_truth", "y_truth"], ["s1", "2"], ["loss", "2"]]

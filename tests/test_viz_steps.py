@@ -84,7 +84,7 @@ def test_update_steps_are_exact_and_change_nothing():
     assert [s.node for s in updates] == [g.w2[0], g.w2[1], g.w2[2]]
     w = g.w2[1]
     assert updates[1].new == w.data - article.LEARNING_RATE * -2000 == Fraction(-17, 290000)
-    assert updates[1].sentence == "ŵ2_2 = w2_2 − α·δw2_2 = −3/11600 − 1/10^7·(−2000) = −17/290000"
+    assert updates[1].sentence == "ŵ2_2 = w2_2 − α·δw2_2 = −3/11600 − 10⁻⁷·(−2000) = −17/290000"
     assert w.data == Fraction(-3, 11600) and w.grad == 0
 
 
@@ -235,8 +235,8 @@ def test_cli_pages_and_frames_honour_lr(tmp_path):
     assert main(["article", "--patient", "3", "--format", "html", "-o", str(tmp_path / "b")]) == 0
     given = (tmp_path / "a" / "patient3.html").read_text()
     default = (tmp_path / "b" / "patient3.html").read_text()
-    assert "ŵ2_1 = w2_1 − α·δw2_1 = 1/200 − 1/10·0 = 1/200" in given and "1/10^7" not in given
-    assert "1/10^7" in default
+    assert "ŵ2_1 = w2_1 − α·δw2_1 = 1/200 − 1/10·0 = 1/200" in given and "10⁻⁷" not in given
+    assert "10⁻⁷" in default
 
 
 def test_steps_keep_one_table_of_deltas_not_one_copy_per_step():

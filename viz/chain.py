@@ -18,9 +18,9 @@ The public API (stable; the drawings and the step-through page use only this):
     edge_sentence(node, index, names=None, delta_names=None) -> str
         `edge_chain(...).sentence()`.
     update_sentence(weight, lr, names=None, delta_names=None) -> str
-        The article's step 5: `ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 1/10^7·(−3000) = 59/580000`.
+        The article's step 5: `ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 10⁻⁷·(−3000) = 59/580000`.
     number(x) -> str
-        A number as labels show it: exact numbers exactly (`−3/11600`, `1/10^7`), floats to 4
+        A number as labels show it: exact numbers exactly (`−3/11600`, `10⁻⁷`), floats to 4
         significant digits, true minus signs (U+2212).
     ChainRule(root, names=None, delta_names=None)
         The same, for one graph: `.display_name(n)`, `.local_symbol(n, i)`, `.delta_symbol(n)`,
@@ -73,17 +73,20 @@ from .names import (
     hat,
     lookup,
     name_of,
+    short_names,
 )
 from .text import MINUS, negative
 
 SHORT_ARGUMENT = 12
-LINE_CHARS = 26
+LINE_CHARS = 16
+ONE_LINE_CHARS = 20
+"""`δ3 · 1 = −1` stays on one line; a longer `δ1_2 = δ2_2 · 1 = 3/11600` takes two: a narrower column."""
 """An arrow's line of names longer than this is broken after `δ =`."""
 NUMBERS_CHARS = 20
 """Longer lines of numbers on an arrow are drawn on two lines: the product, then its value."""
 
 number = text.shown
-"""`1/200`, `−3/11600`, `1/10^7`, `0.4828`: a number as the labels show it (`viz.text.shown`)."""
+"""`1/200`, `−3/11600`, `10⁻⁷`, `0.4828`: a number as the labels show it (`viz.text.shown`)."""
 _factor = text.factor
 
 
@@ -427,7 +430,7 @@ class EdgeChain:
         head = self.sentence_head()
         if self.local is not None and self.factor == number(self.local):
             one = f"{head} = {number(self.contribution)}"
-            if len(one) <= LINE_CHARS:
+            if len(one) <= ONE_LINE_CHARS:
                 return [one]
             return [*self._split(head), f"= {number(self.contribution)}"]
         out = self._split(head)
@@ -468,7 +471,13 @@ class ChainRule:
             raise TypeError(f"ChainRule reads a Value's graph, got {type(root).__name__}")
         self.root = root
         self._order = order  # the graph's walk, when the caller (viz.names.Names) has made it
-        self._names = lookup(names)
+        given = lookup(names)
+        self._given = given
+        # Unnamed operations with long made-up names are called s1, z1, … (each with its key).
+        self._shorts, self._keys = short_names(
+            order or topological_order(root, only_requiring_grad=False), given
+        )
+        self._names = {**given, **self._shorts}
         self._deltas = lookup(delta_names)
         self._locals: dict[tuple[int, int], tuple[str, str | None]] = {}
         self._delta_cache: dict[int, str] = {}
@@ -477,6 +486,10 @@ class ChainRule:
     def display_name(self, node: Value, depth: int = 2) -> str:
         """See `display_name`."""
         return display(node, self._names, depth)
+
+    def key(self, node: Value) -> str | None:
+        """What `node`'s short name stands for (`o3 − y_truth` for `s1`), or None."""
+        return self._keys.get(id(node))
 
     def local_symbol(self, node: Value, index: int) -> str:
         """See `local_symbol`."""
@@ -507,7 +520,7 @@ class ChainRule:
         if found is not None:
             return found
         given = self._deltas.get(key)
-        if given is None and node.name is None and key not in self._names and node is not self.root:
+        if given is None and node.name is None and key not in self._given and node is not self.root:
             uses = self.uses(node)
             if len(uses) == 1 and self._local(*uses[0])[0] == "1":
                 given = self.delta_symbol(uses[0][0])
@@ -538,18 +551,16 @@ class ChainRule:
         return EdgeChain(target, self.delta_symbol(node), symbol, delta, local, contribution, where)
 
     def update(self, weight: Value, lr: Any) -> str:
-        """`ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 1/10^7·(−3000) = 59/580000`, the weight's SGD step."""
+        """`ŵ2_3 = w2_3 − α·δw2_3 = 1/5800 − 10⁻⁷·(−3000) = 59/580000`: the weight's step (see `viz.update`).
+
+        `lr` is a learning rate (plain SGD), an SGD or Adam optimizer, or a `viz.update.Rule`.
+        """
+        from .update import Rule, rule_of, update
+
+        rule = lr if isinstance(lr, Rule) else rule_of(lr)
         name = self.display_name(weight, 1)
-        delta = self.delta_symbol(weight)
-        grad = _plain(weight.grad)
-        lr = _plain(lr)
-        try:
-            new = weight.data - lr * grad
-        except TypeError:
-            new = None
-        numbers_ = f"{number(weight.data)} {MINUS} {number(lr)}·{_factor(grad)}"
-        result = "" if new is None else f" = {number(new)}"
-        return f"{hat(name)} = {name} {MINUS} α·{delta} = {numbers_}{result}"
+        sentence, _ = update(rule, weight, _plain(weight.grad), name, hat(name), self.delta_symbol(weight))
+        return sentence
 
 
 def edge_chain(

@@ -26,9 +26,9 @@ from .chain import number
 from .layout import beside, columns, rank_groups
 from .legend import legend_html
 from .marks import MARKS
-from .names import edge_element, layer_element, node_element
+from .names import edge_element, layer_element, node_element, short_named
 from .readability import EDGE_LABELS, NODE_WIDTH, PAGE_WIDTH, RANK_WIDTH, TYPE, text_width_pt
-from .records import CONSTANT, EdgeRecord, GraphRecords, NodeRecord
+from .records import CONSTANT, INPUT, EdgeRecord, GraphRecords, NodeRecord
 from .style import (
     BLANK,
     CAUSE_TEXT,
@@ -87,6 +87,11 @@ def digraph(
         # "what was shrunk; how to see it whole" on two lines, so the heading is no wider than the picture.
         lines = "<BR/>".join(text.html(part.strip()) for part in note.split(";"))
         rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.small}">{lines}</FONT></TD></TR>')
+    keys = [f"{node.name} = {node.key}" for node in short_named(graph.nodes)]
+    if keys:
+        # The key of the short names, in forward order, so a node can say `δs1` and stay narrow.
+        lines = "<BR/>".join(text.html(f"short name: {line}") for line in keys)
+        rows.append(f'<TR><TD><FONT POINT-SIZE="{TYPE.small}">{lines}</FONT></TD></TR>')
     if legend:
         rows.append(legend_html(graph, shown.shows_deltas))
     label = f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">{"".join(rows)}</TABLE>>'
@@ -100,13 +105,13 @@ def digraph(
             "fontname": FONT,
             "fontsize": str(TYPE.heading),
             # Arrow labels carry their own white (`_room`), so nodes and labels can sit close.
-            "nodesep": "0.2",
+            "nodesep": "0.1",
             # Arrows between two columns of neurons need room to fan out.
             "ranksep": _rank_gap(graph, direction),
             "newrank": "true",
             "remincross": "false" if direction == "LR" else "true",  # read across it rotates `_in_order` rows
             "bgcolor": "white",
-            "pad": "0.1",
+            "pad": "0.06",
         },
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": FONT, "fontsize": str(TYPE.body)},
         edge_attr={"fontname": FONT, "fontsize": str(TYPE.arrow)},
@@ -115,7 +120,8 @@ def digraph(
     painter = _Painter(graph, shown, edge_width, columns(groups))
     painter.across = g.graph_attr["rankdir"] == "LR"
     if not painter.across:
-        groups = _own_rows(groups, painter.flat)
+        constants = {node.id for node in graph.nodes if node.kind == CONSTANT}
+        groups = _own_rows(groups, painter.flat, constants)
     painter.add_nodes(g, groups.get(None, []))
     for i, layer in enumerate(graph.layers):
         members = groups.get(layer, [])
@@ -129,6 +135,9 @@ def digraph(
                 **LAYER,
                 fontsize=str(TYPE.heading),
                 fontname=FONT,
+                margin="4",  # points around the layer's nodes (Graphviz: 8); the column is narrow
+                # The title in the box's corner: centred, it sat where arrows enter and leave.
+                labeljust="l",
                 id=layer_element(i, shown.id_prefix()),
             )
             painter.add_nodes(box, members, inside=True)
@@ -146,16 +155,42 @@ def _rank_gap(graph: GraphRecords, direction: str) -> str:
     return "0.35"
 
 
-def _own_rows(
-    groups: dict[str | None, list[list[str]]], flat: dict[str, str]
+def rows_read_down(
+    graph: GraphRecords, groups: dict[str | None, list[list[str]]]
 ) -> dict[str | None, list[list[str]]]:
-    """Read down, a weight beside its product would break the row's order: it gets a row of its own."""
+    """The rows of a picture read down (see `_own_rows`); then `place_above_users` places the weights."""
+    constants = {node.id for node in graph.nodes if node.kind == CONSTANT}
+    return _own_rows(groups, beside(graph), constants)
+
+
+def place_above_users(g: graphviz.Digraph, graph: GraphRecords) -> None:
+    """Each weight in the row of its user's other input (o1_1 for w2_1), as the static picture reads down."""
+    _rows_above_users(g, graph, beside(graph))
+
+
+def keep_order(g: graphviz.Digraph, row: list[str]) -> None:
+    """Keep a row read down in the given order, left to right (see `_in_order`)."""
+    _in_order(g, row, flipped=False)
+
+
+def _own_rows(
+    groups: dict[str | None, list[list[str]]], flat: dict[str, str], constants: set[str]
+) -> dict[str | None, list[list[str]]]:
+    """Read down, a weight beside its product would break the row's order: it gets a row of its own.
+
+    A constant (y_truth, the 2 of a square) stays beside its user: one row above, it would share the
+    row of the layer before and push the loss's column past the layers' right edge.
+    """
     out: dict[str | None, list[list[str]]] = {}
+
+    def own_row(node_id: str, group: list[str]) -> bool:
+        return node_id in flat and flat[node_id] in group and node_id not in constants
+
     for layer, members in groups.items():
         rows: list[list[str]] = []
         for group in members:
-            rows.extend([leaf] for leaf in group if leaf in flat and flat[leaf] in group)
-            rest = [node_id for node_id in group if not (node_id in flat and flat[node_id] in group)]
+            rows.extend([leaf] for leaf in group if own_row(leaf, group))
+            rest = [node_id for node_id in group if not own_row(node_id, group)]
             if rest:
                 rows.append(rest)
         out[layer] = rows
@@ -167,9 +202,10 @@ def _rows_above_users(g: graphviz.Digraph, graph: GraphRecords, flat: dict[str, 
     inputs: dict[str, list[str]] = defaultdict(list)
     for edge in graph.edges:
         inputs[edge.child].append(edge.parent)
+    kind = {node.id: node.kind for node in graph.nodes}
     for leaf, user in flat.items():
         others = [parent for parent in inputs[user] if parent not in flat]
-        if others:
+        if others and kind[leaf] != CONSTANT:
             with g.subgraph() as row:
                 row.attr(rank="same")
                 row.node(others[0])
@@ -188,6 +224,11 @@ def _in_order(g: graphviz.Digraph, row: list[str], flipped: bool) -> None:
     """
     for first, second in itertools.pairwise(row):
         g.edge(second, first, style="invis") if flipped else g.edge(first, second, style="invis")
+
+
+def direction(graph: GraphRecords) -> str:
+    """The static picture's direction, which the frames and the step page share: one mental map."""
+    return _direction(graph)
 
 
 def _direction(graph: GraphRecords) -> str:
@@ -330,6 +371,10 @@ class _Painter:
         attrs = self._edge(edge)
         attrs["id"] = edge_element(edge.parent, edge.child, edge.index, self.prefix)
         attrs["class"] = "ad-edge"
+        parent = self.node_of.get(edge.parent)
+        if not self.across and parent is not None and parent.kind == INPUT and parent.layer is None:
+            # Read down, an input's arrow straight into its layer: bent, it ran through the layer's title.
+            attrs["weight"] = "8"
         for key in ("tooltip", "labeltooltip"):
             if key in attrs:
                 attrs[key] = text.attr(attrs[key])
@@ -340,7 +385,8 @@ class _Painter:
         if edge.count:
             words = "1 arrow" if edge.count == 1 else f"{edge.count} arrows"
             return {
-                "label": f"<{words}>",
+                # White on both sides: two counted arrows leaving one box are close at their labels.
+                "label": _pad(f"<{words}>"),
                 **view.arrow(edge, MUTED),
                 "penwidth": "2",
                 "fontcolor": MUTED,
@@ -361,15 +407,21 @@ class _Painter:
                 tooltip=chain.sentence() if chain else "∂ undefined",
             )
             return attrs
-        colour = sign_colour(edge.contribution)
+        hidden = self._hides_numbers(edge)
+        colour = ZERO if hidden else sign_colour(edge.contribution)
         attrs = view.arrow(edge, colour)
-        attrs["penwidth"] = self._width(edge, colour)
+        attrs["penwidth"] = "1" if hidden else self._width(edge, colour)
         if chain is not None:
-            attrs["tooltip"] = chain.sentence() if view.shows_deltas else f"input {edge.index + 1}"
+            said = chain.sentence_head() if hidden else chain.sentence()
+            attrs["tooltip"] = said if view.shows_deltas else f"input {edge.index + 1}"
             attrs["labeltooltip"] = attrs["tooltip"]
         if not self.labelled:
             return attrs
-        lines = chain.lines() if chain is not None else [f"= {number(edge.contribution)}"]
+        if hidden:
+            # The rule in names only: its numbers (and its colour, the sign) would give a blank δ away.
+            lines = [chain.sentence_head()] if chain is not None else [f"= {BLANK}"]
+        else:
+            lines = chain.lines() if chain is not None else [f"= {number(edge.contribution)}"]
         body = "<BR/>".join(text.html(line) for line in lines)
         label = f'<<FONT COLOR="{view.text_colour(colour)}">{body}</FONT>>'
         if self.across and self.column.get(edge.parent, -1) == self.column.get(edge.child, -2):
@@ -378,6 +430,11 @@ class _Painter:
         else:
             attrs["label"] = _room(label, lines)
         return attrs
+
+    def _hides_numbers(self, edge: EdgeRecord) -> bool:
+        """An arrow into a blank δ's node (its product is that δ), or from one (it carries that δ)."""
+        ends = (self.node_of.get(edge.parent), self.node_of.get(edge.child))
+        return any(node is not None and "blank" in node.marks for node in ends)
 
     def _width(self, edge: EdgeRecord, colour: str) -> str:
         if self.largest is None:
@@ -429,13 +486,40 @@ def _blank_row(shown: str, answer: str, view: View) -> str:
 
 
 def _update_lines(update: str | None) -> list[str]:
-    """`ŵ = w − α·δw = a − b = c` on three lines: the rule, the numbers, the result."""
+    """Each part of an update (`v′ = ...; ŵ = ...` for momentum, five for Adam) as `_update_part` lines."""
     if not update:
         return []
+    return [line for part in update.split("; ") for line in _update_part(part)]
+
+
+def _update_part(update: str) -> list[str]:
+    """`ŵ = w − α·δw = a − b = c` in a narrow column: each difference on two lines, then the result.
+
+    A weight's box is as wide as its widest line, and the weights stand in one row with the layer
+    before them: `ŵ2_2 = w2_2` over `− α·δw2_2`, `= −3/11600` over `− 10⁻⁷·(−2000)`, `= −17/290000`.
+    """
     parts = update.split(" = ")
     if len(parts) < 3:
         return [update]
-    return [" = ".join(parts[:2]), *(f"= {p}" for p in parts[2:])]
+    lines = []
+    for k, part in enumerate(parts[1:]):
+        first = f"{parts[0]} = " if k == 0 else "= "
+        cut = _outer_minus(part)
+        if cut is None:
+            lines.append(f"{first}{part}")
+        else:
+            lines.extend([f"{first}{part[:cut]}", part[cut + 1 :]])
+    return lines
+
+
+def _outer_minus(part: str) -> int | None:
+    """Where ` − ` first joins two terms outside any bracket (`(1 − β1)` is one term), or None."""
+    depth = 0
+    for k, ch in enumerate(part):
+        depth += 1 if ch == "(" else -1 if ch == ")" else 0
+        if depth == 0 and part.startswith(f" {text.MINUS} ", k):
+            return k
+    return None
 
 
 def _magnitude(x: Any) -> float | None:
@@ -457,7 +541,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-ROOM_PER_CHAR = 1.2
+ROOM_PER_CHAR = 0.6
 """Points of white after each character of an arrow's longest line. `dot` measures text in Helvetica;
 DejaVu Sans (Graphviz's PNGs, many Linux browsers) is ~15% wider, and neighbouring labels need a gap."""
 

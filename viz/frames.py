@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 
 from . import text
 from .build import MAX_STEP_NODES, step_scene
-from .dot import load_graphviz
+from .dot import direction, keep_order, load_graphviz, place_above_users, rows_read_down
 from .graphviz_run import run
 from .layout import rank_groups
 from .marks import MARKS
-from .names import edge_element, node_element
+from .names import edge_element, node_element, short_named
 from .readability import TYPE
 from .scene import CONSTANT, WEIGHT, Node, Scene
 from .steps import num
@@ -133,7 +133,7 @@ def layout_source(scene: Scene, rankdir: str = "LR", caption: str | None = None)
     g = _digraph(
         {
             "rankdir": rankdir,
-            "nodesep": "0.3",
+            "nodesep": "0.3" if rankdir == "LR" else "0.08",
             "ranksep": "0.4",
             "newrank": "true",
             "labelloc": "t",
@@ -150,21 +150,28 @@ def layout_source(scene: Scene, rankdir: str = "LR", caption: str | None = None)
                     same.attr(rank="same")
                     for node_id in group:
                         same.node(node_id)
+                    if rankdir == "TB":  # x1, x2, x3 left to right, as in the static picture
+                        keep_order(same, group)
             for node_id in group:
                 node = node_of[node_id]
                 box.node(node_id, _node_rows(node, "done", _widest_rows(node)))
 
     columns = rank_groups(scene)
+    if rankdir == "TB":
+        columns = rows_read_down(scene, columns)
     declare(g, columns.get(None, []))
     for i, layer in enumerate(scene.layers):
         with g.subgraph(name=f"cluster_{i}") as box:
-            box.attr(label=_layer_label(layer), fontsize=str(TYPE.heading))
+            # As in the static picture: the title in the corner, a narrow margin.
+            box.attr(label=_layer_label(layer), fontsize=str(TYPE.heading), labeljust="l", margin="4")
             declare(box, columns.get(layer, []))
     for edge in scene.edges:
         attrs = {"id": edge_element(edge.parent, edge.child, edge.index)}
         if edge.step is not None:
             attrs["label"] = num(edge.contribution)
         g.edge(edge.parent, edge.child, **attrs)
+    if rankdir == "TB":
+        place_above_users(g, scene)
     return str(g.source)
 
 
@@ -193,7 +200,8 @@ def layout(scene: Scene, rankdir: str = "LR", caption: str | None = None, timeou
             clusters[obj["name"]] = {k: obj[k] for k in ("bb", "lp") if k in obj}
         elif "pos" in obj:  # a node (the unnamed `rank=same` groups have no place of their own)
             nodes[obj["name"]] = {k: obj[k] for k in keep if k in obj}
-    edges = {e["id"]: {k: e[k] for k in keep if k in e} for e in data.get("edges", [])}
+    # Edges without an id are the invisible ones keeping a row in order.
+    edges = {e["id"]: {k: e[k] for k in keep if k in e} for e in data.get("edges", []) if "id" in e}
     graph = {k: data[k] for k in ("bb", "lp") if k in data}
     return Layout(rankdir, graph, clusters, nodes, edges)
 
@@ -211,6 +219,7 @@ def frame_source(
         with g.subgraph(name=f"cluster_{i}") as box:
             box.attr(
                 label=_layer_label(layer),
+                labeljust="l",
                 style="rounded,filled",
                 **LAYER,
                 fontsize=str(TYPE.heading),
@@ -280,8 +289,11 @@ def frame_svg(
 
 
 def frame_captions(scene: Scene) -> list[str]:
-    """The caption of each frame: the title (if any), then the step and its sentence."""
+    """The caption of each frame: the title (if any), the short names' key, then the step and its sentence."""
     head = f"{scene.title}\n" if scene.title else ""
+    # The key of the short names, as under the static picture's heading.
+    keys = [f"short name: {n.name} = {n.key}" for n in short_named(scene.nodes)]
+    head += "".join(f"{key}\n" for key in keys)
     return [head + s.caption for s in scene.steps]
 
 
@@ -291,7 +303,7 @@ def write_frames(scene: Scene, directory: str | Path, stem: str, *, animate: boo
     directory.mkdir(parents=True, exist_ok=True)
     captions = frame_captions(scene)
     widest = max(captions, key=len)
-    where = layout(scene, "LR", widest)
+    where = layout(scene, direction(scene), widest)
     width = len(str(len(scene.steps)))
     written = []
     sources = []

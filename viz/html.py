@@ -16,13 +16,14 @@ from typing import Any
 
 from autodiff import Value
 
+from .dot import direction
 from .frames import MAX_NODES, frame_svg, layout, new_value_row, scene, value_row
 from .marks import Marks
 from .names import edge_element, node_element
 from .page import page as shell
 from .page import static
 from .readability import PAGE_PX_PER_PT
-from .scene import Node, Scene
+from .scene import CONSTANT, INPUT, OPERATION, WEIGHT, Node, Scene
 from .steps import DELTA, num
 from .style import BLANK, css
 
@@ -100,7 +101,7 @@ def to_html(
 
 def page(s: Scene) -> StepPage:
     """The page of a step scene (see `viz.build.step_scene`)."""
-    where = layout(s, "LR")
+    where = layout(s, direction(s))
     last = len(s.steps)
     svg = _inline(frame_svg(s, where, last, highlight=False))
     users: dict[str, list[str]] = {}
@@ -142,9 +143,39 @@ def page(s: Scene) -> StepPage:
     has_updates = any(st.kind != DELTA for st in s.steps)
     hint = "Hover (or tap) a node for its chain rule and its paths to the loss"
     hint += "; click a weight for its update." if has_updates else "."
-    body = _BODY.format(title=_html.escape(title), svg=svg, last=last, hint=_html.escape(hint))
+    body = _BODY.format(
+        title=_html.escape(title),
+        svg=svg,
+        last=last,
+        hint=_html.escape(hint),
+        legend=legend_strip(s, has_updates),
+    )
     out = shell(title, body, data, css=static("steps.css") + css(), js=static("steps.js"))
     return StepPage(out, s)
+
+
+_KIND_WORDS = {WEIGHT: "weight", INPUT: "input", OPERATION: "operation", CONSTANT: "constant (no δ)"}
+
+
+def legend_strip(s: Scene, has_updates: bool) -> str:
+    """One line saying what the page's colours mean: the kinds it shows, the states, the signs."""
+    kinds = {n.kind for n in s.nodes}
+    items = [
+        f'<span><i class="sw sw-{kind}"></i>{_html.escape(word)}</span>'
+        for kind, word in _KIND_WORDS.items()
+        if kind in kinds
+    ]
+    items.append('<span><i class="sw sw-pending"></i>δ not known yet</span>')
+    items.append('<span><i class="sw sw-current"></i>this step</span>')
+    if has_updates:
+        items.append('<span><i class="sw sw-updated"></i>weight updated</span>')
+    items += [
+        '<span class="neg">&#10229; δ &lt; 0</span>',
+        '<span class="pos">&#10229; δ &gt; 0</span>',
+        '<span class="zero">&#10229; δ = 0</span>',
+        '<span class="path">&#10229; hovered: its paths to the loss</span>',
+    ]
+    return f'<p id="ad-legend" class="legend" aria-label="legend">{" ".join(items)}</p>'
 
 
 def _shown_delta(n: Node) -> str:
@@ -185,11 +216,14 @@ _BODY = """<h1>{title}</h1>
 <input type="range" id="ad-slider" min="1" max="{last}" value="1" aria-label="step">
 <button type="button" id="ad-next" aria-label="next step">Next &#9654;</button>
 <label class="fit"><input type="checkbox" id="ad-fit"> fit width</label>
+<span class="zoom"><button type="button" id="ad-zoom-out" aria-label="zoom out">&minus;</button>
+<button type="button" id="ad-zoom-in" aria-label="zoom in">+</button></span>
 </div>
 <p id="ad-status" class="status" aria-live="polite"></p>
 <p id="ad-sentence" class="sentence"></p>
 <p id="ad-hover" class="hover">{hint}</p>
 </div>
+{legend}
 <div id="ad-graph" class="graph">
 {svg}
 </div>

@@ -56,7 +56,13 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     # More than five kinds make the legend wider than a collapsed picture: two rows, balanced.
     half = (len(cells) + 1) // 2 if len(cells) > 5 else len(cells)
     rows = [_strip(cells[i : i + half]) for i in range(0, len(cells), half)] if cells else [_strip(cells)]
-    signs = {_sign(edge.contribution) for edge in graph.edges if edge.carries_delta}
+    # Arrows touching a blank δ are drawn without their sign: they add no colour to explain.
+    blank = {node.id for node in graph.nodes if "blank" in node.marks}
+    signs = {
+        _sign(edge.contribution)
+        for edge in graph.edges
+        if edge.carries_delta and edge.parent not in blank and edge.child not in blank
+    }
     hide = "" if deltas else HIDDEN
     arrows = [
         _cell(f'<FONT COLOR="{hide or colour}"><B>⟵</B></FONT>', words, colour=hide)
@@ -70,8 +76,11 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     lines = [ARROW_TEXT]
     if _reused(graph):
         lines.append(SUM_TEXT)
-    if any(node.update for node in graph.nodes):
-        lines.append(UPDATE_TEXT)
+    updates = [node.update for node in graph.nodes if node.update]
+    if updates:
+        from .update import legend_for  # the rule the updates were drawn with: SGD, momentum or Adam
+
+        lines.append(legend_for(updates[0]))
     words = "".join(f'{text.html(line)}<BR ALIGN="LEFT"/>' for line in lines)
     if arrows:
         rows.append(_strip(arrows))

@@ -5,9 +5,10 @@ the frames, so a node is named and numbered in one place:
 
     names = Names(loss, names={y: "y_truth"}, delta_names={o3: "δ4"})
     names.id(v) -> "n3"          # the order of one deterministic walk: the loss is n0
-    names.name(v) -> "w2_1·o1_1"  # given, own, or made from its inputs
+    names.name(v) -> "w2_1·o1_1"  # given, own, made from its inputs, or short (`s1`, `z1`)
     names.short(v) -> "w2_1·…"    # one level deep
     names.delta(v) -> "δ3"        # given, `δ` + name, or the δ of the sum it is a term of
+    names.key(v) -> "o3 − y_truth"  # for an operation with a long made-up name, shown as `s1`
     names.hat(v) -> "ŵ2_1"
 
 Element ids, one scheme for the DOT drawings, the frames and the step page's script (views other
@@ -20,6 +21,7 @@ than "backward" prefix their name, e.g. `forward-node-n0`):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -140,12 +142,74 @@ def delta_symbol(
     return given if given is not None else default_delta(node, lookup(names))
 
 
+SHORT_AFTER = 12
+"""A made-up name longer than this (`(o3 − y_truth)²`), or one with `…` in it, is replaced by a short
+one (`s1`) with a key; `w2_1·o1_1` and `o3 − y_truth` read as they are."""
+
+
+def short_names(order: list[Value], names: dict[int, str]) -> tuple[dict[int, str], dict[int, str]]:
+    """Short names for the unnamed operations whose made-up names are long: ({node: `s1`}, {node: key}).
+
+    `order` is the graph's walk (the root first); numbering follows the forward order, so `s1` is the
+    first such node the inputs meet. The Σ of a neuron before its named activation is `Σo2_1` (its δ
+    is `δΣo2_1`), another sum `z1`, `z2`, …, anything else
+    `s1`, `s2`, …; a key such as `s1 = (o3 − y_truth)²` is made from the inputs' own short names.
+    Names given or already taken are skipped.
+    """
+    taken = set(names.values()) | {node.name for node in order if node.name is not None}
+    shorts: dict[int, str] = {}
+    keys: dict[int, str] = {}
+    merged = dict(names)  # the given names and the short ones made so far (one dict: linear time)
+    users: dict[int, list[Value]] = {}
+    for user in order:
+        for parent in user.parents:
+            users.setdefault(id(parent), []).append(user)
+    counts = {"z": 0, "s": 0}
+    for node in reversed(order):
+        if node.is_leaf or node.name is not None or id(node) in names:
+            continue
+        made = display(node, merged, 2)
+        if len(made) <= SHORT_AFTER and "…" not in made:
+            continue
+        used_by = users.get(id(node), [])
+        user_name = merged.get(id(used_by[0]), used_by[0].name) if len(used_by) == 1 else None
+        if node.op == "sum" and user_name is not None and len(used_by[0].parents) == 1:
+            # A neuron's Σ before its activation: named after the activation, as its δ is (δΣo2_1).
+            shorts[id(node)] = merged[id(node)] = f"Σ{user_name}"
+            keys[id(node)] = made
+            continue
+        letter = "z" if node.op in ("sum", "add") else "s"
+        while True:
+            counts[letter] += 1
+            short = f"{letter}{counts[letter]}"
+            if short not in taken:
+                break
+        shorts[id(node)] = merged[id(node)] = short
+        keys[id(node)] = made
+    return shorts, keys
+
+
+def short_named(nodes: Any) -> list[Any]:
+    """The scene nodes with a short name and its key, in reading order: Σo1_1 before Σo2_1, s2 before s10."""
+    keyed = [node for node in nodes if getattr(node, "key", None) and node.name]
+
+    def natural(node: Any) -> list[Any]:
+        return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", node.name)]
+
+    return sorted(keyed, key=natural)
+
+
 def hat(name: str) -> str:
     """The updated weight's name: `ŵ2_2` for `w2_2` (a combining circumflex on the first letter)."""
     return unicodedata.normalize("NFC", f"{name[0]}\u0302{name[1:]}") if name else "ŵ"
 
 
 # --- one graph ----------------------------------------------------------------------------------
+
+
+def node_ids(order: list[Value]) -> dict[int, str]:
+    """Node ids by `id(node)` for a full walk from the root: `n0` is the root, then the walk's order."""
+    return {id(node): f"n{i}" for i, node in enumerate(order)}
 
 
 class Names:
@@ -163,7 +227,7 @@ class Names:
             raise TypeError(f"viz names the nodes of a Value's graph, got {type(root).__name__}")
         self.root = root
         self.order: list[Value] = topological_order(root, only_requiring_grad=False)
-        self._ids = {id(node): f"n{i}" for i, node in enumerate(self.order)}
+        self._ids = node_ids(self.order)
         self._given = lookup(names)
         self.rule: ChainRule = ChainRule(root, names, delta_names, order=self.order)
 
@@ -182,6 +246,10 @@ class Names:
     def name(self, node: Value, depth: int = 2) -> str:
         """The name shown: given in `names`, the node's own, or made from its inputs."""
         return self.rule.display_name(node, depth)
+
+    def key(self, node: Value) -> str | None:
+        """What a short name stands for (`o3 − y_truth` for `s1`), None for a node with its own name."""
+        return self.rule.key(node)
 
     def short(self, node: Value) -> str:
         """A name at most one level deep (`tanh(…)`), for places with little room."""

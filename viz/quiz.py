@@ -24,6 +24,7 @@ from autodiff.check import mistake_table
 from .article import patient
 from .frames import scene
 from .html import StepPage, page
+from .names import node_ids
 from .page import static as _static
 from .style import RIGHT, WRONG
 
@@ -40,7 +41,7 @@ def encode(x: Any) -> dict[str, Any]:
 
 def quiz_data(loss: Value, *, delta_names: Any = None, lr: Any = None) -> dict[str, Any]:
     """The quiz's data by node id (`n3`, as in the page): name, right δ, hints, uses for `carried`."""
-    ids = {id(n): f"n{i}" for i, n in enumerate(topological_order(loss, only_requiring_grad=False))}
+    ids = node_ids(topological_order(loss, only_requiring_grad=False))
     table = mistake_table(loss, lr=lr, delta_names=delta_names)
     nodes: dict[str, Any] = {}
     for node, m in table.items():

@@ -38,7 +38,7 @@ class Typography:
     small: int = 11  # a node's kind or op, statistics, notes, the legend's words, a constant
     arrow: int = 11  # the chain rule on an arrow
     frame: int = 13  # the step frames' labels (drawn at PAGE_PX_PER_PT on the page)
-    frame_small: int = 10  # the step frames' kind or op line
+    frame_small: int = 11  # the step frames' kind or op line
 
     @property
     def smallest(self) -> int:
@@ -207,3 +207,128 @@ def fit(
         f"smallest text {shown:.1f} px at {width:.0f} pt wide"
     )
     return replace(candidate, notes=(*candidate.notes, note))
+
+
+# --- what covers what, read from an SVG `dot` wrote ----------------------------------------------
+
+_GROUP = re.compile(r'<g id="([^"]*)" class="(cluster|edge|node)\b[^"]*">')
+_TEXT = re.compile(r"<text\b([^>]*)>([^<]*)</text>")
+_PATH_D = re.compile(r'<path\b[^>]*\bd="([^"]*)"')
+
+
+def _attr(attrs: str, name: str, default: str = "") -> str:
+    found = re.search(rf'\b{name}="([^"]*)"', attrs)
+    return found[1] if found else default
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&#45;", "-").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+
+
+Box = tuple[float, float, float, float]
+
+
+def _text_boxes(body: str, wider: float = 1.0) -> list[tuple[str, Box]]:
+    """Each text of an SVG group with its box (x0, y0, x1, y1): dot's Helvetica estimate times `wider`."""
+    out = []
+    for attrs, raw in _TEXT.findall(body):
+        shown = _unescape(raw)
+        size = float(_attr(attrs, "font-size", "14"))
+        width = wider * text_width_pt(shown, size, bold=_attr(attrs, "font-weight") == "bold")
+        x, y = float(_attr(attrs, "x", "0")), float(_attr(attrs, "y", "0"))
+        anchor = _attr(attrs, "text-anchor", "start")
+        x0 = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
+        out.append((shown, (x0, y - 0.75 * size, x0 + width, y + 0.2 * size)))
+    return out
+
+
+def _curve_points(d: str, per_segment: int = 24) -> list[tuple[float, float]]:
+    """Points along a path `dot` wrote (`M x,y C x,y x,y x,y ...`: cubic Béziers)."""
+    numbers = [float(v) for v in re.findall(r"-?[\d.]+(?:e-?\d+)?", d)]
+    pts = list(zip(numbers[::2], numbers[1::2], strict=False))
+    out = [pts[0]] if pts else []
+    for k in range(0, len(pts) - 3, 3):
+        p0, p1, p2, p3 = pts[k : k + 4]
+        for i in range(1, per_segment + 1):
+            t = i / per_segment
+            a, b, c, e = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
+            out.append(
+                (a * p0[0] + b * p1[0] + c * p2[0] + e * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + e * p3[1])
+            )
+    return out
+
+
+def _inside(point: tuple[float, float], box: Box, margin: float) -> bool:
+    x, y = point
+    return box[0] + margin < x < box[2] - margin and box[1] + margin < y < box[3] - margin
+
+
+def _view(element: str) -> str:
+    """The view an element id belongs to: `forward-` for `forward-edge-n1-n0-0`, "" for the backward view."""
+    return element.split("edge-")[0].split("layer-")[0]
+
+
+def _overlap(a: Box, b: Box, margin: float) -> bool:
+    return a[0] + margin < b[2] and b[0] + margin < a[2] and a[1] + margin < b[3] and b[1] + margin < a[3]
+
+
+@dataclass(frozen=True)
+class Collisions:
+    """What covers what in a drawing: arrows through layer titles, arrows through texts, texts on texts."""
+
+    through_titles: tuple[str, ...]
+    through_labels: tuple[str, ...]
+    labels_on_labels: tuple[str, ...]
+
+
+DEJAVU_WIDER = 1.15
+"""DejaVu Sans (Graphviz's PNGs, many Linux browsers) is about this much wider than dot's Helvetica."""
+
+
+def collisions(svg: str, margin: float = 1.0, wider: float = DEJAVU_WIDER) -> Collisions:
+    """Read an SVG `dot` wrote: which arrows cross a layer's title or an arrow's text, which texts overlap.
+
+    Text boxes are `dot`'s own Helvetica estimate (`text_width_pt`) made `wider` for the fonts readers
+    have, then shrunk by `margin` points on each side, so touching is not crossing. An arrow is not
+    said to cross its own text.
+    """
+    titles: list[tuple[str, Box]] = []
+    labels: list[tuple[str, str, Box]] = []
+    paths: list[tuple[str, list[tuple[float, float]]]] = []
+    starts = list(_GROUP.finditer(svg))
+    for k, start in enumerate(starts):
+        element, kind = _unescape(start[1]), start[2]
+        body = svg[start.end() : starts[k + 1].start() if k + 1 < len(starts) else len(svg)]
+        if kind == "node":
+            continue
+        if kind == "cluster":
+            titles.extend((f"{element}: {shown}", box) for shown, box in _text_boxes(body, wider))
+            continue
+        for d in _PATH_D.findall(body):
+            paths.append((element, _curve_points(d)))
+        labels.extend((element, shown, box) for shown, box in _text_boxes(body, wider))
+    through_titles = sorted(
+        {
+            f"{edge} through {title}"
+            for title, box in titles
+            for edge, pts in paths
+            if _view(edge) == _view(title) and any(_inside(p, box, margin) for p in pts)
+        }
+    )
+    through_labels = sorted(
+        {
+            f"{edge} through {owner}'s text {shown!r}"
+            for owner, shown, box in labels
+            for edge, pts in paths
+            if edge != owner and _view(edge) == _view(owner) and any(_inside(p, box, margin) for p in pts)
+        }
+    )
+    on_labels = sorted(
+        {
+            f"{a_owner} {a!r} on {b_owner} {b!r}"
+            for i, (a_owner, a, a_box) in enumerate(labels)
+            for b_owner, b, b_box in labels[i + 1 :]
+            if a_owner != b_owner and _view(a_owner) == _view(b_owner) and _overlap(a_box, b_box, margin)
+        }
+    )
+    return Collisions(tuple(through_titles), tuple(through_labels), tuple(on_labels))

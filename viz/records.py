@@ -69,7 +69,9 @@ def records(
     check_max_nodes(max_nodes)
     param_ids = None if params is None else {id(v) for v in check_values(params, "params")}
     if lr is not None:
-        _check_lr(lr)
+        from .update import rule_of  # the optimizer's own rule, or a refusal, before any walk
+
+        lr = rule_of(lr)
     deltas = _by_node(delta_names, "delta_names", "{o3: 'δ4'}")
     shown = _by_node(names, "names", "{y: 'y_truth'}")
     if max_nodes is not None:
@@ -140,16 +142,6 @@ def check_max_nodes(max_nodes: object) -> None:
     """`max_nodes` must be a positive int (not a bool or a float) or None."""
     if not (max_nodes is None or (type(max_nodes) is int and max_nodes >= 1)):
         raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
-
-
-def _check_lr(lr: Any) -> None:
-    import numbers
-
-    value = _number(lr)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"lr must be a number such as Fraction(1, 10**7) or 0.1, got {type(lr).__name__}")
-    if not value > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
 
 
 def refuse_if_larger(root: Value, max_nodes: int) -> None:
@@ -237,7 +229,7 @@ def _node_of(
     update = rule.update(node, lr) if lr is not None and kind == WEIGHT else None
     return NodeRecord(
         node_id, kind, name, node.op, layer, node.data, _number(node.grad), rule.delta_symbol(node),
-        update=update,
+        update=update, key=rule.key(node),
     )  # fmt: skip
 
 

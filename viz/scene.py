@@ -50,6 +50,7 @@ class Node:
     sentence: str = ""  # how that step made it: `δ2_2 = δ3 · w2_2 = (−1) · (−3/11600) = 3/11600`
     update_step: int | None = None  # the step updating this weight
     new_data: Any = None  # and its value after it
+    key: str | None = None  # what a short name (`s1`) stands for: `(o3 − y_truth)²`, listed under the heading
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import Parameter, Value, check_number, propagate
+from autodiff import Parameter, Value, propagate
 from autodiff.exact import one_like
 
 from . import chain, text
 from .names import Names
 from .records import check_values
 from .scene import DELTA, UPDATE
+from .update import rule_of, update
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class KnownDeltas(Mapping[Value, Any]):
 
 
 num = text.shown
-"""A number as the pictures show it: exactly, with a true minus sign (`−3/11600`, `1/10^7`)."""
+"""A number as the pictures show it: exactly, with a true minus sign (`−3/11600`, `10⁻⁷`)."""
 factor = text.factor
 
 
@@ -106,7 +107,7 @@ def steps(
             "no backward pass to step through"
         )
     if lr is not None:
-        lr = check_number(lr, "steps(lr=...)")
+        lr = rule_of(lr, "steps(lr=...)")
     if naming is None:
         naming = Names(loss, names, delta_names)
     chosen = None if params is None else check_values(params, "params")
@@ -149,11 +150,8 @@ def _steps(loss: Value, naming: Names, lr: Any, params: list[Value] | None) -> l
                 "pass the weights the loss was computed from"
             )
         delta = final[w]
-        new = w.data - lr * delta
-        sentence = (
-            f"{naming.hat(w)} = {naming.name(w)} − α·{naming.delta(w)} = "
-            f"{num(w.data)} − {num(lr)}·{factor(delta)} = {num(new)}"
-        )
+        # The optimizer's own rule (plain SGD for a number): see viz.update.
+        sentence, new = update(lr, w, delta, naming.name(w), naming.hat(w), naming.delta(w))
         out.append(Step(len(out) + 1, UPDATE, w, delta, (), sentence, final, w.data, new))
     return out
 

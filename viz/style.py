@@ -175,4 +175,27 @@ def css() -> str:
     )
     lines.append(rule("svg.tracing g.edge.onpath path", [f"stroke: {PATH}", "stroke-width: 3"]))
     lines.append(rule("svg.tracing g.edge.onpath polygon", [f"stroke: {PATH}", f"fill: {PATH}"]))
+    lines.append("/* The legend strip: the same colours as the graph. */")
+    for kind in (WEIGHT, INPUT, CONSTANT, OPERATION):
+        lines.append(
+            rule(
+                f".legend .sw-{kind}",
+                [f"background: {KIND[kind]['fillcolor']}", f"border-color: {KIND[kind]['color']}"],
+            )
+        )
+    lines.append(rule(".legend .sw-pending", [f"border: 1.5px dashed {LIGHT}", f"background: {WHITE}"]))
+    lines.append(rule(".legend .sw-current", [f"border: 3px solid {CURRENT}", f"background: {CURRENT_FILL}"]))
+    lines.append(
+        rule(
+            ".legend .sw-updated", [f"border: 3px solid {UPDATE}", f"background: {KIND[WEIGHT]['fillcolor']}"]
+        )
+    )
+    for colour in (NEGATIVE, POSITIVE, ZERO):
+        lines.append(
+            rule(
+                f".legend .{sign_word(-1 if colour == NEGATIVE else 1 if colour == POSITIVE else 0)}",
+                [f"color: {colour}"],
+            )
+        )
+    lines.append(rule(".legend .path", [f"color: {PATH}"]))
     return "\n".join(lines) + "\n"

@@ -37,7 +37,7 @@ def number(x: Any) -> str:
 
 
 def shown(x: Any) -> str:
-    """`1/200`, `−3/11600`, `1/10^7`, `0.4828`: a number as the labels show it (a Value: its number)."""
+    """`1/200`, `−3/11600`, `10⁻⁷`, `0.4828`: a number as the labels show it (a Value: its number)."""
     if isinstance(x, Value):  # with backward(create_graph=True) a δ is itself a Value
         x = x.data
     if isinstance(x, numbers.Rational) and not isinstance(x, bool):
@@ -53,14 +53,27 @@ def factor(x: Any) -> str:
     return f"({text})" if text.startswith(MINUS) else text
 
 
+SUPERSCRIPT = str.maketrans("0123456789-\u2212", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
+
+
+def superscript(exponent: int) -> str:
+    """`⁻⁷` for -7: an integer exponent set as superscript digits, with a true minus."""
+    return str(exponent).translate(SUPERSCRIPT)
+
+
 def _tens(x: Fraction) -> str | None:
-    """`1/10^7` for Fraction(1, 10**7): a power of ten with many zeros, written as one."""
-    for part, other in ((x.denominator, x.numerator), (x.numerator, x.denominator)):
-        k = _power_of_ten(part)
-        if k is not None and k >= 5:
-            if part == x.denominator:
-                return f"{other}/10^{k}"
-            return f"10^{k}" if other == 1 else f"10^{k}/{other}"
+    """`10⁻⁷` for Fraction(1, 10**7), `3·10⁻⁷`, `10⁷/3`: a power of ten with many zeros, typeset."""
+    sign, x = ("-", -x) if x < 0 else ("", x)
+    k = _power_of_ten(x.denominator)
+    if k is not None and k >= 5:
+        return (
+            f"{sign}10{superscript(-k)}" if x.numerator == 1 else f"{sign}{x.numerator}·10{superscript(-k)}"
+        )
+    k = _power_of_ten(x.numerator)
+    if k is not None and k >= 5:
+        return (
+            f"{sign}10{superscript(k)}" if x.denominator == 1 else f"{sign}10{superscript(k)}/{x.denominator}"
+        )
     return None
 
 

@@ -29,6 +29,7 @@ from .article import patient
 from .chain import ChainRule, number
 from .records import EdgeRecord, NodeRecord
 from .render import draw
+from .style import MUTED
 from .views import BackwardView
 
 WEIGHTS = (Fraction(-2), Fraction(-1), Fraction(-1, 2), Fraction(1, 2), Fraction(1), Fraction(2), Fraction(3))
@@ -50,7 +51,7 @@ class Exercise:
 
 
 class BlankView(BackwardView):
-    """The backward layout with the arrows' sentences and every δ left out (their rows are blanked after)."""
+    """The backward layout with the arrows' sentences left out (every δ carries the "blank" mark)."""
 
     def heading(self, graph: Any) -> str:
         """Worksheet heading."""
@@ -66,22 +67,9 @@ class BlankView(BackwardView):
         for key in ("label", "tooltip", "labeltooltip", "xlabel", "headlabel", "taillabel"):
             attrs.pop(key, None)
         if attrs.get("style") != "dashed":
-            attrs["color"] = attrs["fontcolor"] = "#555555"
+            attrs["color"] = attrs["fontcolor"] = MUTED
         attrs.pop("penwidth", None)
         return attrs
-
-
-_DELTA_TEXT = re.compile(r"<text([^>]*)>(δ[^<=]*?) = [^<]*</text>")
-
-
-def blank_svg(svg: str) -> str:
-    """Every `δx = …` text of an SVG drawing written `δx = ?`, in black."""
-
-    def blank(m: re.Match[str]) -> str:
-        attrs = re.sub(r'fill="[^"]*"', 'fill="#000000"', m.group(1))
-        return f"<text{attrs}>{m.group(2)} = ?</text>"
-
-    return _DELTA_TEXT.sub(blank, svg)
 
 
 def worksheet_svg(ex: Exercise) -> str:
@@ -93,8 +81,10 @@ def worksheet_svg(ex: Exercise) -> str:
         delta_names=ex.delta_names,
         names=ex.names,
         title=ex.title,
+        # Every δ blank (`δ3 = ?`, its row as wide as the answer): the mark, not a rewrite of the SVG.
+        marks={node: "blank" for node in topological_order(ex.loss) if node.requires_grad},
     )
-    return blank_svg(g.pipe(format="svg").decode("utf-8"))
+    return str(g.pipe(format="svg").decode("utf-8"))
 
 
 def answers_svg(ex: Exercise) -> str:

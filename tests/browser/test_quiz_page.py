@@ -108,11 +108,11 @@ class Quiz:
 
 def test_a_right_answer_is_ticked_shown_and_scored(browser, patient3):
     q = Quiz(browser, patient3)
-    assert q.asked() == "δ((o3 − y_truth)²)" and q.step() == 1
+    assert q.asked() == "δs1" and q.step() == 1  # s1 = (o3 − y_truth)², a short name
     # The arrow into the δ asked keeps its number to itself.
     assert browser.execute_script("return document.querySelectorAll('g.edge.ad-quiz-hide').length") > 0
     text, code = q.type("1/2")
-    assert text == "✓ δ((o3 − y_truth)²) = 1/2" and code is None
+    assert text == "✓ δs1 = 1/2" and code is None
     assert q.step() == 2 and q.score() == "Score: 1 of 1 right first time"
     q.until("δ4")
     assert q.type("−1") == ("✓ δ4 = −1", None)  # U+2212 as the minus sign

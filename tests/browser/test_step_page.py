@@ -172,7 +172,7 @@ def test_hovering_w2_2_lights_exactly_its_path_and_a_click_shows_its_update(brow
     assert browser.find_element(By.ID, "ad-hover").text == "δw2_2 = δ3 · o1_2 = (−1) · 2000 = −2000"
     target.click()
     assert browser.find_element(By.ID, "ad-hover").text == (
-        "ŵ2_2 = w2_2 − α·δw2_2 = −3/11600 − 1/10^7·(−2000) = −17/290000"
+        "ŵ2_2 = w2_2 − α·δw2_2 = −3/11600 − 10⁻⁷·(−2000) = −17/290000"
     )
 
 
@@ -217,3 +217,85 @@ def test_the_epoch_page_switches_patients(browser, tmp_path):
         assert browser.find_element(By.ID, "ad-status").text == "Step 1 of 20 (δ complete)"
     finally:
         browser.switch_to.default_content()
+
+
+def test_the_legend_strip_names_the_colours_the_page_uses(browser, page):
+    open_page(browser, page)
+    legend = browser.find_element(By.ID, "ad-legend")
+    assert legend.is_displayed()
+    for words in ("weight", "input", "operation", "constant (no δ)", "δ not known yet", "this step"):
+        assert words in legend.text
+    assert "weight updated" in legend.text  # patient 3's page has its updates
+    # Each swatch has the colours of what it names (read from the page, not from a table here).
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.END)
+    weight = browser.find_element(By.CSS_SELECTOR, ".legend .sw-weight").value_of_css_property(
+        "background-color"
+    )
+    drawn = browser.execute_script(
+        "var g = document.querySelector('g.node.k-weight');"
+        "return getComputedStyle(g.querySelector('path, polygon')).fill;"
+    )
+    assert weight.replace("rgba", "rgb").replace(", 1)", ")") == drawn
+    negative = browser.find_element(By.CSS_SELECTOR, ".legend .neg").value_of_css_property("color")
+    live = browser.execute_script(
+        "var p = document.querySelector('g.edge.live.s-neg path'); return p && getComputedStyle(p).stroke;"
+    )
+    assert negative.replace("rgba", "rgb").replace(", 1)", ")") == live
+
+
+def test_a_new_step_clears_the_hovered_or_clicked_node(browser, page):
+    open_page(browser, page)
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.END)
+    hint = (
+        "Hover (or tap) a node for its chain rule and its paths to the loss; click a weight for its update."
+    )
+    weight = browser.execute_script("return document.querySelector('g.node.k-weight').id")
+    target = browser.find_element(By.ID, weight)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", target)
+    target.click()
+    assert browser.find_element(By.ID, "ad-hover").text.startswith("ŵ2_")
+    assert browser.execute_script("return document.querySelectorAll('g.node.onpath').length") > 0
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.HOME)
+    assert browser.find_element(By.ID, "ad-hover").text == hint
+    assert browser.execute_script("return document.querySelectorAll('g.node.onpath').length") == 0
+    assert "tracing" not in browser.find_element(By.ID, "ad-svg").get_attribute("class")
+
+
+@pytest.mark.parametrize(("width", "fitted"), [(600, True), (880, False), (390, False)])
+def test_the_page_opens_fitted_when_the_graph_is_at_most_twice_the_width(browser, page, width, fitted):
+    open_page(browser, page, width, 900)
+    natural = browser.execute_script("return parseFloat(document.getElementById('ad-svg').style.width)")
+    room = browser.execute_script("return document.getElementById('ad-graph').clientWidth")
+    assert (room < natural <= 2 * room) == fitted  # the three widths cover the three cases
+    assert browser.find_element(By.ID, "ad-fit").is_selected() == fitted
+    shown = browser.execute_script("return document.getElementById('ad-svg').getBoundingClientRect().width")
+    if fitted:
+        assert shown <= room + 1  # every node on screen, no sideways scrolling
+    else:
+        assert shown == pytest.approx(natural, abs=1)
+    # The graph is read down like the static picture: the inputs on top, the loss at the bottom.
+    top = browser.execute_script(
+        "var r = function (s) { return document.querySelector(s).getBoundingClientRect().top; };"
+        "return [r('g.node.k-input'), r('#' + CSS.escape('node-n0'))];"
+    )
+    assert top[0] < top[1]
+
+
+def test_zoom_buttons_scale_the_graph_and_fit_shows_it_whole(browser, page):
+    open_page(browser, page, 390, 900)
+    svg = browser.find_element(By.ID, "ad-svg")
+    natural = browser.execute_script("return parseFloat(arguments[0].style.width)", svg)
+    browser.find_element(By.ID, "ad-zoom-out").click()
+    browser.find_element(By.ID, "ad-zoom-out").click()
+    shown = browser.execute_script("return arguments[0].getBoundingClientRect().width", svg)
+    assert shown == pytest.approx(natural * 0.64, abs=2)
+    browser.find_element(By.ID, "ad-zoom-in").click()
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().width", svg) == pytest.approx(
+        natural * 0.8, abs=2
+    )
+    browser.find_element(By.ID, "ad-fit").click()
+    room = browser.execute_script("return document.getElementById('ad-graph').clientWidth")
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().width", svg) <= room + 1
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= browser.execute_script(
+        "return window.innerWidth"
+    )

@@ -46,6 +46,9 @@
 
   function show(n) {
     cur = Math.max(1, Math.min(last, n));
+    // A new step drops the hovered or clicked node: its old sentence would hide the step's own.
+    untrace();
+    hover.textContent = hint;
     var step = data.steps[cur - 1];
     var hotNode = step.kind === "delta" ? step.node : null;
     Object.keys(nodes).forEach(function (id) {
@@ -125,5 +128,33 @@
     if (to !== undefined) { ev.preventDefault(); show(to); }
   });
   svg.addEventListener("mouseleave", function () { untrace(); hover.textContent = hint; });
+
+  var head = document.querySelector(".head");
+  function underHead() {
+    // What scrolls into view stops below the sticky controls, not under them.
+    if (head) { document.documentElement.style.scrollPaddingTop = (head.offsetHeight + 8) + "px"; }
+  }
+  window.addEventListener("resize", underHead);
+  if (window.ResizeObserver && head) { new ResizeObserver(underHead).observe(head); }
+  underHead();
+  // A graph up to twice the column's width opens fitted (its text then at least half size, every
+  // node on screen); a larger one opens at its size, scrolled to the current node: "fit width" zooms out.
+  var fitBox = document.getElementById("ad-fit");
+  var natural = parseFloat(svg.style.width) || svg.getBoundingClientRect().width;
+  // Zoom: a graph much wider than the screen is read in parts; − and + scale it (fit width: all of it).
+  var zoom = 1;
+  function zoomBy(factor) {
+    zoom = Math.max(0.25, Math.min(2, zoom * factor));
+    fitBox.checked = false;
+    toggle(graph, "fit", false);
+    svg.style.width = Math.round(natural * zoom) + "px";
+    reveal(nodes[data.steps[cur - 1].node]);
+  }
+  document.getElementById("ad-zoom-out").addEventListener("click", function () { zoomBy(0.8); });
+  document.getElementById("ad-zoom-in").addEventListener("click", function () { zoomBy(1.25); });
+  if (natural > graph.clientWidth && natural <= 2 * graph.clientWidth) {
+    fitBox.checked = true;
+    toggle(graph, "fit", true);
+  }
   show(1);
 }());
