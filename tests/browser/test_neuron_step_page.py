@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
+from chromium import skip_unless_ready
 
 from autodiff.learn.datasets import make_moons
 from autodiff.learn.nn import MLP, HalfSquaredError
 
-BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+skip_unless_ready()
 
-webdriver = pytest.importorskip(
-    "selenium.webdriver", reason="selenium is missing: pip install 'autodiff[browser]'"
-)
-if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
-    pytest.skip("Chromium or chromedriver is not installed", allow_module_level=True)
-if shutil.which("dot") is None:
-    pytest.skip("Graphviz's dot is not installed: sudo apt-get install graphviz", allow_module_level=True)
-
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 import viz  # noqa: E402
@@ -38,23 +24,6 @@ def model_and_page(tmp_path_factory):
     path = page.save(tmp_path_factory.mktemp("page") / "neurons.html")
     trace.loss.backward()
     return trace, path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="autodiff-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.binary_location = BROWSER
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_next_goes_one_neuron_at_a_time_to_the_engines_deltas(browser, model_and_page):

@@ -5,28 +5,16 @@ each δ asked before it is shown, checked exactly, with the hints autodiff.check
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+from chromium import skip_unless_ready
 
 from autodiff.articles import gradient_descent as article
 
-BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+skip_unless_ready()
 
-webdriver = pytest.importorskip(
-    "selenium.webdriver", reason="selenium is missing: pip install -e '.[browser]'"
-)
-if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
-    pytest.skip("Chromium or chromedriver is not installed", allow_module_level=True)
-if shutil.which("dot") is None:
-    pytest.skip("Graphviz's dot is not installed: sudo apt-get install graphviz", allow_module_level=True)
-
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
@@ -34,23 +22,6 @@ import viz  # noqa: E402
 from viz.quiz import write_patient_quiz  # noqa: E402
 
 SHOTS = Path(tempfile.gettempdir()) / "autodiff-quiz-shots"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="autodiff-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.binary_location = BROWSER
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

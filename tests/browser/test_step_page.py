@@ -7,39 +7,17 @@ Nothing is downloaded at run time: selenium is pointed at /usr/bin/chromedriver 
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from chromium import open_page, skip_unless_ready
 
 from autodiff import topological_order
 from autodiff.articles import gradient_descent as article
 
-BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-INSTALL = "sudo apt-get install chromium chromium-driver"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+skip_unless_ready()
 
-webdriver = pytest.importorskip(
-    "selenium.webdriver", reason="selenium is missing: pip install 'autodiff[browser]'"
-)
-if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
-    pytest.skip(f"Chromium or chromedriver is not installed: {INSTALL}", allow_module_level=True)
-if shutil.which("dot") is None:
-    pytest.skip("Graphviz's dot is not installed: sudo apt-get install graphviz", allow_module_level=True)
-
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -63,29 +41,6 @@ def page(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("page")
     (path,) = write_patient_steps(3, directory, frames=False, html=True)
     return path
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="autodiff-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.binary_location = BROWSER
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def open_page(browser, page: Path, width: int = 880, height: int = 1000) -> None:
-    browser.set_window_size(width, height)
-    browser.get(page.resolve().as_uri())
-    browser.get_log("browser")  # start each test with an empty console
 
 
 def shown_delta(browser, node_id: str) -> Fraction | None:

@@ -5,40 +5,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from chromium import open_page, skip_unless_ready
 
 from autodiff.learn.datasets import make_moons
 from autodiff.learn.nn import MLP, MaxMargin
 from autodiff.learn.optim import SGD
 
-BROWSER = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-INSTALL = "sudo apt-get install chromium chromium-driver"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+skip_unless_ready()
 
-webdriver = pytest.importorskip(
-    "selenium.webdriver", reason="selenium is missing: pip install 'autodiff[browser]'"
-)
-if not (Path(BROWSER).exists() and Path(DRIVER).exists()):
-    pytest.skip(f"Chromium or chromedriver is not installed: {INSTALL}", allow_module_level=True)
-if shutil.which("dot") is None:
-    pytest.skip("Graphviz's dot is not installed: sudo apt-get install graphviz", allow_module_level=True)
-
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 import viz  # noqa: E402
@@ -57,29 +35,6 @@ def page(tmp_path_factory) -> Path:
     return viz.training_page(recorded, title="Six epochs").save(
         tmp_path_factory.mktemp("page") / "training.html"
     )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="autodiff-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.binary_location = BROWSER
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def open_page(browser, page: Path, width: int = 880, height: int = 1000) -> None:
-    browser.set_window_size(width, height)
-    browser.get(page.resolve().as_uri())
-    browser.get_log("browser")
 
 
 def frames(page: Path) -> list[dict]:
