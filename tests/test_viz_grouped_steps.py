@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 import viz
-from autodiff import Value
+from autodiff import Value, topological_order
 from autodiff.learn.datasets import make_moons
 from autodiff.learn.nn import MLP, HalfSquaredError
 from viz.build import step_scene
@@ -87,3 +87,18 @@ def test_to_html_per_neuron_makes_the_page_of_the_grouped_steps():
     assert len(data["steps"]) == 23 and data["lastDelta"] == 14
     with pytest.raises(ValueError, match="per='node'"):
         viz.to_html(trace.loss, per="neuron", quiz=True)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_the_moons_model_steps_one_neuron_at_a_time_though_its_graph_has_too_many_nodes():
+    # 714 nodes: too many to step node by node, but 36 boxes one per neuron.
+    model = MLP(2, [16, 16, 1], seed=0)
+    points, labels = make_moons(8, seed=0)
+    trace = model.trace(list(points[0]), 1.0 if labels[0] == 1 else -1.0, HalfSquaredError())
+    with pytest.raises(ValueError, match="per='neuron'"):
+        viz.to_html(trace.loss)
+    page = viz.to_html(trace.loss, lr=0.1, params=model.parameters(), per="neuron")
+    assert len(topological_order(trace.loss, only_requiring_grad=False)) > 400
+    assert len(page.scene.nodes) < 60 and page.html.count("δ") > 33
+    with pytest.raises(ValueError, match="boxes, more than max_nodes=10"):
+        viz.to_html(trace.loss, per="layer", max_nodes=10)

@@ -74,7 +74,8 @@ def step_scene(
         if count > max_nodes:
             raise ValueError(
                 f"this graph has {count} nodes, more than max_nodes={max_nodes}: one step per node is "
-                "too many to follow; step through one sample of a smaller model, or pass max_nodes=None"
+                "too many to follow; for an MLP step through it one neuron at a time (per='neuron' or "
+                "per='layer'), else one sample of a smaller model, or pass max_nodes=None"
             )
     chosen = None if params is None else list(params)
     naming = Names(loss, names, delta_names) if isinstance(loss, Value) else None

@@ -88,10 +88,16 @@ def to_html(
         names=names,
         delta_names=delta_names,
         title=title,
-        max_nodes=max_nodes,
+        # Grouped, the reader follows boxes, not nodes: the limit applies to the boxes drawn.
+        max_nodes=max_nodes if per == "node" else None,
         marks=marks,
     )
     s = grouped(s, per)
+    if per != "node" and max_nodes is not None and len(s.nodes) > max_nodes:
+        raise ValueError(
+            f"one box per {per} still makes {len(s.nodes)} boxes, more than max_nodes={max_nodes}: "
+            "step through a smaller model, or pass max_nodes=None"
+        )
     if quiz:
         from .quiz import add_quiz  # the quiz builds on this page
 
