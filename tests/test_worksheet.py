@@ -46,6 +46,9 @@ def test_patient3_worksheet_blanks_every_delta_and_its_key_is_right(tmp_path):
     texts = _texts(svg)
     for name in ("δ4", "δ3", "δ2_1", "δ1_3", "δw2_2"):
         assert f"{name} = ?" in texts
+    # Its arrows carry no sentence, so its legend promises none; the answer key's does.
+    assert not [t for t in texts if "then in numbers" in t]
+    assert [t for t in _texts(paths[2].read_text(encoding="utf-8")) if "then in numbers" in t]
     page = paths[1].read_text(encoding="utf-8")
     assert "<svg" in page and "@media print" in page and "<td>δ3 =</td>" in page
     _no_answers(page)

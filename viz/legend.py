@@ -73,7 +73,8 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
         )
         if sign in signs
     ]
-    lines = [ARROW_TEXT]
+    # With every δ left blank the arrows carry no sentence (a worksheet): nothing to explain there.
+    lines = [] if blank and not signs else [ARROW_TEXT]
     if _reused(graph):
         lines.append(SUM_TEXT)
     updates = [node.update for node in graph.nodes if node.update]
@@ -85,7 +86,8 @@ def legend_html(graph: GraphRecords, deltas: bool) -> str:
     if arrows:
         rows.append(_strip(arrows))
     colour = f' COLOR="{HIDDEN}"' if hide else ""
-    rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{TYPE.small}"{colour}>{words}</FONT></TD></TR>')
+    if words:
+        rows.append(f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="{TYPE.small}"{colour}>{words}</FONT></TD></TR>')
     return "".join(rows)
 
 
