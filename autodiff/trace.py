@@ -13,11 +13,16 @@ condition. What happens at a decision on a condition (`if`, `x if c else y`) is 
 
 Only a rule that can read nothing but its arguments is traced (no closure, no defaults, no global
 except `data`, `zero_like`, `one_like` and the table's primitives), so the tree does what the rule
-does. Anything else raises `UntraceableRule`: call the rule on numbers instead.
+does. Under `by_value` the tree describes one call, not code to run later: the rule's other globals
+(a number such as `_LN2`, an exception it raises, a helper) are read as that call reads them, a
+helper that needs a symbol's number stops the trace, and the number the run computed on symbols is
+checked against the rule called on the true numbers. Anything else raises `UntraceableRule`: call
+the rule on numbers instead.
 """
 
 from __future__ import annotations
 
+import builtins
 import dis
 import types
 from collections.abc import Callable, Sequence
@@ -258,11 +263,12 @@ def _value_of(x: Any) -> Any:
 _REFUSED_OPCODES = frozenset(
     {"IS_OP", "CONTAINS_OP", "FORMAT_VALUE", "BUILD_STRING", "FORMAT_SIMPLE", "FORMAT_WITH_SPEC"}
 )
-_TRACEABLE: dict[types.CodeType, bool] = {}
+_TRACEABLE: dict[tuple[types.CodeType, bool], bool] = {}
 
 
-def _traceable_code(code: types.CodeType) -> bool:
-    found = _TRACEABLE.get(code)
+def _traceable_code(code: types.CodeType, scan: bool = True) -> bool:
+    """Whether `code` can be traced: no generator, handler or nested code; with `scan`, no refused opcode."""
+    found = _TRACEABLE.get((code, scan))
     if found is not None:
         return found
     # Generators and coroutines, exception handlers and nested functions: not traced.
@@ -272,12 +278,12 @@ def _traceable_code(code: types.CodeType) -> bool:
         or handlers
         or any(isinstance(c, types.CodeType) for c in code.co_consts)
     )
-    if ok:
+    if ok and scan:
         for ins in dis.get_instructions(code):
             if ins.opname in _REFUSED_OPCODES or ins.opname.startswith("SETUP_"):
                 ok = False
                 break
-    _TRACEABLE[code] = ok
+    _TRACEABLE[code, scan] = ok
     return ok
 
 
@@ -312,20 +318,38 @@ def trace_rule(
         raise UntraceableRule(f"{type(rule).__name__} is not a Python function")
     if rule.__closure__ or rule.__defaults__ or rule.__kwdefaults__:
         raise UntraceableRule("the rule reads a closure or default arguments")
-    if not _traceable_code(rule.__code__):
+    # Under by_value the run is checked against the call instead (below): an error message built
+    # with an f-string, or `lo is not None` on a bound parameter, does not stop the trace.
+    if not _traceable_code(rule.__code__, scan=decide == fork):
         raise UntraceableRule("the rule catches exceptions, loops lazily or inspects its arguments")
-    traced = types.FunctionType(rule.__code__, _helpers(rule), rule.__name__)
+    traced = types.FunctionType(rule.__code__, _helpers(rule, decide == by_value), rule.__name__)
     try:
         if decide == by_value:
             assert values is not None
             run = _Run([], True)
             result = traced(*[_Sym(a, run, v) for a, v in zip(nodes, values, strict=True)], **keywords)
-            return Trace(_node_of(result), run.asked)
-        return Trace(_explore(traced, nodes, keywords, [], [0]), [])
+            found = Trace(_node_of(result), run.asked)
+        else:
+            return Trace(_explore(traced, nodes, keywords, [], [0]), [])
     except UntraceableRule:
         raise
     except Exception as error:  # anything a rule may raise on symbols: call it instead
         raise UntraceableRule(f"the rule raised {type(error).__name__} on symbols") from error
+    try:
+        called = rule(*values, **keywords)
+    except Exception as error:
+        raise UntraceableRule(f"the rule raised {type(error).__name__} on its numbers") from error
+    if not _same(_value_of(result), called):
+        # The rule looked at a symbol in a way the trace cannot follow (an identity test, its text).
+        raise UntraceableRule("the rule computes another number on symbols than on its numbers")
+    return found
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) or (a != a and b != b)  # NaN is the same NaN here
+    except Exception:  # a number type with no equality to ask
+        return False
 
 
 def _explore(
@@ -345,21 +369,32 @@ def _explore(
     return _node_of(result)
 
 
-def _helpers(rule: types.FunctionType) -> dict[str, Any]:
-    """The globals a traced copy of `rule` sees: symbol versions of the known pure helpers."""
-    found: dict[str, Any] = {"__builtins__": {}}
+def _helpers(rule: types.FunctionType, now: bool) -> dict[str, Any]:
+    """The globals a traced copy of `rule` sees: symbol versions of the known pure helpers.
+
+    With `now` (`by_value`: one call, by its true numbers) any other global and the builtins are
+    the objects the call would read now; a symbol refuses to be converted or tested, so a helper
+    that needs the number itself (`math.cos`) stops the trace.
+    """
+    found: dict[str, Any] = {"__builtins__": builtins.__dict__ if now else {}}
     for name in rule.__code__.co_names:
-        obj = rule.__globals__.get(name)
+        obj = rule.__globals__.get(name, _MISSING)
         if obj is data:
             found[name] = _sym_data
         elif obj is zero_like or obj is one_like:
             found[name] = partial(_sym_like, 0 if obj is zero_like else 1)
         elif isinstance(obj, Primitive) and not obj.params and obj.base is obj:
             found[name] = partial(_sym_primitive, obj)
+        elif now:
+            if obj is not _MISSING:  # else an attribute's name, or a builtin
+                found[name] = obj
         else:
             # A name whose meaning may change, or is unknown: call the rule.
             raise UntraceableRule(f"the rule reads the global {name!r}")
     return found
+
+
+_MISSING = object()
 
 
 def _sym_data(x: Any) -> Any:

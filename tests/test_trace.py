@@ -132,3 +132,35 @@ def test_bad_arguments_are_named():
 
 def test_trace_rule_is_public():
     assert autodiff.trace_rule is trace_rule
+
+
+def test_by_value_reads_a_rules_global_numbers_and_errors_as_the_call_does():
+    # log2's derivative reads the global _LN2, pow's raises an error built with an f-string: the
+    # Tape (fork) calls them, a drawing of one call (by_value) traces them.
+    with pytest.raises(UntraceableRule, match="global '_LN2'"):
+        trace_rule(ops.log2.derivatives[0], ["x", "out"], decide=fork)
+    traced = trace_rule(ops.log2.derivatives[0], ["x", "out"], decide=by_value, values=[2.0, 1.0])
+    assert traced.tree.kind == "apply" and traced.tree.items[0] is ops.div
+    assert evaluate(traced.tree, {"x": 2.0, "out": 1.0}) == 1 / (2.0 * math.log(2))
+    with pytest.raises(UntraceableRule):
+        trace_rule(ops.pow.derivatives[0], ["x", "y", "out"], decide=fork)
+    tree = trace_rule(ops.pow.derivatives[0], ["x", "y", "out"], decide=by_value, values=[F(3), 2, F(9)]).tree
+    assert evaluate(tree, {"x": F(5), "y": 2, "out": F(25)}) == 10  # y·x^(y−1), not a number
+    # On numbers where the call raises, the trace raises too, with the call's error as its cause.
+    with pytest.raises(UntraceableRule) as raised:
+        trace_rule(ops.pow.derivatives[0], ["x", "y", "out"], decide=by_value, values=[F(0), F(1, 2), F(0)])
+    assert isinstance(raised.value.__cause__, ZeroDivisionError)
+
+
+def test_by_value_refuses_a_run_that_computes_another_number_than_the_call():
+    # `x is y` is False for two symbols but True for one number passed twice: checked, refused.
+    with pytest.raises(UntraceableRule, match="another number"):
+        trace_rule(_same_object, ["x", "y", "out"], decide=by_value, values=[1, 1, 1])
+    # A helper needing the number itself stops the trace (no cause: call the rule instead).
+    with pytest.raises(UntraceableRule) as raised:
+        trace_rule(_reads_math, ["x", "out"], decide=by_value, values=[0.5, 0.0])
+    assert raised.value.__cause__ is None
+
+
+def _same_object(x, y, out):
+    return 1 if x is y else 0

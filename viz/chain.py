@@ -28,11 +28,11 @@ The public API (stable; the drawings and the step-through page use only this):
         on unchanged (a term of a sum) shares its user's δ name, so the article's arrow into o1_1
         reads `δ2_1 = δ3 · w2_1` rather than naming the product's own δ.
 
-How the symbols are found: the primitive's own local-derivative rule
-(`node.primitive.local_derivative(i, inputs, out)`) is called on small symbolic numbers that carry
-a text and the true number. Arithmetic builds the text (with light simplification: ·1, 1·, x^1,
-constants folded); comparisons use the true number, so a rule takes the same decision as the
-backward pass. There is no second table of derivatives.
+How the symbols are found: the primitive's own local-derivative rule is run on symbols by the
+core's one tracer, `autodiff.trace_rule(rule, args, decide=by_value, values=...)`, which takes each
+decision by the true number, as the backward pass takes it, and gives the expression tree of the
+branch taken. The tree is written as text here with light simplification (·1, 1·, x^1, constants
+folded). There is no second table of derivatives, and no second tracer.
 
 The names themselves (display_name, delta_symbol, the ŵ name) and the ids of nodes and SVG elements
 are made in `viz.names`; they are importable from here as before.
@@ -55,7 +55,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from autodiff import Value, topological_order
+from autodiff import Value, ops, topological_order
+from autodiff.trace import Expr, UntraceableRule, by_value, slot, trace_rule
 
 from . import text
 from .names import (
@@ -90,189 +91,106 @@ number = text.shown
 _factor = text.factor
 
 
-# --- symbolic numbers ---------------------------------------------------------------------------
+# --- a rule's tree as text ------------------------------------------------------------------------
 
 
-class _Trace:
-    """What happened while a rule ran on symbols: a decision on a number, or an escape to float."""
-
-    __slots__ = ("decided", "untraceable")
-
-    def __init__(self) -> None:
-        self.decided = False
-        self.untraceable = False
+class _Untraceable(Exception):
+    """The tree calls a primitive whose forward works on floats: it has no text here."""
 
 
-class _Sym:
-    """A number with a text: arithmetic builds the text, comparisons read the number."""
+@dataclass(frozen=True)
+class _Text:
+    """A rendered sub-expression: its text, its true number, its precedence, whether it is a constant."""
 
-    __slots__ = ("const", "prec", "text", "trace", "value")
+    text: str
+    value: Any
+    prec: int
+    const: bool = False
 
-    def __init__(self, text_: str, value: Any, prec: int, trace: _Trace, const: bool = False):
-        self.text = text_
-        self.value = value
-        self.prec = prec
-        self.trace = trace
-        self.const = const
-
-    # helpers
-    def _lift(self, other: Any) -> _Sym:
-        if isinstance(other, _Sym):
-            return other
-        if isinstance(other, Value):
-            other = other.data
-        return _const(other, self.trace)
-
-    def _wrap(self, need: int) -> str:
+    def wrap(self, need: int) -> str:
         return self.text if self.prec >= need else f"({self.text})"
 
-    def _is(self, k: Any) -> bool:
+    def is_(self, k: Any) -> bool:
         return self.const and _equal(self.value, k)
 
-    # arithmetic
-    def __add__(self, other: Any) -> _Sym:
-        b = self._lift(other)
-        if self.const and b.const:
-            return _const(self.value + b.value, self.trace)
-        if self._is(0):
-            return b
-        if b._is(0):
-            return self
-        if b.const and negative(b.value):
-            return _Sym(
-                f"{self._wrap(ADD)} {MINUS} {number(-b.value)}", self.value + b.value, ADD, self.trace
-            )
-        return _Sym(f"{self._wrap(ADD)} + {b._wrap(ADD)}", self.value + b.value, ADD, self.trace)
 
-    def __radd__(self, other: Any) -> _Sym:
-        return self._lift(other) + self
-
-    def __sub__(self, other: Any) -> _Sym:
-        b = self._lift(other)
-        if self.const and b.const:
-            return _const(self.value - b.value, self.trace)
-        if b._is(0):
-            return self
-        if self._is(0):
-            return -b
-        return _Sym(f"{self._wrap(ADD)} {MINUS} {b._wrap(NEG)}", self.value - b.value, ADD, self.trace)
-
-    def __rsub__(self, other: Any) -> _Sym:
-        return self._lift(other) - self
-
-    def __mul__(self, other: Any) -> _Sym:
-        b = self._lift(other)
-        value = self.value * b.value
-        if self.const and b.const:
-            return _const(value, self.trace)
-        if self._is(0) or b._is(0):
-            return _const(value, self.trace)
-        if self._is(1):
-            return b
-        if b._is(1):
-            return self
-        if self._is(-1):
-            return -b
-        if b._is(-1):
-            return -self
-        if self.text == b.text:
-            return _Sym(f"{self._wrap(ATOM)}²", value, POW, self.trace)
-        if b.const and not self.const:
-            self, b = b, self  # a constant factor first: 2·x
-        return _Sym(f"{self._wrap(MUL)}·{b._wrap(MUL)}", value, MUL, self.trace)
-
-    def __rmul__(self, other: Any) -> _Sym:
-        return self._lift(other) * self
-
-    def __truediv__(self, other: Any) -> _Sym:
-        b = self._lift(other)
-        value = _divide(self.value, b.value)
-        if self.const and b.const:
-            return _const(value, self.trace)
-        if b._is(1):
-            return self
-        return _Sym(f"{self._wrap(MUL)}/{b._wrap(POW)}", value, MUL, self.trace)
-
-    def __rtruediv__(self, other: Any) -> _Sym:
-        return self._lift(other) / self
-
-    def __pow__(self, other: Any) -> _Sym:
-        b = self._lift(other)
-        value = self.value**b.value
-        if self.const and b.const:
-            return _const(value, self.trace)
-        if b._is(1):
-            return self
-        if b._is(0):
-            return _const(value, self.trace)
-        if b.const and b.value in SUPERSCRIPTS and not isinstance(b.value, bool):
-            return _Sym(f"{self._wrap(ATOM)}{SUPERSCRIPTS[int(b.value)]}", value, POW, self.trace)
-        return _Sym(f"{self._wrap(ATOM)}^{b._wrap(ATOM)}", value, POW, self.trace)
-
-    def __rpow__(self, other: Any) -> _Sym:
-        return self._lift(other) ** self
-
-    def __neg__(self) -> _Sym:
-        if self.const:
-            return _const(-self.value, self.trace)
-        if self.prec == NEG:
-            return _Sym(self.text[1:], -self.value, ATOM, self.trace)  # −(−x) = x
-        return _Sym(f"{MINUS}{self._wrap(MUL)}", -self.value, NEG, self.trace)
-
-    def __pos__(self) -> _Sym:
-        return self
-
-    # decisions: taken on the true number, as the backward pass takes them
-    def _decide(self, other: Any) -> Any:
-        b = self._lift(other)
-        if not (self.const and b.const):
-            self.trace.decided = True
-        return b.value
-
-    def __lt__(self, other: Any) -> bool:
-        return bool(self.value < self._decide(other))
-
-    def __le__(self, other: Any) -> bool:
-        return bool(self.value <= self._decide(other))
-
-    def __gt__(self, other: Any) -> bool:
-        return bool(self.value > self._decide(other))
-
-    def __ge__(self, other: Any) -> bool:
-        return bool(self.value >= self._decide(other))
-
-    def __eq__(self, other: object) -> bool:
-        return bool(self.value == self._decide(other))
-
-    def __ne__(self, other: object) -> bool:
-        return bool(self.value != self._decide(other))
-
-    __hash__ = object.__hash__
-
-    def __bool__(self) -> bool:
-        if not self.const:
-            self.trace.decided = True
-        return bool(self.value)
-
-    def __float__(self) -> float:
-        if not self.const:
-            self.trace.untraceable = True  # math.* and friends: the text is lost
-        return float(self.value)
-
-    def __int__(self) -> int:
-        if not self.const:
-            self.trace.untraceable = True
-        return int(self.value)
-
-    def __abs__(self) -> _Sym:
-        if not self.const:
-            self.trace.decided = True
-        return self if self.value >= 0 else -self
-
-
-def _const(value: Any, trace: _Trace) -> _Sym:
+def _const(value: Any) -> _Text:
     shown = number(value)
-    return _Sym(shown, value, NEG if shown.startswith(MINUS) else ATOM, trace, const=True)
+    return _Text(shown, value, NEG if shown.startswith(MINUS) else ATOM, True)
+
+
+def _add(a: _Text, b: _Text) -> _Text:
+    if a.const and b.const:
+        return _const(a.value + b.value)
+    if a.is_(0):
+        return b
+    if b.is_(0):
+        return a
+    if b.const and negative(b.value):
+        return _Text(f"{a.wrap(ADD)} {MINUS} {number(-b.value)}", a.value + b.value, ADD)
+    return _Text(f"{a.wrap(ADD)} + {b.wrap(ADD)}", a.value + b.value, ADD)
+
+
+def _sub(a: _Text, b: _Text) -> _Text:
+    if a.const and b.const:
+        return _const(a.value - b.value)
+    if b.is_(0):
+        return a
+    if a.is_(0):
+        return _neg(b)
+    return _Text(f"{a.wrap(ADD)} {MINUS} {b.wrap(NEG)}", a.value - b.value, ADD)
+
+
+def _mul(a: _Text, b: _Text) -> _Text:
+    value = a.value * b.value
+    if (a.const and b.const) or a.is_(0) or b.is_(0):
+        return _const(value)
+    if a.is_(1):
+        return b
+    if b.is_(1):
+        return a
+    if a.is_(-1):
+        return _neg(b)
+    if b.is_(-1):
+        return _neg(a)
+    if a.text == b.text:
+        return _Text(f"{a.wrap(ATOM)}²", value, POW)
+    if b.const and not a.const:
+        a, b = b, a  # a constant factor first: 2·x
+    return _Text(f"{a.wrap(MUL)}·{b.wrap(MUL)}", value, MUL)
+
+
+def _div(a: _Text, b: _Text) -> _Text:
+    value = _divide(a.value, b.value)
+    if a.const and b.const:
+        return _const(value)
+    if b.is_(1):
+        return a
+    return _Text(f"{a.wrap(MUL)}/{b.wrap(POW)}", value, MUL)
+
+
+def _pow(a: _Text, b: _Text) -> _Text:
+    value = a.value**b.value
+    if a.const and b.const:
+        return _const(value)
+    if b.is_(1):
+        return a
+    if b.is_(0):
+        return _const(value)
+    if b.const and b.value in SUPERSCRIPTS and not isinstance(b.value, bool):
+        return _Text(f"{a.wrap(ATOM)}{SUPERSCRIPTS[int(b.value)]}", value, POW)
+    return _Text(f"{a.wrap(ATOM)}^{b.wrap(ATOM)}", value, POW)
+
+
+def _neg(a: _Text) -> _Text:
+    if a.const:
+        return _const(-a.value)
+    if a.prec == NEG:
+        return _Text(a.text[1:], -a.value, ATOM)  # −(−x) = x
+    return _Text(f"{MINUS}{a.wrap(MUL)}", -a.value, NEG)
+
+
+_BINARY = {"+": _add, "-": _sub, "*": _mul, "/": _div, "**": _pow}
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -291,17 +209,48 @@ def _divide(a: Any, b: Any) -> Any:
         return math.nan
 
 
+def _render(tree: Expr, slots: Mapping[str, _Text]) -> _Text:
+    """`tree` (from `trace_rule`) as text, lightly simplified: ·1, 1·, x^1 dropped, constants folded."""
+    kind, items = tree.kind, tree.items
+    if kind == "slot":
+        return slots[items[0]]
+    if kind == "const":
+        return _const(items[0])
+    if kind == "bin":
+        return _BINARY[items[0]](_render(items[1], slots), _render(items[2], slots))
+    if kind == "neg":
+        return _neg(_render(items[0], slots))
+    if kind == "pos":
+        return _render(items[0], slots)
+    if kind == "like":
+        operand = _render(items[1], slots)
+        return _const(type(operand.value)(items[0]))
+    if kind == "apply":
+        prim, operands = items
+        args = [_render(a, slots) for a in operands]
+        if prim is ops.div:  # exact division: written as a fraction
+            return _div(*args)
+        if prim is ops.pow and not (args[0].const and args[1].const):
+            if negative(args[0].value) and not args[1].const:
+                raise _Untraceable  # a negative base to a learned power: its value is all we have
+            return _pow(*args)
+        if all(a.const for a in args):
+            return _const(prim.forward(*[a.value for a in args]))
+        raise _Untraceable  # a forward on floats (cos, exp, ...): no text
+    raise _Untraceable
+
+
 # --- local derivatives in symbols -------------------------------------------------------------
 
 
-def _symbol_of(node: Value, names: dict[int, str], trace: _Trace) -> _Sym:
-    """The symbolic number standing for `node` inside a rule: its name and its true number."""
+def _symbol_of(node: Value, names: dict[int, str]) -> tuple[Expr, _Text | None]:
+    """What stands for `node` inside a rule: a constant, or a slot with its name and its true number."""
     if node.is_leaf and not node.requires_grad and id(node) not in names and node.name is None:
-        return _const(node.data, trace)
+        return Expr("const", node.data), None
     shown, prec = name_of(node, names, 2)
     if len(shown) > NAME_CHARS:
         shown, prec = name_of(node, names, 1)
-    return _Sym(shown, node.data, prec, trace)
+    return slot(f"x{id(node)}"), _Text(shown, node.data, prec)
 
 
 def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | None]:
@@ -315,19 +264,36 @@ def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | N
     op = node.op or "op"
     target = display(parents[index], names, 1)
     fallback = f"∂{op}/∂{target}"
-    trace = _Trace()
-    inputs = [_symbol_of(p, names, trace) for p in parents]
-    out = _Sym(display(node, names), node.data, ATOM if node.name else name_of(node, names, 2)[1], trace)
+    args: list[Expr] = []
+    slots: dict[str, _Text] = {}
+    for p in parents:
+        arg, shown = _symbol_of(p, names)
+        args.append(arg)
+        if shown is not None:
+            slots[arg.items[0]] = shown
+    out_prec = ATOM if node.name else name_of(node, names, 2)[1]
+    args.append(slot("out"))
+    slots["out"] = _Text(display(node, names), node.data, out_prec)
+    values = [p.data for p in parents] + [node.data]
+    decided = untraceable = symbolic = False
     try:
-        result = prim.local_derivative(index, inputs, out)
-    except Exception:  # a rule that cannot run on symbols (or has no value here)
+        traced = trace_rule(prim.derivatives[index], args, decide=by_value, values=values)
+        result: _Text | None = _render(traced.tree, slots)
+        decided = traced.decided
+        # A plain number returned by the rule (not one computed from its inputs) says nothing in symbols.
+        symbolic = traced.tree.kind != "const" or any(traced.tree is a for a in args)
+    except UntraceableRule as refusal:
+        if refusal.__cause__ is not None:  # the rule raised on these numbers: it has no value here
+            return fallback, None
+        result, untraceable = None, True
+    except _Untraceable:
+        result, untraceable = None, True
+    except Exception:  # a tree with no value here
         return fallback, None
-    if isinstance(result, Value):
-        result = result.data
-    if isinstance(result, _Sym) and not trace.untraceable:
+    if result is not None and symbolic:
         return result.text, None
     where_text = None
-    if trace.decided or trace.untraceable:
+    if decided or untraceable:
         where = ", ".join(display(p, names, 2) for p in parents)
         # A long argument is left out: the `op′(number) = value` line says where it was taken.
         symbol = (
@@ -337,14 +303,13 @@ def _local(node: Value, index: int, names: dict[int, str]) -> tuple[str, str | N
         )
         try:
             value = prim.local_derivative(index, [p.data for p in parents], node.data)
-            args = ", ".join(number(p.data) for p in parents)
-            where_text = f"{op}′({args}) = {number(value)}" if len(parents) == 1 else None
+            args_text = ", ".join(number(p.data) for p in parents)
+            where_text = f"{op}′({args_text}) = {number(value)}" if len(parents) == 1 else None
         except Exception:
             where_text = None
         return symbol, where_text
-    if isinstance(result, _Sym):
-        return result.text, None
-    return number(result), None
+    assert result is not None
+    return result.text, None
 
 
 def local_symbol(node: Value, index: int, names: Mapping[Value, str] | None = None) -> str:
