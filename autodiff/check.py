@@ -932,7 +932,9 @@ class _Hints:
                     )
 
     def _weights(self) -> list[Value]:
-        return [n for n in self.g.order if isinstance(n, Parameter)]
+        weights = [n for n in self.g.order if isinstance(n, Parameter)]
+        # micrograd-style graphs make their weights plain Values: then every leaf that learns is one.
+        return weights or [n for n in self.g.order if n.is_leaf]
 
     def updated_weight(self, node: Value, name: str) -> Any:
         weights = self._weights()

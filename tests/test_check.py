@@ -170,6 +170,24 @@ def test_missing_path_when_one_weight_serves_two_patients():
     assert codes(report, "δw2_3") == {"missing_path"}
 
 
+def test_micrograd_style_weights_as_plain_values_get_the_update_hints():
+    # micrograd makes every weight a plain Value; the learning-rate and update mistakes still count.
+    def loss_of(w0: F, b0: F) -> tuple[Value, Value, Value]:
+        w, b = Value(w0, name="w"), Value(b0, name="b")
+        z = w * Value(F(3), name="x", requires_grad=False) + b
+        return (z - 5) ** 2, w, b
+
+    lr = F(1, 10)
+    loss, w, b = loss_of(F(2), F(1))
+    loss.backward()
+    after, w_after, _ = loss_of(w.data - lr * w.grad, b.data - lr * b.grad)
+    after.backward()
+    assert w_after.grad != w.grad
+    for mine, code in ((lr * w.grad, "learning_rate"), (w_after.grad, "updated_weight")):
+        report = check_deltas(loss_of(F(2), F(1))[0], {"w": mine}, lr=lr)
+        assert code in codes(report, "δw"), (mine, report.hints)
+
+
 # --- keys, values, tolerance -----------------------------------------------------------------------
 
 
