@@ -334,7 +334,10 @@ class _Parser:
                 if base == 0 and e < 0:
                     raise ValueError(f"{self.text!r} divides by zero")
                 return Fraction(base) ** e if e < 0 else base**e
-            return float(base) ** float(exponent)
+            result = float(base) ** float(exponent)
+            if isinstance(result, complex):  # Python's float power of a negative base
+                raise ValueError(f"{self.text!r}: a negative number to a fractional power has no real value")
+            return result
         return base
 
     def atom(self) -> Any:

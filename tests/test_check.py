@@ -257,6 +257,15 @@ def test_values_are_numbers_strings_and_exact_expressions():
         check_deltas(g.loss, {}, rel=-1)
 
 
+def test_a_negative_number_to_a_fractional_power_is_refused_not_complex():
+    w = Parameter(F(2), name="w")
+    loss = w * Value(F(-8), name="x", requires_grad=False)
+    for text in ("(-8)**(1/3)", "x^0.5", "(-1)**0.5"):
+        with pytest.raises(ValueError, match="no real value"):
+            check_deltas(loss, {"w": text})
+    assert check_deltas(loss, {"w": "(-2)**3"}).ok  # an integer power of a negative base is fine
+
+
 def test_check_needs_no_backward_and_leaves_grads_alone():
     g = patient3()
     nodes = [*g.w2, *g.x, *g.o1, g.o2, g.o3, g.loss]
