@@ -605,11 +605,18 @@ def check_deltas(
     arrived: dict[Value, Any] = {}
     from_learner = graph.deltas(replace=numbers_, before=arrived)
 
+    # Backward order by distance from the loss (the longest path, so every user of a node comes
+    # before it): the first wrong δ is then both a root cause and the one nearest to the loss, not
+    # whichever branch a depth-first walk happened to visit first.
+    depth: dict[Value, int] = {root: 0}
+    for node in graph.order:
+        for p in node.parents:
+            if p.requires_grad:
+                depth[p] = builtins.max(depth.get(p, 0), depth.get(node, 0) + 1)
+    position = {node: i for i, node in enumerate(graph.order)}
     rows: list[Row] = []
     names_of: dict[str, Value] = {}
-    for node in graph.order:
-        if node not in given:
-            continue
+    for node in sorted(given, key=lambda n: (depth.get(n, 0), position.get(n, 0))):
         name = graph.delta_name(node)
         names_of[name] = node
         rows.append(

@@ -170,6 +170,19 @@ def test_missing_path_when_one_weight_serves_two_patients():
     assert codes(report, "δw2_3") == {"missing_path"}
 
 
+def test_first_wrong_is_the_wrong_delta_nearest_the_loss_between_two_independent_mistakes():
+    # δw2_2 is two steps below δ3, δ1_1 three (through o1_1): both rules went wrong on their own,
+    # and the one nearest to the loss is named first, whatever branch a walk visits first.
+    mine = {**right_deltas(patient3()), "δ1_1": 7, "δw2_2": 5}
+    report = check_deltas(patient3().loss, mine)
+    assert report.first_wrong == "δw2_2" and report.inputs_right is True
+    assert report.wrong == ["δw2_2", "δ1_1"]
+    names = [r.name for r in report.rows]
+    assert names[:2] == ["δ4", "δ3"]
+    assert all(names.index(f"δ1_{i}") > names.index(f"δ2_{i}") for i in (1, 2, 3))
+    assert max(names.index(f"δw2_{i}") for i in (1, 2, 3)) < min(names.index(f"δ1_{i}") for i in (1, 2, 3))
+
+
 def test_micrograd_style_weights_as_plain_values_get_the_update_hints():
     # micrograd makes every weight a plain Value; the learning-rate and update mistakes still count.
     def loss_of(w0: F, b0: F) -> tuple[Value, Value, Value]:
