@@ -539,6 +539,13 @@ def _general_backward(root: Value, seed: Any, create_graph: bool) -> None:
                 _add_into_grads(passed)
 
 
+def adding_into_grads() -> Any:
+    """A `with` block in which `.grad`s may be read, added to and written safely across threads."""
+    # The lock the passes hold while they write `.grad`s; this thread may hold it already (a replay
+    # or a pass started by a hook of a plain pass).
+    return nullcontext() if _slots_owner == _get_ident() else _SLOTS
+
+
 def _add_into_grads(passed: list[tuple[Value, Any]]) -> None:
     """Add each δ into its node's `.grad`: all the sums first (one may fail a check), then the writes."""
     anomaly = state.anomaly

@@ -334,7 +334,10 @@ class _Parser:
                 if base == 0 and e < 0:
                     raise ValueError(f"{self.text!r} divides by zero")
                 return Fraction(base) ** e if e < 0 else base**e
-            return float(base) ** float(exponent)
+            result = float(base) ** float(exponent)
+            if isinstance(result, complex):  # Python's float power of a negative base
+                raise ValueError(f"{self.text!r}: a negative number to a fractional power has no real value")
+            return result
         return base
 
     def atom(self) -> Any:
@@ -602,11 +605,18 @@ def check_deltas(
     arrived: dict[Value, Any] = {}
     from_learner = graph.deltas(replace=numbers_, before=arrived)
 
+    # Backward order by distance from the loss (the longest path, so every user of a node comes
+    # before it): the first wrong δ is then both a root cause and the one nearest to the loss, not
+    # whichever branch a depth-first walk happened to visit first.
+    depth: dict[Value, int] = {root: 0}
+    for node in graph.order:
+        for p in node.parents:
+            if p.requires_grad:
+                depth[p] = builtins.max(depth.get(p, 0), depth.get(node, 0) + 1)
+    position = {node: i for i, node in enumerate(graph.order)}
     rows: list[Row] = []
     names_of: dict[str, Value] = {}
-    for node in graph.order:
-        if node not in given:
-            continue
+    for node in sorted(given, key=lambda n: (depth.get(n, 0), position.get(n, 0))):
         name = graph.delta_name(node)
         names_of[name] = node
         rows.append(
@@ -932,7 +942,9 @@ class _Hints:
                     )
 
     def _weights(self) -> list[Value]:
-        return [n for n in self.g.order if isinstance(n, Parameter)]
+        weights = [n for n in self.g.order if isinstance(n, Parameter)]
+        # micrograd-style graphs make their weights plain Values: then every leaf that learns is one.
+        return weights or [n for n in self.g.order if n.is_leaf]
 
     def updated_weight(self, node: Value, name: str) -> Any:
         weights = self._weights()

@@ -170,6 +170,37 @@ def test_missing_path_when_one_weight_serves_two_patients():
     assert codes(report, "δw2_3") == {"missing_path"}
 
 
+def test_first_wrong_is_the_wrong_delta_nearest_the_loss_between_two_independent_mistakes():
+    # δw2_2 is two steps below δ3, δ1_1 three (through o1_1): both rules went wrong on their own,
+    # and the one nearest to the loss is named first, whatever branch a walk visits first.
+    mine = {**right_deltas(patient3()), "δ1_1": 7, "δw2_2": 5}
+    report = check_deltas(patient3().loss, mine)
+    assert report.first_wrong == "δw2_2" and report.inputs_right is True
+    assert report.wrong == ["δw2_2", "δ1_1"]
+    names = [r.name for r in report.rows]
+    assert names[:2] == ["δ4", "δ3"]
+    assert all(names.index(f"δ1_{i}") > names.index(f"δ2_{i}") for i in (1, 2, 3))
+    assert max(names.index(f"δw2_{i}") for i in (1, 2, 3)) < min(names.index(f"δ1_{i}") for i in (1, 2, 3))
+
+
+def test_micrograd_style_weights_as_plain_values_get_the_update_hints():
+    # micrograd makes every weight a plain Value; the learning-rate and update mistakes still count.
+    def loss_of(w0: F, b0: F) -> tuple[Value, Value, Value]:
+        w, b = Value(w0, name="w"), Value(b0, name="b")
+        z = w * Value(F(3), name="x", requires_grad=False) + b
+        return (z - 5) ** 2, w, b
+
+    lr = F(1, 10)
+    loss, w, b = loss_of(F(2), F(1))
+    loss.backward()
+    after, w_after, _ = loss_of(w.data - lr * w.grad, b.data - lr * b.grad)
+    after.backward()
+    assert w_after.grad != w.grad
+    for mine, code in ((lr * w.grad, "learning_rate"), (w_after.grad, "updated_weight")):
+        report = check_deltas(loss_of(F(2), F(1))[0], {"w": mine}, lr=lr)
+        assert code in codes(report, "δw"), (mine, report.hints)
+
+
 # --- keys, values, tolerance -----------------------------------------------------------------------
 
 
@@ -237,6 +268,15 @@ def test_values_are_numbers_strings_and_exact_expressions():
         check_deltas(g.loss, {"δ3": "zz + 1"})
     with pytest.raises(ValueError, match="rel"):
         check_deltas(g.loss, {}, rel=-1)
+
+
+def test_a_negative_number_to_a_fractional_power_is_refused_not_complex():
+    w = Parameter(F(2), name="w")
+    loss = w * Value(F(-8), name="x", requires_grad=False)
+    for text in ("(-8)**(1/3)", "x^0.5", "(-1)**0.5"):
+        with pytest.raises(ValueError, match="no real value"):
+            check_deltas(loss, {"w": text})
+    assert check_deltas(loss, {"w": "(-2)**3"}).ok  # an integer power of a negative base is fine
 
 
 def test_check_needs_no_backward_and_leaves_grads_alone():

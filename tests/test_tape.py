@@ -638,3 +638,44 @@ def test_a_replay_beyond_a_float_names_the_grad_and_the_data():
     ):
         tape.gradients(10**400)
     assert w.grad == 0
+
+
+@pytest.mark.parametrize("repeat", range(5))
+def test_tape_replays_in_threads_into_a_shared_weight_lose_no_update(repeat):
+    # Tape.backward adds into .grad as backward() does; with a thread switch every microsecond an
+    # unguarded read-add-write loses updates. Plain passes from a third thread share the weight too.
+    import sys
+    import threading
+
+    w = Value(1.0, "w")
+    tape = Tape(w * 3, inputs=[w])
+
+    def replays():
+        for _ in range(2000):
+            tape.backward()
+
+    def passes():
+        for _ in range(2000):
+            (w * 3).backward()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=f) for f in (replays, replays, passes)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert w.grad == 18000
+
+
+def test_a_tape_replayed_from_a_hook_during_a_pass_adds_its_delta():
+    # The pass holds the .grad lock while it runs; the replay inside its hook must not wait for it.
+    w, v = Value(2.0, "w"), Value(1.0, "v")
+    tape = Tape(w * 3, inputs=[w])
+    x = v * 5
+    x.register_hook(lambda d: tape.backward() and None)
+    (x * 2).backward()
+    assert (w.grad, v.grad) == (3.0, 10.0)

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..backward import topological_order
+from ..backward import adding_into_grads, topological_order
 from ..checks import FloatRangeError, check_number
 from ..exact import Number, format_number, is_finite
 from ..modes import gc_paused, state
@@ -173,8 +173,9 @@ class Tape:
     def backward(self, grad: Any = None) -> Number:
         """Replay, add each input's δ to its `.grad` (as `output.backward()` would); return the output."""
         result, grads = self.gradients(grad)
-        for v, g in zip(self.inputs, grads, strict=True):
-            accumulate_grad(v, g)
+        with adding_into_grads():  # threads replaying into a shared weight lose no update
+            for v, g in zip(self.inputs, grads, strict=True):
+                accumulate_grad(v, g)
         return result
 
     def forward(self) -> Number:
