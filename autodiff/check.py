@@ -46,6 +46,9 @@ HINT_CODES = (
 DEFAULT_LR = Fraction(1, 10**7)
 """The articles' α = 10⁻⁷: what the `updated_weight` and `learning_rate` hints try unless `lr=` is given."""
 
+MAX_POWER_DIGITS = 10_000
+"""The largest exact power a learner's expression may ask for, in digits (far beyond any δ)."""
+
 KINKED = ("relu", "leaky_relu")
 WATCHERS: list[Callable[[DeltaReport], None]] = []
 """Called with every report made (the pytest plugin collects a test's reports to show them on failure)."""
@@ -333,7 +336,16 @@ class _Parser:
                 e = int(exponent)
                 if base == 0 and e < 0:
                     raise ValueError(f"{self.text!r} divides by zero")
-                return Fraction(base) ** e if e < 0 else base**e
+                # An exact power is computed digit by digit: refuse one no δ could need (9**9**9)
+                # rather than hang.
+                b = Fraction(base)
+                size = max(abs(b.numerator), b.denominator)
+                if size > 1 and abs(e) * math.log10(size) > MAX_POWER_DIGITS:
+                    raise ValueError(
+                        f"{self.text!r}: a power with more than {MAX_POWER_DIGITS:,} digits; "
+                        "write the δ as a number or a smaller expression"
+                    )
+                return b**e if e < 0 else base**e
             result = float(base) ** float(exponent)
             if isinstance(result, complex):  # Python's float power of a negative base
                 raise ValueError(f"{self.text!r}: a negative number to a fractional power has no real value")

@@ -513,3 +513,14 @@ def test_random_graphs_cover_every_code():
             found[mode] |= {m[0] for m in mistakes(make_program(seed), number)}
     assert found["exact"] == set(HINT_CODES), found
     assert found["float"] == set(HINT_CODES), found
+
+
+def test_an_exact_power_too_large_to_compute_is_refused_not_a_hang():
+    x = Value(F(1, 2), name="x")
+    y = x * 3
+    with pytest.raises(ValueError, match="more than 10,000 digits"):
+        check_deltas(y, {"x": "9**9**9"})
+    # Powers a δ can need stay exact: 10^-7, 2^100, and any power of 1 or 0.
+    assert check_deltas(y, {"x": "3 * 10^-7 * 10^7"}).ok
+    assert check_deltas(y, {"x": "3 * 1**99999999 + 0**99999999"}).ok
+    assert not check_deltas(y, {"x": "2^100"}).ok
