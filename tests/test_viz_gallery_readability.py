@@ -68,20 +68,11 @@ needs_dot = pytest.mark.skipif(shutil.which("neato") is None, reason="Graphviz i
 @needs_dot
 @pytest.mark.parametrize("number", [1, 2, 3])
 def test_step_frames_read_at_11_px_and_share_the_static_pictures_direction(number):
-    from autodiff.articles import gradient_descent as article
     from viz.article import patient
     from viz.dot import direction
-    from viz.frames import frame_captions, frame_svg, layout, scene
+    from viz.frames import frame_captions, frame_svg, layout
 
-    p = patient(number)
-    s = scene(
-        p.loss,
-        lr=article.LEARNING_RATE,
-        params=p.params,
-        names=p.names,
-        delta_names=p.delta_names,
-        title=p.title,
-    )
+    s = patient(number).step_scene()
     captions = frame_captions(s)
     where = layout(s, direction(s), max(captions, key=len))
     assert where.rankdir == direction(s) == "TB"  # the patients read down, static and frames alike

@@ -9,7 +9,9 @@ from typing import Any
 from autodiff import Value, format_number
 from autodiff.articles import gradient_descent as article
 
+from .build import step_scene
 from .render import to_dot, write
+from .scene import Scene
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,17 @@ class PatientDrawing:
     delta_names: dict[Value, str]
     names: dict[Value, str]
     title: str
+
+    def step_scene(self, lr: Any = None) -> Scene:
+        """The patient's backward pass and updates as steps, at `lr` (the article's α when None)."""
+        return step_scene(
+            self.loss,
+            lr=article.LEARNING_RATE if lr is None else lr,
+            params=self.params,
+            names=self.names,
+            delta_names=self.delta_names,
+            title=self.title,
+        )
 
 
 def patient(number: int) -> PatientDrawing:

@@ -9,7 +9,7 @@ from typing import Any
 from autodiff.articles import gradient_descent as article
 
 from .article import patient
-from .frames import scene, write_frames
+from .frames import write_frames
 from .html import StepPage, page
 from .page import page as shell
 from .page import static
@@ -23,15 +23,7 @@ def write_patient_steps(
 
     The weights' updates use `lr`, or the article's learning rate when it is None.
     """
-    p = patient(number)
-    s = scene(
-        p.loss,
-        lr=article.LEARNING_RATE if lr is None else lr,
-        params=p.params,
-        names=p.names,
-        delta_names=p.delta_names,
-        title=p.title,
-    )
+    s = patient(number).step_scene(lr)
     written = write_frames(s, directory, f"patient{number}") if frames else []
     if html:
         written.append(page(s).save(Path(directory) / f"patient{number}.html"))
@@ -52,16 +44,7 @@ def epoch_page() -> StepPage:
     """The article's epoch on one page: w2 after each patient, and each patient's pass to step through."""
     pages = []
     for number in range(1, len(article.PATIENTS) + 1):
-        p = patient(number)
-        s = scene(
-            p.loss,
-            lr=article.LEARNING_RATE,
-            params=p.params,
-            names=p.names,
-            delta_names=p.delta_names,
-            title=p.title,
-        )
-        pages.append(page(s))
+        pages.append(page(patient(number).step_scene()))
     rows = epoch_weights()
     head = "".join(f"<th>w2_{i}</th>" for i in range(1, len(rows[0]) + 1))
     body = []

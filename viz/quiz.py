@@ -22,7 +22,6 @@ from autodiff.articles import gradient_descent as article
 from autodiff.check import mistake_table
 
 from .article import patient
-from .frames import scene
 from .html import StepPage, page
 from .names import node_ids
 from .page import static as _static
@@ -87,13 +86,5 @@ def add_quiz(step_page: StepPage, loss: Value, *, delta_names: Any = None, lr: A
 def write_patient_quiz(number: int, directory: Path) -> Path:
     """Write `patientN-quiz.html`: patient `number`'s backward pass as a quiz, with the article's names."""
     p = patient(number)
-    s = scene(
-        p.loss,
-        lr=article.LEARNING_RATE,
-        params=p.params,
-        names=p.names,
-        delta_names=p.delta_names,
-        title=p.title,
-    )
-    quiz = add_quiz(page(s), p.loss, delta_names=p.delta_names, lr=article.LEARNING_RATE)
+    quiz = add_quiz(page(p.step_scene()), p.loss, delta_names=p.delta_names, lr=article.LEARNING_RATE)
     return quiz.save(Path(directory) / f"patient{number}-quiz.html")
