@@ -21,7 +21,7 @@ from .frames import MAX_NODES, frame_svg, layout, new_value_row, scene, value_ro
 from .marks import Marks
 from .names import edge_element, node_element
 from .page import page as shell
-from .page import static
+from .page import save, static
 from .readability import PAGE_PX_PER_PT
 from .scene import CONSTANT, INPUT, OPERATION, WEIGHT, Node, Scene
 from .steps import DELTA, num
@@ -37,12 +37,7 @@ class StepPage:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (an .html file; folders are made) and return the path."""
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"the page is HTML: end the file name with .html, got {str(path)!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return save(self.html, path)
 
     def _repr_html_(self) -> str:
         # An iframe keeps the page's ids, style and keys apart from the notebook's own.

@@ -11,12 +11,23 @@ from __future__ import annotations
 import html
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
 def static(name: str) -> str:
     """The text of `viz/static/<name>` (a page's style or script)."""
     return resources.files("viz").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def save(html_text: str, path: str | Path) -> Path:
+    """Write a page to `path` (an .html file; folders are made) and return the path."""
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"the page is HTML: end the file name with .html, got {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html_text, encoding="utf-8")
+    return path
 
 
 def page(title: str, body: str, data: Any, css: str = "", js: str = "", *, data_id: str = "ad-data") -> str:

@@ -29,7 +29,7 @@ from autodiff.learn.train import History, Step, fit, samples
 from . import text
 from .graphviz_run import run
 from .network import _layers, network_dot, network_scene
-from .page import page, static
+from .page import page, save, static
 from .plots import boundary_svg, loss_curve_svg
 from .style import CURRENT, LIGHT, MUTED, NEGATIVE, POSITIVE, WHITE, ZERO
 
@@ -106,12 +106,7 @@ class TrainingPage:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to `path` (an .html file; folders are made) and return the path."""
-        path = Path(path)
-        if path.suffix.lower() not in (".html", ".htm"):
-            raise ValueError(f"the page is HTML: end the file name with .html, got {str(path)!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        return save(self.html, path)
 
     def __str__(self) -> str:
         return self.html
